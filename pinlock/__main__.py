@@ -1,0 +1,5 @@
+"""Run pinlock as ``python -m pinlock``."""
+
+from pinlock.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Upstream sources: one module per kind of upstream, each implementing sources.interface.Source."""
