@@ -73,16 +73,16 @@ def parse_image_ref(text: str) -> ImageRef:
     if not name:
         raise ImageRefError(f"{text!r} has no repository")
     parts = name.split("/")
-    start = 1 if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost") else 0
+    has_host = len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost")
+    start = 1 if has_host else 0
     for part in parts[start:]:
         if not _COMPONENT_RE.match(part):
             raise ImageRefError(
                 f"{text!r}: {part!r} is not a valid repository component "
                 "(lowercase letters, digits and separators)"
             )
-    if at:
-        if not re.fullmatch(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}", digest):
-            raise ImageRefError(f"{text!r}: {digest!r} is not a valid digest")
+    if at and not re.fullmatch(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}", digest):
+        raise ImageRefError(f"{text!r}: {digest!r} is not a valid digest")
     return ImageRef(name, tag, digest or None)
 
 

@@ -1,0 +1,375 @@
+"""The orchestration layer: the only place that touches disk and network.
+
+Each public function is one CLI command's work: read the Dockerfile and the
+lock, call the pure core (parser, pins, verify, lockfile) and the sources,
+and write both files together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pinlock import lockfile
+from pinlock.discover import Discovery, discover
+from pinlock.dockerfile.edit import apply_edits
+from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
+from pinlock.dockerfile.sites import Sites, find_sites
+from pinlock.errors import (
+    DockerfileError,
+    InputError,
+    PinlockError,
+    UsageError,
+)
+from pinlock.files import exclusive, read_text, write_together
+from pinlock.model import (
+    DEFAULT_PLATFORMS,
+    AptInput,
+    Finding,
+    ImageInput,
+    Input,
+    Lock,
+    ReleaseInput,
+)
+from pinlock.pins import pin_sites
+from pinlock.verify import edits_for, verify_offline
+
+if TYPE_CHECKING:
+    import tomlkit
+
+    from pinlock.sources.interface import Candidate, Context, Source
+
+DEFAULT_LOCKFILE = Path("image.lock.toml")
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings for the sources, from the CLI and the environment."""
+
+    registry_mirrors: tuple[str, ...] = ()
+    deep: bool = False
+    debian_mirror: str | None = None
+    debian_security_mirror: str | None = None
+    prerelease: bool = False
+    allow_major: bool = False
+
+
+@dataclass
+class Project:
+    lock_path: Path
+    dockerfile_path: Path
+    label: str  # the Dockerfile path as shown in findings
+    source: str
+    df: Dockerfile
+    sites: Sites
+    lock: Lock | None = None
+    doc: tomlkit.TOMLDocument | None = None
+    lock_text: str | None = None
+
+
+def _parse_dockerfile(path: Path, label: str) -> tuple[str, Dockerfile, Sites]:
+    source = read_text(path, "dockerfile")
+    try:
+        df = parse(source)
+    except ParseError as exc:
+        raise DockerfileError(label, str(exc), line=exc.line) from None
+    return source, df, find_sites(df)
+
+
+def open_project(dockerfile: Path | None, lock_path: Path, *, need_lock: bool = True,
+                 keep_document: bool = True) -> Project:
+    lock: Lock | None = None
+    doc = None
+    text = None
+    if need_lock:
+        text = read_text(lock_path, "lockfile")
+        if keep_document:
+            lock, doc = lockfile.load(text, str(lock_path))
+        else:
+            lock = lockfile.load_fast(text, str(lock_path))
+    if dockerfile is None:
+        rel = lock.dockerfile if lock else "docker/Dockerfile"
+        dockerfile = (lock_path.parent / rel) if lock else Path(rel)
+    label = os.path.relpath(dockerfile) if dockerfile.is_absolute() else str(dockerfile)
+    source, df, sites = _parse_dockerfile(dockerfile, label)
+    return Project(lock_path, dockerfile, label, source, df, sites, lock, doc, text)
+
+
+def _check_names(lock: Lock, names: list[str] | None) -> None:
+    for n in names or []:
+        if n not in lock.inputs:
+            known = ", ".join(sorted(lock.inputs)) or "none"
+            raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
+
+
+# ------------------------------------------------------------------ init
+
+
+@dataclass
+class InitResult:
+    discovery: Discovery
+    lock_path: Path
+    text: str
+
+
+def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
+         platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> InitResult:
+    if lock_path.exists() and not force:
+        raise InputError(f"{lock_path}: already exists",
+                         hint="pass --force to replace it, or `pinlock lock` to fill it")
+    dockerfile = dockerfile or Path("docker/Dockerfile")
+    _, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
+    rel = os.path.relpath(dockerfile.resolve(), lock_path.resolve().parent)
+    found = discover(sites, rel, platforms)
+    text = lockfile.render(found.lock)
+    with exclusive(lock_path):
+        write_together({lock_path: text})
+    return InitResult(found, lock_path, text)
+
+
+# ------------------------------------------------------------------ verify
+
+
+def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None = None,
+           strict: bool = False, online: bool = False,
+           options: Options | None = None) -> list[Finding]:
+    """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream."""
+    project = open_project(dockerfile, lock_path, keep_document=False)
+    assert project.lock is not None
+    _check_names(project.lock, names)
+    findings = verify_offline(project.lock, project.sites, project.label, names=names,
+                              strict=strict)
+    if online:
+        findings.extend(_check_online(project.lock, names, options or Options()))
+    return findings
+
+
+def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list[Finding]:
+    from pinlock.sources.interface import Context
+
+    ctx = Context(lock)
+    out: list[Finding] = []
+    with Sources(options) as sources:
+        for name in sorted(lock.inputs):
+            if names and name not in names:
+                continue
+            inp = lock.inputs[name]
+            try:
+                out.extend(sources.for_input(inp).check(inp, ctx))
+            except PinlockError as exc:
+                out.append(Finding(name, "error", "upstream", exc.diagnostics()))
+    return out
+
+
+# ------------------------------------------------------------------ sources
+
+
+class Sources:
+    """Builds each kind's source on first use, sharing one HTTP client; closes it at the end."""
+
+    def __init__(self, options: Options,
+                 factories: dict[str, Callable[[Sources], Any]] | None = None) -> None:
+        self.options = options
+        self._built: dict[str, Any] = {}
+        self._factories = factories or _FACTORIES
+        self._client: Any = None
+
+    @property
+    def http(self) -> Any:
+        if self._client is None:
+            from pinlock.http import make_client
+
+            self._client = make_client()
+        return self._client
+
+    def for_input(self, inp: Input) -> Source[Any]:
+        kind = inp.kind
+        if kind not in self._built:
+            factory = self._factories.get(kind)
+            if factory is None:
+                raise UsageError(f"no upstream source for inputs of kind {kind!r}")
+            self._built[kind] = factory(self)
+        source: Source[Any] = self._built[kind]
+        return source
+
+    def __enter__(self) -> Sources:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for src in self._built.values():
+            close = getattr(src, "close", None)
+            if callable(close):
+                close()
+        if self._client is not None:
+            self._client.close()
+
+
+_FACTORIES: dict[str, Callable[[Sources], Any]] = {}
+
+
+def register_source(kind: str) -> Callable[[Callable[[Sources], Any]], Callable[[Sources], Any]]:
+    def deco(fn: Callable[[Sources], Any]) -> Callable[[Sources], Any]:
+        _FACTORIES[kind] = fn
+        return fn
+
+    return deco
+
+
+# ------------------------------------------------------------------ changes
+
+
+def current_version(inp: Input) -> str:
+    if isinstance(inp, ImageInput):
+        return inp.locked.tag
+    if isinstance(inp, ReleaseInput):
+        return inp.locked.version
+    return inp.locked.snapshot or "unresolved"
+
+
+def needs_lock(inp: Input, lock: Lock) -> bool:
+    """True when the input has values not pinned yet."""
+    if isinstance(inp, ImageInput):
+        lk = inp.locked
+        return (lk.index_digest is None
+                or (not lk.single_platform and set(lk.platforms) != set(lock.platforms)))
+    if isinstance(inp, ReleaseInput):
+        return not inp.locked.assets or any(a.sha256 is None for a in inp.locked.assets)
+    assert isinstance(inp, AptInput)
+    return not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
+
+
+@dataclass
+class Change:
+    input: str
+    old: Input
+    new: Input
+
+    @property
+    def from_version(self) -> str:
+        return current_version(self.old)
+
+    @property
+    def to_version(self) -> str:
+        return current_version(self.new)
+
+
+@dataclass
+class ChangeResult:
+    changes: list[Change] = field(default_factory=list)
+    dockerfile_changed: bool = False
+    lock_changed: bool = False
+    failures: list[tuple[str, PinlockError]] = field(default_factory=list)
+    dry_run: bool = False
+    new_dockerfile: str | None = None
+    new_lock: str | None = None
+
+
+Planner = Callable[["Source[Any]", Input, "Context"], Input | None]
+
+
+def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
+           planner: Planner, options: Options, *, dry_run: bool = False,
+           sources: Sources | None = None) -> ChangeResult:
+    """Plan new locked values with ``planner`` for each input, then write both files at once.
+
+    Every input is tried, and every failure is collected; if any input failed,
+    nothing is written and the failures are reported together.
+    """
+    from pinlock.sources.interface import Context
+
+    with exclusive(lock_path):
+        project = open_project(dockerfile, lock_path)
+        lock = project.lock
+        assert lock is not None
+        _check_names(lock, names)
+        ctx = Context(lock)
+        result = ChangeResult(dry_run=dry_run)
+        new_lock = lock
+        own = sources is None
+        srcs = sources or Sources(options)
+        try:
+            for name in sorted(lock.inputs):
+                if names and name not in names:
+                    continue
+                inp = lock.inputs[name]
+                try:
+                    new = planner(srcs.for_input(inp), inp, ctx)
+                except PinlockError as exc:
+                    result.failures.append((name, exc))
+                    continue
+                if new is not None and new != inp:
+                    result.changes.append(Change(name, inp, new))
+                    new_lock = new_lock.replace_input(new)
+        finally:
+            if own:
+                srcs.__exit__(None, None, None)
+        if result.failures:
+            return result
+        new_source = apply_edits(project.source,
+                                 edits_for(pin_sites(new_lock, project.sites, project.label)))
+        _self_check(new_source, new_lock, project.label)
+        new_text = lockfile.render(new_lock, project.doc)
+        writes: dict[Path, str] = {}
+        if new_source != project.source:
+            writes[project.dockerfile_path] = new_source
+            result.dockerfile_changed = True
+        if new_text != project.lock_text:
+            writes[lock_path] = new_text
+            result.lock_changed = True
+        result.new_dockerfile, result.new_lock = new_source, new_text
+        if writes and not dry_run:
+            write_together(writes)
+        return result
+
+
+def _self_check(source: str, lock: Lock, label: str) -> None:
+    """The rewritten Dockerfile must parse and hold every locked value: else write nothing."""
+    try:
+        df = parse(source)
+    except ParseError as exc:  # pragma: no cover - an editor bug
+        raise PinlockError(f"internal error: rewritten {label} does not parse: {exc}") from None
+    bad = [f for f in verify_offline(lock, find_sites(df), label) if f.code == "mismatch"]
+    if bad:  # pragma: no cover - an editor bug
+        raise PinlockError("internal error: rewritten Dockerfile disagrees with the lock: "
+                           + "; ".join(f"{f.message} (line {f.line})" for f in bad))
+
+
+def lock_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
+                options: Options, *, dry_run: bool = False) -> ChangeResult:
+    """``pinlock lock``: resolve whatever is not pinned yet, keeping versions."""
+    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+        if not needs_lock(inp, ctx.lock) and not names:
+            return None
+        return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+
+    return change(dockerfile, lock_path, names, plan, options, dry_run=dry_run)
+
+
+def update_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
+                  options: Options, *, dry_run: bool = False) -> ChangeResult:
+    """``pinlock update``: move inputs to the newest version their intent allows."""
+    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+        cand: Candidate | None = src.newest(inp, ctx, allow_major=options.allow_major,
+                                            prerelease=options.prerelease)
+        if cand is None or cand.version == current_version(inp):
+            if needs_lock(inp, ctx.lock):
+                return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+            return None
+        return src.resolve(inp, ctx, version=cand.version)  # type: ignore[no-any-return]
+
+    return change(dockerfile, lock_path, names, plan, options, dry_run=dry_run)
+
+
+def bump(dockerfile: Path | None, lock_path: Path, name: str, version: str,
+         options: Options, *, dry_run: bool = False) -> ChangeResult:
+    """``pinlock bump NAME VERSION``: move one input, all its pins at once."""
+    if not version.strip() or any(c.isspace() for c in version):
+        raise UsageError(f"{version!r} is not a version")
+
+    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+        return src.resolve(inp, ctx, version=version)  # type: ignore[no-any-return]
+
+    return change(dockerfile, lock_path, [name], plan, options, dry_run=dry_run)

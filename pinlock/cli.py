@@ -1,0 +1,261 @@
+"""The command line: parse options, call one function of pinlock.app, render its result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+
+from pinlock import __version__
+from pinlock.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, PinlockError
+
+app = typer.Typer(
+    name="pinlock",
+    help="Lock every input of a Dockerfile to content-addressed values, and verify them.\n\n"
+    "Examples:\n\n"
+    "  pinlock init\n\n"
+    "  pinlock verify --strict\n\n"
+    "  pinlock bump s6-overlay 3.2.4.0",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+DockerfileOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer needs Optional
+    "--dockerfile", "-f", help="The Dockerfile (default: the lock's `dockerfile`, "
+    "else docker/Dockerfile).", dir_okay=False)]
+LockfileOpt = Annotated[Path, typer.Option(
+    "--lockfile", "-l", help="The lock file.", dir_okay=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail.")]
+NamesArg = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
+    help="Input names to limit the work to (default: all).", show_default=False)]
+MirrorOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+    "--registry-mirror", help="HOST=URL: fetch images of HOST from URL (repeatable).")]
+DeepOpt = Annotated[bool, typer.Option(
+    "--deep", help="Also download release assets and hash their bytes.")]
+DebianMirrorOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--debian-mirror", help="Read Debian packages from this archive instead of snapshots.")]
+DEFAULT_LOCK = Path("image.lock.toml")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pinlock {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """pinlock: a reproducible lock manager for Dockerfiles."""
+
+
+def _options(mirrors: list[str] | None = None, deep: bool = False,
+             debian_mirror: str | None = None, allow_major: bool = False,
+             prerelease: bool = False) -> object:
+    from pinlock.app import Options
+
+    return Options(registry_mirrors=tuple(mirrors or ()), deep=deep,
+                   debian_mirror=debian_mirror, allow_major=allow_major, prerelease=prerelease)
+
+
+@app.command()
+def init(
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing lock.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Find the Dockerfile's inputs and adopt the pins already there (no network).
+
+    Example: pinlock init --dockerfile docker/Dockerfile
+    """
+    from pinlock import app as core
+    from pinlock.report import skipped_text
+
+    result = core.init(dockerfile, lockfile, force=force)
+    lock = result.discovery.lock
+    if as_json:
+        typer.echo(json.dumps({
+            "lockfile": str(lockfile),
+            "inputs": {n: i.kind for n, i in sorted(lock.inputs.items())},
+            "notes": result.discovery.notes,
+            "unmanaged": [s.__dict__ for s in result.discovery.skipped],
+        }, indent=2, sort_keys=True))
+        return EXIT_OK
+    typer.echo(f"wrote {lockfile} with {len(lock.inputs)} input(s):")
+    for name, inp in sorted(lock.inputs.items()):
+        typer.echo(f"  {name} ({inp.kind})")
+    for note in result.discovery.notes:
+        typer.echo(f"note: {note}")
+    if result.discovery.skipped:
+        typer.echo("seen but not managed by pinlock:")
+        typer.echo(skipped_text(result.discovery.skipped))
+    return EXIT_OK
+
+
+@app.command()
+def verify(
+    names: NamesArg = None,
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Treat inputs that are not pinned yet as failures.")] = False,
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also check that the locked values still hold upstream.")] = False,
+    registry_mirror: MirrorOpt = None,
+    deep: DeepOpt = False,
+    debian_mirror: DebianMirrorOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Check that the Dockerfile and the lock agree (offline by default).
+
+    Exit codes: 0 consistent, 1 failing findings, 2 bad input.
+
+    Example: pinlock verify --strict;  pinlock verify --online uv debian
+    """
+    from pinlock import app as core
+    from pinlock.report import findings_json, findings_text
+
+    options = _options(registry_mirror, deep, debian_mirror) if online else None
+    findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
+                           options=options)  # type: ignore[arg-type]
+    typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
+    return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
+
+
+def _report_change(result: object, as_json: bool, what: str) -> int:
+    from pinlock.app import ChangeResult
+
+    assert isinstance(result, ChangeResult)
+    if result.failures:
+        for name, exc in result.failures:
+            typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
+        typer.echo("nothing was written", err=True)
+        return max(exc.exit_code for _, exc in result.failures)
+    if as_json:
+        typer.echo(json.dumps({
+            "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version}
+                        for c in result.changes],
+            "dockerfile_changed": result.dockerfile_changed,
+            "lock_changed": result.lock_changed, "dry_run": result.dry_run,
+        }, indent=2, sort_keys=True))
+        return EXIT_OK
+    if not result.changes:
+        typer.echo(f"nothing to {what}")
+    for c in result.changes:
+        moved = c.from_version if c.from_version == c.to_version else (
+            f"{c.from_version} -> {c.to_version}")
+        typer.echo(f"{c.input}: {moved}")
+    if result.dry_run:
+        typer.echo("dry run: nothing written")
+    return EXIT_OK
+
+
+@app.command("lock")
+def lock_cmd(
+    names: NamesArg = None,
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    registry_mirror: MirrorOpt = None,
+    deep: DeepOpt = False,
+    debian_mirror: DebianMirrorOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Resolve whatever is not pinned yet, keeping every version as it is.
+
+    Example: pinlock lock;  pinlock lock debian
+    """
+    from pinlock import app as core
+
+    result = core.lock_inputs(dockerfile, lockfile, names,
+                              _options(registry_mirror, deep, debian_mirror),  # type: ignore[arg-type]
+                              dry_run=dry_run)
+    return _report_change(result, as_json, "lock")
+
+
+@app.command()
+def update(
+    names: NamesArg = None,
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    allow_major: Annotated[bool, typer.Option(
+        "--allow-major", help="Allow a new major version.")] = False,
+    prerelease: Annotated[bool, typer.Option(
+        "--prerelease", help="Allow pre-releases.")] = False,
+    registry_mirror: MirrorOpt = None,
+    deep: DeepOpt = False,
+    debian_mirror: DebianMirrorOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Move inputs to the newest version their intent allows.
+
+    Example: pinlock update;  pinlock update uv --dry-run
+    """
+    from pinlock import app as core
+
+    result = core.update_inputs(
+        dockerfile, lockfile, names,
+        _options(registry_mirror, deep, debian_mirror, allow_major, prerelease),  # type: ignore[arg-type]
+        dry_run=dry_run)
+    return _report_change(result, as_json, "update")
+
+
+@app.command()
+def bump(
+    name: Annotated[str, typer.Argument(help="The input to move, e.g. s6-overlay.")],
+    version: Annotated[str, typer.Argument(help="The version to move it to, e.g. 3.2.4.0.")],
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    registry_mirror: MirrorOpt = None,
+    deep: DeepOpt = False,
+    debian_mirror: DebianMirrorOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Move one input to a version: all its pins change together.
+
+    Example: pinlock bump s6-overlay 3.2.4.0;  pinlock bump debian 13.5
+    """
+    from pinlock import app as core
+
+    result = core.bump(dockerfile, lockfile, name, version,
+                       _options(registry_mirror, deep, debian_mirror),  # type: ignore[arg-type]
+                       dry_run=dry_run)
+    return _report_change(result, as_json, "bump")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: the one place errors become messages and exit codes."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except click.exceptions.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except PinlockError as exc:
+        typer.echo(f"pinlock: error: {exc.diagnostics()}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

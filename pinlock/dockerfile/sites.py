@@ -1,0 +1,483 @@
+"""Find the places in a parsed Dockerfile that hold pins: images, ARGs, URLs, apt installs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from pinlock.dockerfile import shell
+from pinlock.dockerfile.parser import Dockerfile, Instruction, Text
+from pinlock.imageref import ImageRefError, parse_image_ref
+
+_VAR_RE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_URL_RE = re.compile(r"^https?://", re.IGNORECASE)
+APT_TOOLS = frozenset({"apt-get", "apt"})
+# apt options that take a separate argument (apt-get(8)).
+_APT_OPTS_WITH_ARG = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release",
+                                "--default-release", "-a", "--host-architecture"})
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value in the source text: what it says and exactly which characters hold it."""
+
+    text: str
+    start: int
+    end: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str | None
+    base: str  # the image (or stage) as written after FROM
+    line: int
+
+    def matches(self, ref: str) -> bool:
+        return ref == str(self.index) or (self.name is not None and ref.lower() == self.name)
+
+
+@dataclass(frozen=True)
+class ArgDecl:
+    name: str
+    value: Value | None  # the default, without surrounding quotes; None when declared bare
+    stage: int  # -1: global (before the first FROM)
+    line: int
+
+
+@dataclass(frozen=True)
+class ImageSite:
+    """An image reference: ``ref`` is the expanded reference, ``value`` where its text lives.
+
+    ``ref == prefix + value.text + suffix``: for ``FROM node:${TAG}`` with ``ARG TAG=22``
+    the value is the ARG default ``22`` and the prefix is ``node:``.
+    """
+
+    ref: str
+    value: Value
+    prefix: str
+    suffix: str
+    context: str  # "FROM", "COPY --from", "RUN --mount"
+    stage: int
+    line: int
+    via_arg: str | None = None
+
+
+@dataclass(frozen=True)
+class UrlSite:
+    url: str  # as written, ARG references unexpanded
+    keyword: str  # ADD or RUN
+    stage: int
+    line: int
+    checksum: Value | None = None  # ADD --checksum= value
+
+
+@dataclass(frozen=True)
+class AptPackageWord:
+    name: str  # may carry ":arch"
+    version: str | None
+    value: Value  # the whole word
+
+
+@dataclass(frozen=True)
+class AptSite:
+    stage: int
+    line: int
+    tool: str
+    packages: tuple[AptPackageWord, ...]
+    no_install_recommends: bool
+    json_form: bool = False
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    what: str
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Sites:
+    stages: tuple[Stage, ...]
+    args: tuple[ArgDecl, ...]
+    images: tuple[ImageSite, ...]
+    urls: tuple[UrlSite, ...]
+    apt: tuple[AptSite, ...]
+    unmanaged: tuple[Unmanaged, ...]
+
+    def stage(self, ref: str) -> Stage | None:
+        for st in self.stages:
+            if st.matches(ref):
+                return st
+        return None
+
+    def args_named(self, name: str) -> list[ArgDecl]:
+        return [a for a in self.args if a.name == name]
+
+    def arg_default(self, name: str) -> str | None:
+        """The last declared default of ``name`` (the one a build would see last)."""
+        for arg in reversed(self.args):
+            if arg.name == name and arg.value is not None:
+                return arg.value.text
+        return None
+
+
+def _value(df: Dockerfile, text: Text, start: int, end: int) -> Value:
+    s, e = text.source_span(start, end)
+    return Value(text.text[start:end], s, e, df.line_of(s))
+
+
+def _split_ws(text: str, start: int) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.compile(r"\S+").finditer(text, start)]
+
+
+def _flags_and_rest(ins: Instruction) -> tuple[list[tuple[int, int]], int]:
+    """Leading ``--flag`` words (logical spans) and the index where the arguments start."""
+    text = ins.text.text
+    pos = ins.args_offset
+    flags: list[tuple[int, int]] = []
+    while True:
+        m = re.compile(r"--\S*").match(text, pos)
+        if not m:
+            break
+        flags.append((m.start(), m.end()))
+        ws = re.compile(r"\s*").match(text, m.end())
+        pos = ws.end() if ws else m.end()
+    return flags, pos
+
+
+def expand(text: str, values: dict[str, str]) -> tuple[str, list[str]] | None:
+    """Expand ``$VAR``/``${VAR}``/``${VAR:-x}`` with ``values``; None if a variable is unknown."""
+    used: list[str] = []
+    failed = False
+
+    def sub(m: re.Match[str]) -> str:
+        nonlocal failed
+        name = m.group(1) or m.group(4)
+        op, word = m.group(2), m.group(3)
+        used.append(name)
+        val = values.get(name)
+        if op and op.endswith("-"):
+            if val is None or (op == ":-" and val == ""):
+                return word or ""
+            return val
+        if op and op.endswith("+"):
+            return (word or "") if val else ""
+        if val is None:
+            failed = True
+            return ""
+        return val
+
+    out = _VAR_RE.sub(sub, text)
+    return None if failed else (out, used)
+
+
+def find_sites(df: Dockerfile) -> Sites:
+    stages: list[Stage] = []
+    args: list[ArgDecl] = []
+    images: list[ImageSite] = []
+    urls: list[UrlSite] = []
+    apt: list[AptSite] = []
+    unmanaged: list[Unmanaged] = []
+    stage = -1
+    for ins in df.instructions:
+        kw = ins.keyword
+        if kw == "FROM":
+            stage += 1
+            st = _from(df, ins, stage, stages, args, images)
+            stages.append(st)
+        elif kw == "ARG":
+            args.extend(_args(df, ins, stage))
+        elif kw in ("COPY", "ADD"):
+            _copy_add(df, ins, stage, stages, images, urls)
+        elif kw == "RUN":
+            _run(df, ins, stage, stages, images, urls, apt, unmanaged)
+    return Sites(tuple(stages), tuple(args), tuple(images), tuple(urls), tuple(apt),
+                 tuple(unmanaged))
+
+
+def _from(df: Dockerfile, ins: Instruction, index: int, stages: list[Stage],
+          args: list[ArgDecl], images: list[ImageSite]) -> Stage:
+    text = ins.text
+    _flags, pos = _flags_and_rest(ins)
+    words = _split_ws(text.text, pos)
+    if not words:
+        return Stage(index, None, "", ins.line)
+    ws, we = words[0]
+    base = text.text[ws:we]
+    name = None
+    if len(words) >= 3 and text.text[words[1][0]:words[1][1]].lower() == "as":
+        name = text.text[words[2][0]:words[2][1]].lower()
+    st = Stage(index, name, base, ins.line)
+    if any(s.matches(base.lower()) and s.name for s in stages):
+        return st  # FROM <earlier stage>: not an image
+    global_args = {a.name: a for a in args if a.stage == -1}
+    site = _image_site(df, text, ws, we, "FROM", index, ins.line, global_args)
+    if site:
+        images.append(site)
+    return st
+
+
+def _image_site(df: Dockerfile, text: Text, ws: int, we: int, context: str, stage: int,
+                line: int, global_args: dict[str, ArgDecl]) -> ImageSite | None:
+    raw = text.text[ws:we]
+    if "$" not in raw:
+        if raw == "scratch":
+            return None
+        try:
+            parse_image_ref(raw)
+        except ImageRefError:
+            return None
+        return ImageSite(raw, _value(df, text, ws, we), "", "", context, stage, line)
+    # A reference built from one global ARG: the pin lives in the ARG's default.
+    matches = list(_VAR_RE.finditer(raw))
+    if len(matches) != 1 or matches[0].group(2):
+        return None
+    m = matches[0]
+    name = m.group(1) or m.group(4)
+    decl = global_args.get(name)
+    if decl is None or decl.value is None:
+        return None
+    prefix, suffix = raw[: m.start()], raw[m.end():]
+    ref = prefix + decl.value.text + suffix
+    try:
+        parse_image_ref(ref)
+    except ImageRefError:
+        return None
+    return ImageSite(ref, decl.value, prefix, suffix, context, stage, line, via_arg=name)
+
+
+def _args(df: Dockerfile, ins: Instruction, stage: int) -> list[ArgDecl]:
+    text = ins.text
+    out: list[ArgDecl] = []
+    for ws, we in _quoted_words(text.text, ins.args_offset):
+        word = text.text[ws:we]
+        name, eq, _ = word.partition("=")
+        if not eq:
+            out.append(ArgDecl(name, None, stage, ins.line))
+            continue
+        vs, ve = ws + len(name) + 1, we
+        if ve - vs >= 2 and text.text[vs] in "'\"" and text.text[ve - 1] == text.text[vs]:
+            vs, ve = vs + 1, ve - 1
+        out.append(ArgDecl(name, _value(df, text, vs, ve), stage, ins.line))
+    return out
+
+
+def _quoted_words(text: str, start: int) -> list[tuple[int, int]]:
+    """Whitespace-separated words where quotes group (BuildKit parseWords)."""
+    out: list[tuple[int, int]] = []
+    i, n = start, len(text)
+    while i < n:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        s = i
+        quote = ""
+        while i < n and (quote or not text[i].isspace()):
+            ch = text[i]
+            if quote:
+                if ch == quote:
+                    quote = ""
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "\\":
+                i += 1
+            i += 1
+        out.append((s, min(i, n)))
+    return out
+
+
+def _flag_value(text: str, span: tuple[int, int], name: str) -> tuple[int, int] | None:
+    s, e = span
+    prefix = f"--{name}="
+    if text[s:e].lower().startswith(prefix):
+        return s + len(prefix), e
+    return None
+
+
+def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
+              images: list[ImageSite], urls: list[UrlSite]) -> None:
+    text = ins.text
+    flags, pos = _flags_and_rest(ins)
+    checksum: Value | None = None
+    for span in flags:
+        fv = _flag_value(text.text, span, "from")
+        if fv and not any(st.matches(text.text[fv[0]:fv[1]].lower()) for st in stages):
+            site = _image_site(df, text, fv[0], fv[1], f"{ins.keyword} --from", stage, ins.line,
+                               {})
+            if site:
+                images.append(site)
+        cv = _flag_value(text.text, span, "checksum")
+        if cv:
+            checksum = _value(df, text, cv[0], cv[1])
+    if ins.keyword != "ADD":
+        return
+    rest = text.text[pos:]
+    if rest.lstrip().startswith("["):
+        try:
+            srcs = [str(x) for x in json.loads(rest)][:-1]
+        except (ValueError, TypeError):
+            srcs = []
+    else:
+        srcs = [text.text[s:e] for s, e in _split_ws(text.text, pos)][:-1]
+    for src in srcs:
+        if _URL_RE.match(src):
+            urls.append(UrlSite(src, "ADD", stage, ins.line, checksum))
+
+
+def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
+         images: list[ImageSite], urls: list[UrlSite], apt: list[AptSite],
+         unmanaged: list[Unmanaged]) -> None:
+    text = ins.text
+    flags, pos = _flags_and_rest(ins)
+    for span in flags:
+        mv = _flag_value(text.text, span, "mount")
+        if not mv:
+            continue
+        # --mount=type=bind,from=<image>,target=… : one CSV field names the image.
+        s = mv[0]
+        for field in text.text[mv[0]:mv[1]].split(","):
+            key, eq, val = field.partition("=")
+            if eq and key.strip().lower() == "from" and val:
+                vs = s + len(key) + 1
+                if not any(st.matches(val.lower()) for st in stages):
+                    site = _image_site(df, text, vs, vs + len(val), "RUN --mount", stage,
+                                       ins.line, {})
+                    if site:
+                        images.append(site)
+            s += len(field) + 1
+    rest = text.text[pos:]
+    scripts: list[tuple[Text, int, bool]] = []
+    if rest.lstrip().startswith("[") and rest.rstrip().endswith("]"):
+        scripts.append((text, pos, True))
+    else:
+        scripts.append((text, pos, False))
+    for hd in ins.heredocs:
+        scripts.append((hd.body, 0, False))
+    for script, offset, json_form in scripts:
+        _scan_script(df, ins, script, offset, json_form, stage, urls, apt, unmanaged)
+
+
+def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, json_form: bool,
+                 stage: int, urls: list[UrlSite], apt: list[AptSite],
+                 unmanaged: list[Unmanaged]) -> None:
+    body = script.text[offset:]
+    if json_form:
+        cmds = _json_commands(body, offset, script.text)
+        pipes: list[list[list[shell.Word]]] = [[c] for c in cmds]
+    else:
+        tokens = shell.tokenize(body)
+        cmds = [[_shift(w, offset) for w in c] for c in shell.commands(tokens)]
+        pipes = [[[_shift(w, offset) for w in c] for c in p] for p in shell.pipelines(tokens)]
+    for words in cmds:
+        words = _strip_prefix_words(words)
+        if not words:
+            continue
+        prog = os.path.basename(words[0].value)
+        if prog in APT_TOOLS:
+            site = _apt_site(df, ins, script, words, stage, json_form)
+            if site:
+                apt.append(site)
+        elif prog in ("curl", "wget"):
+            for w in words[1:]:
+                if _URL_RE.match(w.value):
+                    urls.append(UrlSite(w.value, "RUN", stage, ins.line))
+        elif prog in ("pip", "pip3") or (
+            prog.startswith("python") and len(words) > 2 and words[1].value == "-m"
+            and words[2].value == "pip"
+        ):
+            vals = [w.value for w in words]
+            if "install" in vals and "--require-hashes" not in vals:
+                unmanaged.append(Unmanaged(
+                    " ".join(vals), "pip install without --require-hashes is not pinned",
+                    ins.line))
+        elif prog == "apk" and len(words) > 1 and words[1].value == "add":
+            unmanaged.append(Unmanaged(" ".join(w.value for w in words),
+                                       "apk packages are not managed by pinlock", ins.line))
+    for pipe in pipes:
+        if len(pipe) < 2:
+            continue
+        progs = [os.path.basename(_strip_prefix_words(c)[0].value) if _strip_prefix_words(c)
+                 else "" for c in pipe]
+        if progs[0] in ("curl", "wget") and any(p in ("sh", "bash", "dash", "zsh")
+                                                for p in progs[1:]):
+            unmanaged.append(Unmanaged(
+                " | ".join(" ".join(w.value for w in c) for c in pipe),
+                "a script piped from the network into a shell cannot be pinned", ins.line))
+
+
+def _shift(w: shell.Word, offset: int) -> shell.Word:
+    return shell.Word(w.value, w.start + offset, w.end + offset, w.has_expansion)
+
+
+def _strip_prefix_words(words: list[shell.Word]) -> list[shell.Word]:
+    """Drop ``VAR=value`` assignments and wrappers (sudo, env) before the program name."""
+    i = 0
+    while i < len(words):
+        v = words[i].value
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", v) or v in ("sudo", "env", "exec", "command"):
+            i += 1
+            continue
+        break
+    return words[i:]
+
+
+def _json_commands(body: str, offset: int, full: str) -> list[list[shell.Word]]:
+    """JSON form: the array's strings are one command, each located in the source text."""
+    try:
+        items = json.loads(body)
+    except ValueError:
+        return []
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        return []
+    words: list[shell.Word] = []
+    pos = offset
+    for item in items:
+        encoded = json.dumps(item)
+        at = full.find(encoded, pos)
+        if at == -1:
+            return []
+        words.append(shell.Word(item, at + 1, at + len(encoded) - 1))
+        pos = at + len(encoded)
+    return [words]
+
+
+def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.Word],
+              stage: int, json_form: bool) -> AptSite | None:
+    tool = os.path.basename(words[0].value)
+    i = 1
+    sub = None
+    no_rec = False
+    pkgs: list[AptPackageWord] = []
+    while i < len(words):
+        v = words[i].value
+        if v.startswith("-"):
+            if v == "--no-install-recommends" or v.startswith("-oAPT::Install-Recommends="):
+                no_rec = True
+            if v in _APT_OPTS_WITH_ARG:
+                if i + 1 < len(words) and "Install-Recommends" in words[i + 1].value:
+                    no_rec = no_rec or words[i + 1].value.rsplit("=", 1)[-1].lower() in (
+                        "false", "0", "no")
+                i += 2
+                continue
+            i += 1
+            continue
+        if sub is None:
+            sub = v
+            i += 1
+            continue
+        if sub == "install":
+            w = words[i]
+            name, eq, version = w.value.partition("=")
+            s, e = script.source_span(w.start, w.end)
+            pkgs.append(AptPackageWord(name, version if eq else None,
+                                       Value(script.text[w.start:w.end], s, e, df.line_of(s))))
+        i += 1
+    if sub != "install":
+        return None
+    return AptSite(stage, ins.line, tool, tuple(pkgs), no_rec, json_form)

@@ -1,0 +1,192 @@
+"""Where each locked value lives in the Dockerfile: the one mapping verify and rewrite share.
+
+``pin_sites(lock, sites)`` lists, for every input, each place in the Dockerfile
+that must hold a locked value and the exact text the lock wants there. Offline
+verify compares; the editor replaces. Structural disagreements (an ARG or a
+stage the lock names that the Dockerfile does not have) raise DockerfileError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pinlock.dockerfile.sites import AptSite, Sites, Value, expand
+from pinlock.errors import DockerfileError
+from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
+from pinlock.model import (
+    AptInput,
+    AssetIntent,
+    ImageInput,
+    Lock,
+    ReleaseInput,
+    platform_arch,
+)
+
+
+@dataclass(frozen=True)
+class PinSite:
+    input: str
+    label: str  # what the value is: "FROM image", "ARG S6_OVERLAY_VERSION", …
+    value: Value  # where it lives now (empty span: to be inserted)
+    expected: str  # the text the lock wants at ``value``
+    pinned: bool = True  # False: the lock has no pin for it yet (a warning, not a mismatch)
+
+    @property
+    def agrees(self) -> bool:
+        return self.value.text == self.expected
+
+
+def expand_asset(asset: AssetIntent, arch: str | None) -> tuple[str, str]:
+    """(file name, sha256 ARG) of an asset for one arch name (None: arch-independent)."""
+    def fill(t: str) -> str:
+        return t.replace("{arch}", arch or "").replace("{ARCH}", (arch or "").upper())
+
+    return fill(asset.name), fill(asset.sha256_arg)
+
+
+def asset_url(template: str, *, repository: str, tag: str, version: str, name: str) -> str:
+    return (template.replace("{repository}", repository).replace("{tag}", tag)
+            .replace("{version}", version).replace("{name}", name))
+
+
+def stage_index(sites: Sites, ref: str | None, path: str, what: str) -> int | None:
+    if ref is None:
+        return None
+    st = sites.stage(ref.lower())
+    if st is None:
+        names = ", ".join(s.name or str(s.index) for s in sites.stages) or "none"
+        raise DockerfileError(path, f"{what} names stage {ref!r}, which the Dockerfile does not "
+                              f"have (stages: {names})",
+                              hint="fix `stage` in the lock file or re-run `pinlock init --force`")
+    return st.index
+
+
+def pin_sites(lock: Lock, sites: Sites, path: str,
+              names: list[str] | None = None) -> list[PinSite]:
+    out: list[PinSite] = []
+    for name in sorted(lock.inputs):
+        if names and name not in names:
+            continue
+        inp = lock.inputs[name]
+        if isinstance(inp, ImageInput):
+            out.extend(_image(inp, sites, path))
+        elif isinstance(inp, ReleaseInput):
+            out.extend(_release(inp, lock, sites, path))
+        else:
+            out.extend(_apt(inp, lock, sites, path))
+    return out
+
+
+def _image(inp: ImageInput, sites: Sites, path: str) -> list[PinSite]:
+    stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
+    found = [s for s in sites.images if same_repository(_repo(s.ref), inp.intent.image)]
+    if stage is not None and not any(s.stage == stage and s.context == "FROM" for s in found):
+        raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} does not "
+                              f"start FROM {inp.intent.image!r}",
+                              hint="fix `image` or `stage` in the lock file")
+    if not found:
+        raise DockerfileError(path, f"input {inp.name!r}: image {inp.intent.image!r} no longer "
+                              "appears in the Dockerfile",
+                              hint="remove the input from the lock, or `pinlock init --force`")
+    out = []
+    for s in found:
+        repo = _repo(s.ref)
+        want = f"{repo}:{inp.locked.tag}"
+        if inp.locked.index_digest:
+            want += f"@{inp.locked.index_digest}"
+        if not (want.startswith(s.prefix) and want.endswith(s.suffix)):
+            raise DockerfileError(path, f"input {inp.name!r}: cannot write {want!r} into "
+                                  f"ARG {s.via_arg} (the FROM adds {s.prefix!r}/{s.suffix!r})",
+                                  line=s.line)
+        expected = want[len(s.prefix): len(want) - len(s.suffix)]
+        label = f"{s.context} image" + (f" (ARG {s.via_arg})" if s.via_arg else "")
+        out.append(PinSite(inp.name, label, s.value, expected,
+                           pinned=inp.locked.index_digest is not None))
+    return out
+
+
+def _repo(ref: str) -> str:
+    try:
+        return parse_image_ref(ref).repository
+    except ImageRefError:
+        return ref
+
+
+def _arg_values(sites: Sites, arg: str, inp: str, path: str) -> list[Value]:
+    decls = [a for a in sites.args_named(arg) if a.value is not None]
+    if not decls:
+        raise DockerfileError(path, f"input {inp!r}: ARG {arg} is not declared with a value in "
+                              "the Dockerfile",
+                              hint=f"add `ARG {arg}=…` back, or fix the input in the lock file")
+    return [a.value for a in decls if a.value is not None]
+
+
+def _release(inp: ReleaseInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
+    out = []
+    for v in _arg_values(sites, inp.intent.version_arg, inp.name, path):
+        out.append(PinSite(inp.name, f"ARG {inp.intent.version_arg}", v, inp.locked.version))
+    locked = {a.name: a for a in inp.locked.assets}
+    for asset in inp.intent.assets:
+        targets: list[str | None] = (
+            [inp.intent.arch_map.get(p) for p in lock.platforms] if asset.per_arch else [None])
+        for arch in targets:
+            fname, arg = expand_asset(asset, arch)
+            la = locked.get(fname)
+            for v in _arg_values(sites, arg, inp.name, path):
+                if la is None or la.sha256 is None:
+                    out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, v.text, pinned=False))
+                else:
+                    out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, la.sha256))
+    # ADD --checksum= on a URL that is a locked asset stays in sync with it.
+    by_url = {a.url: a for a in inp.locked.assets}
+    values = {a.name: a.value.text for a in sites.args if a.value is not None}
+    values[inp.intent.version_arg] = inp.locked.version
+    for u in sites.urls:
+        if u.checksum is None:
+            continue
+        expanded = expand(u.url, values)
+        if expanded is None or expanded[0] not in by_url:
+            continue
+        la = by_url[expanded[0]]
+        if la.sha256:
+            out.append(PinSite(inp.name, f"ADD --checksum ({la.name})", u.checksum,
+                               f"sha256:{la.sha256}"))
+    return out
+
+
+def apt_site_for(inp: AptInput, sites: Sites, path: str) -> AptSite:
+    stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
+    candidates = [s for s in sites.apt if s.stage == stage]
+    if not candidates:
+        raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} has no "
+                              "apt-get install", hint="fix `stage` in the lock file")
+    want = set(inp.intent.packages)
+    return max(candidates, key=lambda s: len(want & {p.name for p in s.packages}))
+
+
+def locked_version(inp: AptInput, lock: Lock, name: str) -> str | None:
+    """The version to write for a top-level package: one version on every platform, or None."""
+    versions = set()
+    for p in lock.platforms:
+        arch = inp.locked.archs.get(platform_arch(p))
+        if arch is None or name not in arch.top:
+            return None
+        versions.add(arch.top[name])
+    return versions.pop() if len(versions) == 1 else None
+
+
+def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
+    site = apt_site_for(inp, sites, path)
+    out = []
+    for word in site.packages:
+        version = locked_version(inp, lock, word.name)
+        expected = f"{word.name}={version}" if version else word.name
+        # Without a common version, the snapshot ARG is what pins the package.
+        pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
+        out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
+                           pinned=pinned))
+    if inp.locked.snapshot:
+        for v in _arg_values(sites, inp.intent.snapshot_arg, inp.name, path):
+            out.append(PinSite(inp.name, f"ARG {inp.intent.snapshot_arg}", v,
+                               inp.locked.snapshot))
+    return out

@@ -1,0 +1,38 @@
+"""Rendering results for people (text) and machines (JSON); no logic, no I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from pinlock.model import Finding, Skipped
+
+
+def findings_text(findings: Sequence[Finding], *, verbose: bool = False) -> str:
+    if not findings:
+        return "ok: the Dockerfile and the lock agree"
+    lines = []
+    for f in findings:
+        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
+        lines.append(f"{f.severity}: {where}: [{f.input}] {f.message}")
+        if f.expected is not None:
+            lines.append(f"    expected: {f.expected}")
+        if f.found is not None and (verbose or f.code != "not-pinned"):
+            lines.append(f"    found:    {f.found}")
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = len(findings) - errors
+    lines.append(f"{errors} error(s), {warnings} warning(s)")
+    return "\n".join(lines)
+
+
+def findings_json(findings: Sequence[Finding]) -> str:
+    return json.dumps({
+        "ok": not any(f.severity == "error" for f in findings),
+        "findings": [f.to_json() for f in findings],
+    }, indent=2, sort_keys=True)
+
+
+def skipped_text(skipped: Sequence[Skipped]) -> str:
+    return "\n".join(
+        f"  {s.file}:{s.line}: {s.what}\n      {s.reason}" if s.line else f"  {s.what}: {s.reason}"
+        for s in skipped)

@@ -1,0 +1,71 @@
+"""Offline verify: does the Dockerfile hold what the lock says? Pure; findings, not exceptions."""
+
+from __future__ import annotations
+
+from pinlock.dockerfile.edit import Edit
+from pinlock.dockerfile.sites import Sites
+from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
+from pinlock.pins import PinSite, apt_site_for, pin_sites
+
+
+def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | None = None,
+                   strict: bool = False) -> list[Finding]:
+    findings: list[Finding] = []
+    unpinned: Severity = "error" if strict else "warning"
+    apt_unpinned: dict[tuple[str, int], list[str]] = {}
+    for site in pin_sites(lock, sites, path, names):
+        if site.agrees and not site.pinned and site.label.startswith("apt package "):
+            apt_unpinned.setdefault((site.input, site.value.line), []).append(site.value.text)
+            continue
+        if not site.agrees:
+            findings.append(Finding(
+                site.input, "error", "mismatch",
+                f"{site.label} differs from the lock", path, site.value.line,
+                expected=site.expected, found=site.value.text))
+        elif not site.pinned:
+            findings.append(Finding(
+                site.input, unpinned, "not-pinned",
+                f"{site.label} is not pinned yet (run `pinlock lock {site.input}`)",
+                path, site.value.line, found=site.value.text))
+    for (name, line), pkgs in sorted(apt_unpinned.items()):
+        findings.append(Finding(
+            name, unpinned, "not-pinned",
+            f"{len(pkgs)} apt package(s) not pinned yet (run `pinlock lock {name}`)",
+            path, line, found=" ".join(pkgs)))
+    for name in sorted(lock.inputs):
+        if names and name not in names:
+            continue
+        inp = lock.inputs[name]
+        if isinstance(inp, AptInput):
+            findings.extend(_apt_membership(inp, sites, path))
+        elif isinstance(inp, ImageInput) and inp.locked.index_digest and not inp.locked.platforms:
+            findings.append(Finding(
+                name, "warning", "not-resolved",
+                "platform digests are not recorded yet (run `pinlock lock "
+                f"{name}`)", path, None))
+    return findings
+
+
+def _apt_membership(inp: AptInput, sites: Sites, path: str) -> list[Finding]:
+    site = apt_site_for(inp, sites, path)
+    in_file = {p.name for p in site.packages}
+    in_lock = set(inp.intent.packages)
+    out = []
+    for extra in sorted(in_file - in_lock):
+        out.append(Finding(inp.name, "error", "unlocked-package",
+                           f"apt package {extra} is installed but not in the lock "
+                           f"(run `pinlock lock {inp.name}`)", path, site.line, found=extra))
+    for gone in sorted(in_lock - in_file):
+        out.append(Finding(inp.name, "error", "missing-package",
+                           f"apt package {gone} is in the lock but not installed here",
+                           path, site.line, expected=gone))
+    return out
+
+
+def edits_for(sites: list[PinSite]) -> list[Edit]:
+    """The edits that make the Dockerfile hold the lock's values."""
+    return [Edit(s.value.start, s.value.end, s.expected) for s in sites if not s.agrees]
+
+
+def failing(findings: list[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
