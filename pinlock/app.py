@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pinlock import lockfile
-from pinlock.discover import Discovery, discover
 from pinlock.dockerfile.edit import apply_edits
 from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
 from pinlock.dockerfile.sites import Sites, find_sites
@@ -40,6 +39,7 @@ from pinlock.verify import edits_for, verify_offline
 if TYPE_CHECKING:
     import tomlkit
 
+    from pinlock.discover import Discovery
     from pinlock.sources.interface import Candidate, Context, Source
 
 DEFAULT_LOCKFILE = Path("image.lock.toml")
@@ -117,6 +117,8 @@ class InitResult:
 
 def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
          platforms: tuple[str, ...] = DEFAULT_PLATFORMS) -> InitResult:
+    from pinlock.discover import discover
+
     if lock_path.exists() and not force:
         raise InputError(f"{lock_path}: already exists",
                          hint="pass --force to replace it, or `pinlock lock` to fill it")
@@ -285,6 +287,9 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         lock = project.lock
         assert lock is not None
         _check_names(lock, names)
+        # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
+        # input, reported before any upstream is asked.
+        pin_sites(lock, project.sites, project.label)
         ctx = Context(lock)
         result = ChangeResult(dry_run=dry_run)
         new_lock = lock

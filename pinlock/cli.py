@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 
 from pinlock import __version__
@@ -244,17 +243,19 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one place errors become messages and exit codes."""
     try:
         code = app(args=argv, standalone_mode=False)
-    except click.exceptions.UsageError as exc:
-        exc.show()
-        sys.exit(EXIT_BAD_INPUT)
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
+    except typer.TyperException as exc:
+        # Usage errors: unknown option or command, missing argument.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"pinlock: error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except PinlockError as exc:
         typer.echo(f"pinlock: error: {exc.diagnostics()}", err=True)
         sys.exit(exc.exit_code)

@@ -9,12 +9,12 @@ changed. A fresh document is laid out deterministically (inputs sorted by name).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomlkit
-from tomlkit.container import Container
-from tomlkit.exceptions import TOMLKitError
-from tomlkit.items import InlineTable, Item, Table
+if TYPE_CHECKING:
+    import tomlkit
+    from tomlkit.container import Container
+    from tomlkit.items import InlineTable, Item, Table
 
 from pinlock.digest import Digest as _Digest
 from pinlock.digest import DigestFormatError, parse_sha256
@@ -149,6 +149,10 @@ class _Reader:
 
 
 def parse_document(text: str, path: str) -> tomlkit.TOMLDocument:
+    # tomlkit only where a document is rewritten: the read-only path (verify) uses tomllib.
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         return tomlkit.parse(text)
     except TOMLKitError as exc:
@@ -389,6 +393,8 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _item(value: Any, *, inline: bool = False) -> Item:
     """A fresh tomlkit item in pinlock's layout."""
+    import tomlkit
+    from tomlkit.items import InlineTable
     if isinstance(value, dict):
         if inline:
             t: InlineTable | Table = tomlkit.inline_table()
@@ -434,6 +440,8 @@ def _sync(container: Table | Container | InlineTable, desired: Mapping[str, Any]
 
     Keys not named in ``desired`` are left as they are (unknown keys survive).
     """
+    from tomlkit.items import InlineTable, Table
+
     for key, value in desired.items():
         present = key in container
         if value is None:
@@ -461,6 +469,9 @@ def _sync(container: Table | Container | InlineTable, desired: Mapping[str, Any]
 
 def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
     """The lock file text for ``lock``, keeping everything of ``doc`` pinlock does not own."""
+    import tomlkit
+    from tomlkit.items import Table
+
     if doc is None:
         doc = tomlkit.document()
         for line in HEADER:

@@ -1,0 +1,127 @@
+"""The bad-input corpus: each case exits 2 with a message naming what is wrong, and writes nothing."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from support.cli import run_cli, snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT / "docker" / "Dockerfile"
+BAD = Path(__file__).resolve().parents[1] / "corpus" / "bad"
+LOCK_CASES = sorted(BAD.glob("*.toml"))
+SIMPLE_DOCKERFILE = "FROM debian:13.4\nARG V=1\nRUN apt-get install -y curl\n"
+
+
+def _expected(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect: ")
+    return first[len("# expect: "):]
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(LOCK_CASES) >= 25
+
+
+@pytest.mark.parametrize("case", LOCK_CASES, ids=[p.stem for p in LOCK_CASES])
+@pytest.mark.parametrize("command", [["verify"], ["lock", "--dry-run"]])
+def test_bad_lock(case: Path, command: list[str], tmp_path: Path,
+                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Dockerfile").write_text(SIMPLE_DOCKERFILE)
+    lock = tmp_path / "image.lock.toml"
+    shutil.copy(case, lock)
+    before = snapshot(tmp_path)
+    r = run_cli(capsys, *command, "--lockfile", str(lock), "--dockerfile",
+                str(tmp_path / "Dockerfile"))
+    assert r.code == 2, r
+    assert _expected(case) in r.err
+    assert str(lock) in r.err
+    assert "Traceback" not in r.err + r.out
+    assert snapshot(tmp_path) == before
+
+
+def _seed_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, Path]:
+    (tmp_path / "docker").mkdir()
+    df = tmp_path / "docker" / "Dockerfile"
+    shutil.copy(SEED, df)
+    lock = tmp_path / "image.lock.toml"
+    r = run_cli(capsys, "init", "--dockerfile", str(df), "--lockfile", str(lock))
+    assert r.code == 0, r
+    return df, lock
+
+
+DOCKERFILE_CASES = [
+    # (id, how to break the Dockerfile, expected message)
+    ("arg-vanished", lambda s: s.replace("ARG S6_OVERLAY_NOARCH_SHA256=", "ARG GONE_SHA256="),
+     "ARG S6_OVERLAY_NOARCH_SHA256 is not declared"),
+    ("version-arg-vanished", lambda s: s.replace("ARG S6_OVERLAY_VERSION=3.2.3.0\n", ""),
+     "ARG S6_OVERLAY_VERSION is not declared"),
+    ("stage-renamed", lambda s: s.replace("AS uv_source", "AS uv_src").replace(
+        "--from=uv_source", "--from=uv_src"), "names stage 'uv_source'"),
+    ("image-vanished", lambda s: s.replace("FROM debian:13.4", "FROM ubuntu:24.04"),
+     "stage '1' does not start FROM 'debian'"),
+    ("apt-vanished", lambda s: s.replace("apt-get install -y", "apt-get download"),
+     "has no apt-get install"),
+    ("binary", lambda s: "FROM a\n\0\0\0", "binary file"),
+    ("not-utf8", lambda s: "FROM a\n\udcff", "not UTF-8"),
+    ("open-heredoc", lambda s: s + "RUN <<EOF\necho hi\n", "unterminated heredoc 'EOF'"),
+    ("bad-escape", lambda s: "# escape=x\n" + s, "invalid escape directive"),
+]
+
+
+@pytest.mark.parametrize(("case", "breaker", "message"), DOCKERFILE_CASES,
+                         ids=[c[0] for c in DOCKERFILE_CASES])
+def test_bad_dockerfile(case: str, breaker, message: str, tmp_path: Path,  # type: ignore[no-untyped-def]
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    df, lock = _seed_project(tmp_path, capsys)
+    text = breaker(SEED.read_text())
+    df.write_bytes(text.encode("utf-8", "surrogateescape"))
+    before = snapshot(tmp_path)
+    for command in (["verify"], ["lock", "--dry-run"]):
+        r = run_cli(capsys, *command, "--lockfile", str(lock))
+        assert r.code == 2, (case, r)
+        assert message in r.err, r.err
+        assert "docker/Dockerfile" in r.err
+        assert "Traceback" not in r.err
+    assert snapshot(tmp_path) == before
+
+
+def test_missing_dockerfile(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli(capsys, "init", "--dockerfile", str(tmp_path / "nope"), "--lockfile",
+                str(tmp_path / "image.lock.toml"))
+    assert r.code == 2
+    assert "nope: dockerfile not found" in r.err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_lock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli(capsys, "verify", "--lockfile", str(tmp_path / "image.lock.toml"))
+    assert r.code == 2
+    assert "image.lock.toml: lockfile not found" in r.err
+
+
+CLI_CASES = [
+    (["verify", "--no-such-flag"], "No such option"),
+    (["verify", "nosuchinput"], "unknown input 'nosuchinput'"),
+    (["lock", "nosuchinput"], "unknown input 'nosuchinput'"),
+    (["bump", "s6-overlay"], "Missing argument"),
+    (["bump", "nosuchinput", "1.0"], "unknown input 'nosuchinput'"),
+    (["bump", "s6-overlay", "1 0"], "'1 0' is not a version"),
+    (["init"], "already exists"),
+    (["frobnicate"], "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), CLI_CASES, ids=[" ".join(c[0]) for c in CLI_CASES])
+def test_bad_cli(args: list[str], message: str, tmp_path: Path,
+                 capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _seed_project(tmp_path, capsys)
+    monkeypatch.chdir(tmp_path)
+    before = snapshot(tmp_path)
+    r = run_cli(capsys, *args)
+    assert r.code == 2, r
+    assert message in r.err
+    assert "Traceback" not in r.err
+    assert snapshot(tmp_path) == before

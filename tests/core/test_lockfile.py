@@ -1,0 +1,59 @@
+"""image.lock.toml: round trips, hand edits and unknown keys survive, output is deterministic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pinlock import lockfile
+from pinlock.errors import LockfileError
+from pinlock.model import ImageInput, ImageLocked
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMITTED = (ROOT / "image.lock.toml").read_text()
+
+
+def test_committed_lock_round_trips_byte_identical() -> None:
+    lock, doc = lockfile.load(COMMITTED, "image.lock.toml")
+    assert lockfile.render(lock, doc) == COMMITTED
+    # A fresh render of the same model is the same text: layout is deterministic.
+    assert lockfile.render(lock) == COMMITTED
+
+
+def test_fast_and_full_loaders_agree() -> None:
+    lock, _ = lockfile.load(COMMITTED, "image.lock.toml")
+    assert lockfile.load_fast(COMMITTED, "image.lock.toml") == lock
+
+
+def test_comments_hand_edits_and_unknown_keys_survive_a_rewrite() -> None:
+    text = COMMITTED.replace(
+        '[inputs.debian]\n',
+        '[inputs.debian]\n# keep debian on the 13 line\nowner = "platform-team"\n',
+    ).replace('tag = "13.4"\n', 'tag = "13.4"\nx-note = "kept"\n')
+    lock, doc = lockfile.load(text, "image.lock.toml")
+    debian = lock.inputs["debian"]
+    assert isinstance(debian, ImageInput)
+    digest = "sha256:" + "ab" * 32
+    new = ImageInput(debian.name, debian.intent, ImageLocked(
+        tag="13.5", index_digest=digest,
+        platforms={"linux/arm64": "sha256:" + "22" * 32, "linux/amd64": "sha256:" + "11" * 32}))
+    out = lockfile.render(lock.replace_input(new), doc)
+    assert "# keep debian on the 13 line" in out
+    assert 'owner = "platform-team"' in out
+    assert 'x-note = "kept"' in out
+    assert 'tag = "13.5"' in out and f'index-digest = "{digest}"' in out
+    # Platforms are written sorted whatever order the source gave.
+    assert out.index('"linux/amd64"') < out.index('"linux/arm64"')
+    again, doc2 = lockfile.load(out, "image.lock.toml")
+    assert again.inputs["debian"] == new
+    assert lockfile.render(again, doc2) == out
+    # Everything outside the changed input is untouched.
+    before_uv = COMMITTED[COMMITTED.index("[inputs.uv]"):]
+    assert out.endswith(before_uv)
+
+
+def test_newer_schema_is_refused_with_advice() -> None:
+    with pytest.raises(LockfileError) as exc:
+        lockfile.load(COMMITTED.replace("version = 1", "version = 7"), "x.toml")
+    assert "upgrade pinlock" in exc.value.diagnostics()
