@@ -197,6 +197,9 @@ class Sources:
         source: Source[Any] = self._built[kind]
         return source
 
+    def built(self, kind: str) -> Any:
+        return self._built.get(kind)
+
     def __enter__(self) -> Sources:
         return self
 
@@ -209,7 +212,23 @@ class Sources:
             self._client.close()
 
 
-_FACTORIES: dict[str, Callable[[Sources], Any]] = {}
+def _image_source(sources: Sources) -> Any:
+    from pinlock.sources.oci import make_image_source
+
+    return make_image_source(os.environ, registry_mirrors=list(sources.options.registry_mirrors))
+
+
+def _release_source(sources: Sources) -> Any:
+    from pinlock.sources.github.source import ReleaseSource
+
+    return ReleaseSource.from_env(sources.http, deep=sources.options.deep,
+                                  allow_prerelease=sources.options.prerelease)
+
+
+_FACTORIES: dict[str, Callable[[Sources], Any]] = {
+    "image": _image_source,
+    "github-release": _release_source,
+}
 
 
 def register_source(kind: str) -> Callable[[Callable[[Sources], Any]], Callable[[Sources], Any]]:
@@ -264,6 +283,7 @@ class ChangeResult:
     dockerfile_changed: bool = False
     lock_changed: bool = False
     failures: list[tuple[str, PinlockError]] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)  # warnings the sources raised
     dry_run: bool = False
     new_dockerfile: str | None = None
     new_lock: str | None = None
@@ -301,10 +321,15 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                     continue
                 inp = lock.inputs[name]
                 try:
-                    new = planner(srcs.for_input(inp), inp, ctx)
+                    src = srcs.for_input(inp)
+                    new = planner(src, inp, ctx)
                 except PinlockError as exc:
                     result.failures.append((name, exc))
                     continue
+                finally:
+                    take_notes = getattr(srcs.built(inp.kind), "take_notes", None)
+                    if callable(take_notes):
+                        result.notes.extend(take_notes())
                 if new is not None and new != inp:
                     result.changes.append(Change(name, inp, new))
                     new_lock = new_lock.replace_input(new)

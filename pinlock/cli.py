@@ -137,6 +137,8 @@ def _report_change(result: object, as_json: bool, what: str) -> int:
     from pinlock.app import ChangeResult
 
     assert isinstance(result, ChangeResult)
+    for note in result.notes:
+        typer.echo(f"warning: [{note.input}] {note.message}", err=True)
     if result.failures:
         for name, exc in result.failures:
             typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
@@ -237,6 +239,106 @@ def bump(
                        _options(registry_mirror, deep, debian_mirror),  # type: ignore[arg-type]
                        dry_run=dry_run)
     return _report_change(result, as_json, "bump")
+
+
+@app.command()
+def outdated(
+    names: NamesArg = None,
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    allow_major: Annotated[bool, typer.Option(
+        "--allow-major", help="Count a new major version.")] = False,
+    prerelease: Annotated[bool, typer.Option(
+        "--prerelease", help="Count pre-releases.")] = False,
+    exit_code: Annotated[bool, typer.Option(
+        "--exit-code", help="Exit 1 when any input can move.")] = False,
+    registry_mirror: MirrorOpt = None,
+    debian_mirror: DebianMirrorOpt = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Show, per input, the locked version, the newest allowed one, and upstream changes.
+
+    Example: pinlock outdated;  pinlock outdated --json --exit-code
+    """
+    from pinlock.outdated import outdated as run
+    from pinlock.outdated import report_json, report_text
+
+    report = run(dockerfile, lockfile, names,
+                 _options(registry_mirror, False, debian_mirror, allow_major,  # type: ignore[arg-type]
+                          prerelease))
+    typer.echo(report_json(report) if as_json else report_text(report))
+    return EXIT_FINDINGS if exit_code and report.movable else EXIT_OK
+
+
+@app.command()
+def pr(
+    names: NamesArg = None,
+    dockerfile: DockerfileOpt = None,
+    lockfile: LockfileOpt = DEFAULT_LOCK,
+    base: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--base", help="The branch to update (default: the one checked out).")] = None,
+    remote: Annotated[str, typer.Option("--remote", help="The git remote to push to.")] = "origin",
+    repository: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--repository", help="owner/name on GitHub (default: GITHUB_REPOSITORY, else the "
+        "remote's URL).")] = None,
+    prefix: Annotated[str, typer.Option(
+        "--branch-prefix", help="Branch name prefix; the input name follows.")] = "pinlock/",
+    author_name: Annotated[str, typer.Option("--author-name")] = "pinlock",
+    author_email: Annotated[str, typer.Option(
+        "--author-email")] = "pinlock@users.noreply.github.com",
+    label: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--label", help="Label for new pull requests (repeatable).")] = None,
+    reviewer: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--reviewer", help="Reviewer for new pull requests (repeatable).")] = None,
+    allow_major: Annotated[bool, typer.Option(
+        "--allow-major", help="Allow a new major version.")] = False,
+    prerelease: Annotated[bool, typer.Option(
+        "--prerelease", help="Allow pre-releases.")] = False,
+    registry_mirror: MirrorOpt = None,
+    deep: DeepOpt = False,
+    debian_mirror: DebianMirrorOpt = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print branch, commit message and body; change nothing.")] = False,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> int:
+    """Open or update one pull request per input that can move (GITHUB_TOKEN needed).
+
+    Example: pinlock pr --dry-run;  pinlock pr s6-overlay --label dependencies
+    """
+    from pinlock.pr import Author, PrOptions, run_pr
+
+    opts = PrOptions(remote=remote, base=base, prefix=prefix,
+                     author=Author(author_name, author_email), labels=tuple(label or ()),
+                     reviewers=tuple(reviewer or ()), repository=repository, dry_run=dry_run)
+    result = run_pr(Path.cwd(), dockerfile, lockfile, names,
+                    _options(registry_mirror, deep, debian_mirror, allow_major,  # type: ignore[arg-type]
+                             prerelease), opts)
+    if as_json:
+        typer.echo(json.dumps({
+            "actions": [{"input": a.input, "branch": a.branch, "action": a.action,
+                         "number": a.number, "url": a.url, "title": a.title, "detail": a.detail}
+                        for a in result.actions],
+            "failures": [{"input": n, "error": e.diagnostics()} for n, e in result.failures],
+            "pushes": result.pushes, "api_writes": result.api_writes, "dry_run": dry_run,
+        }, indent=2, sort_keys=True))
+    else:
+        for a in result.actions:
+            where = f" #{a.number}" if a.number is not None else ""
+            typer.echo(f"{a.input}: {a.action}{where} ({a.branch})"
+                       + (f": {a.detail}" if a.detail else ""))
+            if dry_run and a.title:
+                typer.echo(f"  branch: {a.branch}\n  commit: {a.title}\n  body:")
+                typer.echo("".join(f"    {line}\n" for line in (a.body or "").splitlines()),
+                           nl=False)
+        for name, exc in result.failures:
+            typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
+        if dry_run:
+            typer.echo("dry run: nothing pushed, no pull request changed")
+    if result.failures:
+        return max(exc.exit_code for _, exc in result.failures)
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> None:

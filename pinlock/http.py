@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,9 +35,9 @@ def make_client(
     *, timeout: float = 30.0, headers: dict[str, str] | None = None, verify: bool = True
 ) -> httpx.Client:
     """An httpx client with a timeout on every request and ``SSL_CERT_FILE`` honoured."""
-    ca: str | bool = verify
+    ca: ssl.SSLContext | bool = verify
     if verify and os.environ.get("SSL_CERT_FILE"):
-        ca = os.environ["SSL_CERT_FILE"]
+        ca = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
     return httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         headers={"User-Agent": USER_AGENT, **(headers or {})},

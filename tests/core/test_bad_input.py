@@ -1,4 +1,4 @@
-"""The bad-input corpus: each case exits 2 with a message naming what is wrong, and writes nothing."""
+"""The bad-input corpus: each case exits 2 with a message naming the problem, writes nothing."""
 
 from __future__ import annotations
 

@@ -1,0 +1,192 @@
+"""ImageSource: resolve, update and verify image inputs against OCI registries."""
+
+from __future__ import annotations
+
+from pinlock.errors import IntegrityError, PinlockError
+from pinlock.model import Finding, ImageInput, ImageLocked
+from pinlock.sources.interface import Candidate, Context
+from pinlock.sources.oci.client import RegistryClient, ResolvedImage, index_platforms
+from pinlock.sources.oci.errors import (
+    ImageReferenceError,
+    ManifestNotFoundError,
+    PlatformNotFoundError,
+    TagNotFoundError,
+)
+from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
+
+
+def _locked(resolved: ResolvedImage, tag: str) -> ImageLocked:
+    return ImageLocked(
+        tag=tag,
+        index_digest=resolved.digest,
+        media_type=resolved.media_type,
+        platforms=dict(sorted(resolved.platforms.items())),
+        single_platform=resolved.single_platform,
+    )
+
+
+class ImageSource:
+    """The Source for ``FROM`` / ``COPY --from`` images; the client is given, never built here."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self.client = client
+
+    # ------------------------------------------------------------ resolve
+
+    def target_tag(self, inp: ImageInput, version: str | None) -> str:
+        """The tag ``version`` means for this input (its current tag when None)."""
+        if version is None:
+            if not inp.locked.tag:
+                raise ImageReferenceError(
+                    f"{inp.name}: {inp.intent.image} is pinned by digest only, with no tag",
+                    hint="write the tag next to the digest (image:tag@sha256:…) so pinlock "
+                    "knows what to update and verify",
+                )
+            return inp.locked.tag
+        try:
+            return tag_for_version(inp.locked.tag or None, version, inp.intent.tag_pattern)
+        except TagPatternError as exc:
+            raise ImageReferenceError(
+                f"{inp.name}: cannot derive a tag for version {version}: {exc}",
+                hint="set the input's tag_pattern, e.g. \"{version}-python3.13-trixie\"",
+            ) from exc
+
+    def resolve(self, inp: ImageInput, ctx: Context, *, version: str | None = None) -> ImageInput:
+        """Fill the tag's index digest and per-platform digests.
+
+        ``version=None`` keeps the pin: a locked index digest is re-read by digest
+        (so a moved tag never moves the lock silently); without one, the tag is
+        resolved. A version moves the input to the tag of that version.
+        """
+        tag = self.target_tag(inp, version)
+        if version is None and inp.locked.index_digest:
+            resolved = self.client.resolve(inp.intent.image, inp.locked.index_digest,
+                                           ctx.platforms)
+        else:
+            resolved = self.client.resolve(inp.intent.image, tag, ctx.platforms)
+        return ImageInput(inp.name, inp.intent, _locked(resolved, tag), inp.kind)
+
+    # ------------------------------------------------------------ newest
+
+    def newest(
+        self, inp: ImageInput, ctx: Context, *, allow_major: bool = False,
+        prerelease: bool = False,
+    ) -> Candidate | None:
+        tags = self.client.list_tags(inp.intent.image)
+        try:
+            tag = newest_tag(
+                tags, inp.locked.tag, pattern=inp.intent.tag_pattern, allow_major=allow_major,
+                prerelease=prerelease or inp.intent.allow_prerelease,
+            )
+        except TagPatternError as exc:
+            raise ImageReferenceError(f"{inp.name}: {exc}") from exc
+        if tag is None:
+            return None
+        version = version_of(tag, inp.intent.tag_pattern) or tag
+        return Candidate(version=version, ref=tag)
+
+    # ------------------------------------------------------------ check
+
+    def check(self, inp: ImageInput, ctx: Context) -> list[Finding]:
+        """Does the tag still point at the locked index, and is every locked manifest there?"""
+        findings: list[Finding] = []
+        locked = inp.locked
+        image = inp.intent.image
+        ref = f"{image}:{locked.tag}" if locked.tag else image
+
+        def finding(code: str, message: str, *, expected: str | None = None,
+                    found: str | None = None) -> None:
+            findings.append(Finding(inp.name, "error", code, message,
+                                    expected=expected, found=found))
+
+        if not locked.index_digest:
+            finding("not-pinned", f"{ref} has no locked digest to verify")
+            return findings
+        # 1. The locked index itself: fetchable, and its bytes hash to the digest.
+        try:
+            index = self.client.get_manifest(image, locked.index_digest)
+        except IntegrityError as exc:
+            finding("manifest-integrity", f"{image}@{locked.index_digest}: {exc.message}",
+                    expected=exc.expected, found=exc.observed)
+            return findings
+        except ManifestNotFoundError:
+            finding("manifest-missing",
+                    f"{image}@{locked.index_digest}: the locked manifest is no longer served",
+                    expected=locked.index_digest)
+            index = None
+        except PinlockError as exc:
+            finding("registry-error", f"{ref}: {exc.message}")
+            return findings
+        # 2. Each locked platform digest is still listed in that index and fetchable.
+        if index is not None and index.is_index:
+            try:
+                current = index_platforms(index, ())
+            except PinlockError as exc:
+                finding("registry-error", f"{image}@{locked.index_digest}: {exc.message}")
+                current = {}
+            listed = set(current.values())
+            for platform, digest in sorted(locked.platforms.items()):
+                if digest not in listed:
+                    finding("platform-missing",
+                            f"{ref}: the locked {platform} manifest {digest} is not in index "
+                            f"{locked.index_digest}", expected=digest,
+                            found=current.get(platform))
+        for platform, digest in sorted(locked.platforms.items()):
+            if digest == locked.index_digest:
+                continue
+            try:
+                found, _ = self.client.head_manifest(image, digest)
+            except ManifestNotFoundError:
+                finding("manifest-missing",
+                        f"{image}@{digest}: the locked {platform} manifest is no longer served",
+                        expected=digest)
+                continue
+            except PinlockError as exc:
+                finding("registry-error", f"{image}@{digest} ({platform}): {exc.message}")
+                continue
+            if found is not None and found != digest:
+                finding("manifest-integrity",
+                        f"{image}@{digest} ({platform}): the registry reports another digest",
+                        expected=digest, found=found)
+        # 3. The tag still points at the locked index.
+        if locked.tag:
+            findings.extend(self._check_tag(inp, ctx, ref))
+        return findings
+
+    def _check_tag(self, inp: ImageInput, ctx: Context, ref: str) -> list[Finding]:
+        locked = inp.locked
+        try:
+            head, _ = self.client.head_manifest(inp.intent.image, locked.tag)
+            if head == locked.index_digest:
+                return []
+            platforms = tuple(locked.platforms) or ctx.platforms
+            if locked.single_platform:
+                platforms = ()
+            now = self.client.resolve(inp.intent.image, locked.tag, platforms)
+        except TagNotFoundError as exc:
+            return [Finding(inp.name, "error", "tag-missing",
+                            f"{ref}: the tag no longer exists ({exc.message})",
+                            expected=locked.index_digest)]
+        except PlatformNotFoundError as exc:
+            return [Finding(inp.name, "error", "tag-moved",
+                            f"{ref}: the tag moved to an index without a locked platform: "
+                            f"{exc.message}", expected=locked.index_digest)]
+        except IntegrityError as exc:
+            return [Finding(inp.name, "error", "manifest-integrity", f"{ref}: {exc.message}",
+                            expected=exc.expected, found=exc.observed)]
+        except PinlockError as exc:
+            return [Finding(inp.name, "error", "registry-error", f"{ref}: {exc.message}")]
+        if now.digest == locked.index_digest:
+            return []
+        changes = []
+        for platform in sorted(set(locked.platforms) | set(now.platforms)):
+            old, new = locked.platforms.get(platform), now.platforms.get(platform)
+            if old != new:
+                changes.append(f"{platform}: {old or '(none)'} -> {new or '(none)'}")
+        detail = "; ".join(changes) if changes else "no platform manifest changed"
+        return [Finding(
+            inp.name, "error", "tag-moved",
+            f"{ref}: the tag now points at {now.digest}, the lock has {locked.index_digest} "
+            f"({detail})",
+            expected=locked.index_digest, found=now.digest,
+        )]

@@ -1,0 +1,119 @@
+"""BuildKit's own parser (the `dockerfile` wheel) as the oracle for pinlock's Dockerfile parser.
+
+Over every file of tests/corpus/dockerfiles: pinlock finds the same instructions
+on the same line ranges, with the same logical text (continuations joined) and
+the same heredoc names and contents, and render() gives back the file's bytes.
+
+Intentional differences, each handled explicitly below:
+- The wheel reports the keyword as written (`run`); pinlock upper-cases it.
+- For a heredoc instruction the wheel's `original` is the logical line, a
+  newline, then each heredoc body and its bare name; pinlock keeps the body and
+  the terminator line as written (a `<<-` terminator keeps its tabs), so the
+  comparison rebuilds the wheel's form from pinlock's model.
+- For `ONBUILD RUN <<EOF` the wheel reports the line range (which includes the
+  heredoc) but not the heredoc itself; pinlock keeps the heredoc on the ONBUILD
+  instruction. Only the line ranges and the line are compared there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dockerfile
+import pytest
+
+from pinlock.dockerfile.parser import Dockerfile, Instruction, ParseError, parse
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "dockerfiles"
+FILES = sorted(CORPUS.glob("*.Dockerfile"))
+
+
+def read_corpus(path: Path) -> str:
+    # Bytes, then UTF-8: no universal-newline translation may hide a CR.
+    return path.read_bytes().decode("utf-8")
+
+
+def oracle_view(text: str) -> list[tuple[str, int, int, str, tuple[tuple[str, str], ...]]]:
+    return [
+        ((c.cmd or "").upper(), c.start_line, c.end_line, c.original or "",
+         tuple((h.name, h.content) for h in c.heredocs))
+        for c in dockerfile.parse_string(text)
+    ]
+
+
+def pinlock_view(df: Dockerfile) -> list[tuple[str, int, int, str, tuple[tuple[str, str], ...]]]:
+    return [_one(ins) for ins in df.instructions]
+
+
+def _one(ins: Instruction) -> tuple[str, int, int, str, tuple[tuple[str, str], ...]]:
+    if ins.keyword == "ONBUILD":
+        # The wheel does not expose an ONBUILD's heredocs (see the module docstring).
+        return ins.keyword, ins.line, ins.end_line, ins.text.text, ()
+    original = ins.text.text
+    if ins.heredocs:
+        original += "\n" + "".join(h.body.text + h.name + "\n" for h in ins.heredocs)
+    heredocs = tuple((h.name, h.body.text) for h in ins.heredocs)
+    return ins.keyword, ins.line, ins.end_line, original, heredocs
+
+
+def test_corpus_is_large_enough_and_holds_the_seed() -> None:
+    assert len(FILES) >= 25
+    seed = (CORPUS / "seed.Dockerfile").read_bytes()
+    assert seed == (Path(__file__).resolve().parents[2] / "docker" / "Dockerfile").read_bytes()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_render_is_byte_identical(path: Path) -> None:
+    raw = path.read_bytes()
+    assert parse(read_corpus(path)).render().encode("utf-8") == raw
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_same_instructions_as_buildkit(path: Path) -> None:
+    text = read_corpus(path)
+    assert pinlock_view(parse(text)) == oracle_view(text)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_nodes_cover_every_character_once(path: Path) -> None:
+    df = parse(read_corpus(path))
+    pos = 0
+    for node in df.nodes:
+        assert node.start == pos, f"gap or overlap at {pos} before {node}"
+        assert node.end > node.start
+        assert node.line == df.line_of(node.start)
+        pos = node.end
+    assert pos == len(df.source)
+
+
+@pytest.mark.parametrize(
+    ("text", "escape"),
+    [
+        ("# escape=`\nFROM a `\n b\n", "`"),
+        ("# foo=bar\n# escape=`\nFROM a `\n b\n", "\\"),  # an unknown key ends the block
+        ("  # escape=`\nFROM a `\n b\n", "`"),  # leading whitespace is allowed
+        ("\ufeff# escape=`\nFROM a `\n b\n", "`"),
+        ("# comment\n# escape=`\nFROM a\n", "\\"),
+        ("\n# escape=`\nFROM a\n", "\\"),
+    ],
+)
+def test_escape_directive_as_buildkit(text: str, escape: str) -> None:
+    df = parse(text)
+    assert df.escape == escape
+    assert pinlock_view(df) == oracle_view(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\nRUN <<EOF\nnever closed\n",
+        "# syntax=a\n# syntax=b\nFROM a\n",
+        "# escape=x\nFROM a\n",
+        "FROM a\nRUN [1, 2]\n",
+    ],
+)
+def test_rejects_what_buildkit_rejects(text: str) -> None:
+    with pytest.raises(dockerfile.GoParseError):
+        dockerfile.parse_string(text)
+    with pytest.raises(ParseError):
+        parse(text)
