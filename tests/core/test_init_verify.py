@@ -44,7 +44,8 @@ def test_init_on_seed_matches_committed_lock(project: Path, capsys: pytest.Captu
         'sha256 = "a93f02882c6ed46b21e7adb5c0add86154f01236c93cd82c7d682722e8840563"',
     ]:
         assert expected in text
-    packages = ["curl", "nodejs", "npm", "python3", "ripgrep", "ffmpeg", "gcc", "python3-dev", "libffi-dev", "procps", "git", "openssh-client", "docker-cli", "xz-utils"]
+    packages = ("curl nodejs npm python3 ripgrep ffmpeg gcc python3-dev libffi-dev "  # noqa: SIM905
+                "procps git openssh-client docker-cli xz-utils").split()
     assert all(f'"{p}",' in text for p in packages)
     # A second init refuses to overwrite; --force replaces.
     assert run_cli(capsys, "init").code == 2
