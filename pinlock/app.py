@@ -178,6 +178,7 @@ class Sources:
         self._built: dict[str, Any] = {}
         self._factories = factories or _FACTORIES
         self._client: Any = None
+        self.lock: Lock | None = None  # the lock being changed, for sources that read others
 
     @property
     def http(self) -> Any:
@@ -225,9 +226,42 @@ def _release_source(sources: Sources) -> Any:
                                   allow_prerelease=sources.options.prerelease)
 
 
+def _apt_source(sources: Sources) -> Any:
+    from pinlock.sources.debian import AptSource, AptSourceConfig
+
+    cfg = AptSourceConfig.from_env(
+        os.environ, mirror=sources.options.debian_mirror,
+        security_mirror=sources.options.debian_security_mirror, keyring=None,
+        cache_dir=os.path.join(os.path.expanduser("~"), ".cache", "pinlock", "debian"))
+    return AptSource(sources.http, cfg, now=None,
+                     base_status=lambda inp, arch: _base_status(sources, inp, arch))
+
+
+def _base_status(sources: Sources, inp: AptInput, arch: str) -> str | None:
+    """/var/lib/dpkg/status of the locked base image of the apt input's stage, if it has one."""
+    lock = sources.lock
+    if lock is None:
+        return None
+    base = next((i for i in lock.inputs.values() if isinstance(i, ImageInput)
+                 and i.intent.stage is not None
+                 and i.intent.stage.lower() == inp.intent.stage.lower()), None)
+    if base is None:
+        return None
+    digest = next((d for p, d in base.locked.platforms.items() if p.split("/")[1:2] == [arch]),
+                  None)
+    if digest is None:
+        return None
+    from pinlock.sources.oci import read_image_file
+
+    image: Any = sources.for_input(base)
+    data = read_image_file(image.client, base.intent.image, digest, "/var/lib/dpkg/status")
+    return data.decode("utf-8", "replace") if data is not None else None
+
+
 _FACTORIES: dict[str, Callable[[Sources], Any]] = {
     "image": _image_source,
     "github-release": _release_source,
+    "apt": _apt_source,
 }
 
 
@@ -315,6 +349,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         new_lock = lock
         own = sources is None
         srcs = sources or Sources(options)
+        srcs.lock = lock
         try:
             for name in sorted(lock.inputs):
                 if names and name not in names:

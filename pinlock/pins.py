@@ -185,7 +185,7 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
         pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
                            pinned=pinned))
-    if inp.locked.snapshot:
+    if inp.locked.snapshot and sites.args_named(inp.intent.snapshot_arg):
         for v in _arg_values(sites, inp.intent.snapshot_arg, inp.name, path):
             out.append(PinSite(inp.name, f"ARG {inp.intent.snapshot_arg}", v,
                                inp.locked.snapshot))

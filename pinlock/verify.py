@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pinlock.dockerfile.edit import Edit
-from pinlock.dockerfile.sites import Sites
+from pinlock.dockerfile.sites import AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
 from pinlock.pins import PinSite, apt_site_for, pin_sites
 
@@ -48,6 +48,18 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
 
 def _apt_membership(inp: AptInput, sites: Sites, path: str) -> list[Finding]:
     site = apt_site_for(inp, sites, path)
+    if inp.locked.snapshot and not sites.args_named(inp.intent.snapshot_arg):
+        # Versions alone rot when mirrors drop them: the build must read the locked snapshot.
+        return [Finding(inp.name, "warning", "snapshot-not-wired",
+                        f"the lock holds snapshot {inp.locked.snapshot}, but the Dockerfile has no "
+                        f"ARG {inp.intent.snapshot_arg}; add `ARG {inp.intent.snapshot_arg}="
+                        f"{inp.locked.snapshot}` and pass `--snapshot "
+                        f"\"${{{inp.intent.snapshot_arg}}}\"` to apt-get update and install",
+                        path, site.line), *_membership(inp, site, path)]
+    return _membership(inp, site, path)
+
+
+def _membership(inp: AptInput, site: AptSite, path: str) -> list[Finding]:
     in_file = {p.name for p in site.packages}
     in_lock = set(inp.intent.packages)
     out = []

@@ -1,0 +1,354 @@
+"""AptSource: lock an apt install line to a snapshot, per-architecture closures and checksums.
+
+Semantics (the orchestration layer relies on them):
+
+* The archive state is named by a snapshot timestamp ``YYYYMMDDTHHMMSSZ`` (UTC).
+  A new timestamp is "now" rounded down to ``AptSourceConfig.granularity``
+  seconds (default one day, so every run on the same UTC day reads the same
+  state and writes a byte-identical lock). snapshot.debian.org serves the last
+  archive run at or before any timestamp, and apt's ``--snapshot`` / a
+  ``snapshot.debian.org/archive/debian/<ts>/`` source does the same, so the
+  Dockerfile's ARG and the lock name the same bytes.
+* ``resolve(version=None)`` re-resolves at the locked snapshot (a new one if
+  the input was never locked): on a snapshot archive this is deterministic, so
+  it only fills what is missing (a new architecture, a package added to the
+  install line) and changes nothing else. ``resolve(version=TS)`` moves the
+  input to snapshot ``TS`` (``pinlock update apt`` passes ``newest().version``).
+* Through a plain mirror (``PINLOCK_DEBIAN_MIRROR`` without ``{snapshot}``)
+  only the mirror's current state can be read: the lock records
+  ``archive = "mirror"`` and the timestamp of reading. It promises the versions
+  and checksums the mirror signed at that time, not that the snapshot of that
+  timestamp holds the same ones (mirrors lag by hours). A complete lock read
+  from a mirror is returned unchanged by ``resolve(version=None)``, because
+  re-reading would silently move it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import httpx
+
+from pinlock.errors import InputError, IntegrityError
+from pinlock.model import (
+    AptArchLocked,
+    AptInput,
+    AptLocked,
+    AptPackage,
+    Finding,
+    SuiteState,
+    platform_arch,
+)
+from pinlock.sources.debian.archive import (
+    DEFAULT_DEBIAN,
+    DEFAULT_SECURITY,
+    SNAPSHOT_FORMAT,
+    Archive,
+    Location,
+    SignedRelease,
+    security_template,
+)
+from pinlock.sources.debian.deb822 import PackageRecord, installed_records
+from pinlock.sources.debian.resolver import Universe, minbase, resolve
+from pinlock.sources.debian.signature import DEFAULT_KEYRING
+from pinlock.sources.interface import Candidate, Context
+
+_SNAPSHOT_RE = re.compile(r"^\d{8}T\d{6}Z$")
+BASE_IMAGE = "image-dpkg-status"
+BASE_MINBASE = "minbase"
+
+BaseStatus = Callable[[AptInput, str], "str | None"]
+
+
+@dataclass(frozen=True)
+class AptSourceConfig:
+    """Where and how the archive is read; ``from_env`` is what the CLI uses."""
+
+    mirror: str = DEFAULT_DEBIAN  # base URL; "{snapshot}" in it marks a snapshot archive
+    security_mirror: str = DEFAULT_SECURITY
+    keyring: str = DEFAULT_KEYRING
+    security_keyring: str | None = None  # None: the same keyring
+    cache_dir: str | None = None  # verified indexes by sha256; None: no disk cache
+    granularity: int = 86400  # seconds a new snapshot timestamp is rounded down to
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, mirror: str | None = None,
+        security_mirror: str | None = None, keyring: str | None = None,
+        cache_dir: str | None = None,
+    ) -> AptSourceConfig:
+        """Flags win over ``PINLOCK_DEBIAN_MIRROR`` / ``PINLOCK_DEBIAN_SECURITY_MIRROR`` /
+        ``PINLOCK_DEBIAN_KEYRING``; without either, snapshot.debian.org.
+
+        A mirror given without a security mirror implies its ``debian-security``
+        sibling (``…/debian`` -> ``…/debian-security``).
+        """
+        env = os.environ if env is None else env
+        m = mirror or env.get("PINLOCK_DEBIAN_MIRROR") or None
+        s = security_mirror or env.get("PINLOCK_DEBIAN_SECURITY_MIRROR") or None
+        if m and not s:
+            s = security_template(m)
+        if s and not m:
+            raise InputError(
+                "PINLOCK_DEBIAN_SECURITY_MIRROR is set without PINLOCK_DEBIAN_MIRROR",
+                hint="set both, or neither to use snapshot.debian.org",
+            )
+        return cls(
+            mirror=m or DEFAULT_DEBIAN, security_mirror=s or DEFAULT_SECURITY,
+            keyring=keyring or env.get("PINLOCK_DEBIAN_KEYRING") or DEFAULT_KEYRING,
+            cache_dir=cache_dir,
+        )
+
+
+def snapshot_of(when: dt.datetime, granularity: int = 86400) -> str:
+    """``when`` (UTC) rounded down to ``granularity`` seconds, as a snapshot timestamp."""
+    ts = int(when.astimezone(dt.UTC).timestamp())
+    ts -= ts % max(1, granularity)
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime(SNAPSHOT_FORMAT)
+
+
+def check_snapshot(value: str) -> str:
+    if not _SNAPSHOT_RE.match(value):
+        raise InputError(
+            f"{value!r} is not a snapshot timestamp",
+            hint="expected YYYYMMDDTHHMMSSZ (UTC), e.g. 20250801T000000Z",
+        )
+    return value
+
+
+def _package_name(entry: str) -> str:
+    return entry.split("=", 1)[0].split(":", 1)[0].strip()
+
+
+def _to_locked(rec: PackageRecord) -> AptPackage:
+    return AptPackage(
+        name=rec.package, version=rec.version, architecture=rec.architecture,
+        sha256=rec.sha256, size=rec.size, filename=rec.filename, source=rec.source_name,
+    )
+
+
+class AptSource:
+    """Source[AptInput] for Debian archives (snapshot.debian.org by default)."""
+
+    def __init__(
+        self, client: httpx.Client, config: AptSourceConfig | None = None, *,
+        now: Callable[[], dt.datetime] | None = None, base_status: BaseStatus | None = None,
+    ) -> None:
+        self.config = config or AptSourceConfig()
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.base_status = base_status
+        self.client = client
+        self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir)
+
+    # ------------------------------------------------------------ locations
+
+    def location(self, suite: str) -> Location:
+        """Security suites live under their own base (``debian-security``)."""
+        if suite.endswith("-security") or suite.endswith("/updates"):
+            return Location(
+                self.config.security_mirror, self.config.security_keyring or self.config.keyring
+            )
+        return Location(self.config.mirror, self.config.keyring)
+
+    @property
+    def is_snapshot(self) -> bool:
+        return Location(self.config.mirror).is_snapshot
+
+    def snapshot_now(self) -> str:
+        return snapshot_of(self.now(), self.config.granularity)
+
+    # ------------------------------------------------------------ reading
+
+    def _releases(self, inp: AptInput, snapshot: str) -> dict[str, SignedRelease]:
+        if not inp.intent.suites:
+            raise InputError(
+                f"apt input {inp.name!r} names no suites",
+                hint="set suites, e.g. [\"trixie\", \"trixie-updates\", \"trixie-security\"]",
+            )
+        return {
+            s: self.archive.release(self.location(s), s, snapshot) for s in inp.intent.suites
+        }
+
+    def _indexes(
+        self, inp: AptInput, releases: Mapping[str, SignedRelease], arch: str, snapshot: str
+    ) -> list[tuple[str, list[PackageRecord]]]:
+        out: list[tuple[str, list[PackageRecord]]] = []
+        for suite, signed in releases.items():
+            for comp in inp.intent.components:
+                recs = self.archive.packages(self.location(suite), signed, comp, arch, snapshot)
+                out.append((suite, recs))
+        return out
+
+    def _universe(
+        self, inp: AptInput, releases: Mapping[str, SignedRelease], arch: str, snapshot: str
+    ) -> tuple[Universe, str]:
+        indexes = [recs for _, recs in self._indexes(inp, releases, arch, snapshot)]
+        status = self.base_status(inp, arch) if self.base_status else None
+        if status is not None:
+            return Universe.build(arch, indexes, installed_records(status)), BASE_IMAGE
+        bare = Universe.build(arch, indexes)
+        return Universe.build(arch, indexes, minbase(bare)), BASE_MINBASE
+
+    # ------------------------------------------------------------ Source protocol
+
+    def resolve(self, inp: AptInput, ctx: Context, *, version: str | None = None) -> AptInput:
+        """Lock ``inp`` at snapshot ``version`` (None: the locked one, else a new one)."""
+        archs = sorted({platform_arch(p) for p in ctx.platforms})
+        if version is None and not self.is_snapshot and self._complete(inp, archs):
+            return inp
+        snapshot = check_snapshot(version) if version else (
+            inp.locked.snapshot or self.snapshot_now()
+        )
+        if not self.is_snapshot and version is None and not inp.locked.snapshot:
+            snapshot = self.snapshot_now()
+        releases = self._releases(inp, snapshot)
+        wanted = [_package_name(p) for p in inp.intent.packages]
+        locked_archs: dict[str, AptArchLocked] = {}
+        bases: set[str] = set()
+        for arch in archs:
+            universe, base = self._universe(inp, releases, arch, snapshot)
+            bases.add(base)
+            res = resolve(universe, wanted, install_recommends=inp.intent.install_recommends)
+            locked_archs[arch] = AptArchLocked(
+                top=dict(sorted(res.top.items())),
+                closure=tuple(
+                    sorted((_to_locked(r) for r in res.closure),
+                           key=lambda p: (p.name, p.architecture))
+                ),
+            )
+        locked = AptLocked(
+            snapshot=snapshot,
+            archive="snapshot" if self.is_snapshot else "mirror",
+            base=BASE_IMAGE if bases == {BASE_IMAGE} else BASE_MINBASE,
+            suites={s: SuiteState(r.release.date, r.sha256) for s, r in sorted(releases.items())},
+            archs=locked_archs,
+        )
+        return replace(inp, locked=locked)
+
+    def _complete(self, inp: AptInput, archs: list[str]) -> bool:
+        lk = inp.locked
+        wanted = {_package_name(p) for p in inp.intent.packages}
+        return bool(lk.snapshot) and set(lk.suites) == set(inp.intent.suites) and all(
+            a in lk.archs and set(lk.archs[a].top) == wanted for a in archs
+        )
+
+    def newest(
+        self, inp: AptInput, ctx: Context, *, allow_major: bool = False, prerelease: bool = False
+    ) -> Candidate | None:
+        """The newest snapshot, if moving there changes any top-level or closure version."""
+        snapshot = self.snapshot_now()
+        if snapshot == inp.locked.snapshot and self.is_snapshot:
+            return None
+        moved = self.resolve(inp, ctx, version=snapshot)
+
+        def versions(x: AptInput) -> dict[str, dict[str, str]]:
+            return {
+                a: {**{f"top:{k}": v for k, v in al.top.items()},
+                    **{p.name: p.version for p in al.closure}}
+                for a, al in x.locked.archs.items()
+            }
+
+        if versions(moved) == versions(inp):
+            return None
+        return Candidate(version=snapshot, ref=snapshot)
+
+    def check(self, inp: AptInput, ctx: Context) -> list[Finding]:
+        """Does the locked archive state still serve the locked indexes and packages?"""
+        lk = inp.locked
+        if not lk.snapshot or not lk.archs:
+            return [Finding(inp.name, "error", "not-locked", "apt input is not locked")]
+        findings: list[Finding] = []
+        releases: dict[str, SignedRelease] = {}
+        for suite in inp.intent.suites:
+            try:
+                releases[suite] = self.archive.release(self.location(suite), suite, lk.snapshot)
+            except IntegrityError as exc:
+                findings.append(Finding(inp.name, "error", "signature", exc.message))
+                continue
+            want = lk.suites.get(suite)
+            got = releases[suite].sha256
+            if want is not None and want.sha256 != got:
+                findings.append(Finding(
+                    inp.name, "error" if lk.archive == "snapshot" else "warning",
+                    "index-changed" if lk.archive == "snapshot" else "archive-moved",
+                    f"InRelease of {suite} at {lk.snapshot} is not the locked one",
+                    expected=want.sha256, found=got,
+                ))
+        if findings and any(f.code == "signature" for f in findings):
+            return findings
+        for arch, al in sorted(lk.archs.items()):
+            try:
+                served = self._served(inp, releases, arch, lk.snapshot)
+            except IntegrityError as exc:
+                findings.append(Finding(inp.name, "error", "index-mismatch", exc.message))
+                continue
+            for pkg in al.closure:
+                rec = served.get((pkg.name, pkg.version))
+                label = f"{pkg.name} {pkg.version} ({arch})"
+                if rec is None:
+                    findings.append(Finding(
+                        inp.name, "error", "package-gone",
+                        f"{label} is no longer in the locked archive state",
+                        expected=pkg.version,
+                    ))
+                elif (rec.sha256, rec.size, rec.filename) != (pkg.sha256, pkg.size, pkg.filename):
+                    findings.append(Finding(
+                        inp.name, "error", "package-changed",
+                        f"{label}: the archive lists other bytes than the lock",
+                        expected=f"{pkg.sha256} {pkg.size} {pkg.filename}",
+                        found=f"{rec.sha256} {rec.size} {rec.filename}",
+                    ))
+        return findings
+
+    def _served(
+        self, inp: AptInput, releases: Mapping[str, SignedRelease], arch: str, snapshot: str
+    ) -> dict[tuple[str, str], PackageRecord]:
+        served: dict[tuple[str, str], PackageRecord] = {}
+        for _, recs in self._indexes(inp, releases, arch, snapshot):
+            for r in recs:
+                served.setdefault((r.package, r.version), r)
+        return served
+
+    def check_debs(
+        self, inp: AptInput, ctx: Context, *, sample: int | None = None, seed: int = 0
+    ) -> list[Finding]:
+        """``--deep``: download locked .debs (all, or ``sample`` of them) and check sha256/size."""
+        lk = inp.locked
+        if not lk.snapshot:
+            return [Finding(inp.name, "error", "not-locked", "apt input is not locked")]
+        pkgs = sorted(
+            {(p.filename, p.sha256, p.size) for al in lk.archs.values() for p in al.closure}
+        )
+        if sample is not None and sample < len(pkgs):
+            pkgs = sorted(random.Random(seed).sample(pkgs, sample))
+        bases = []
+        for suite in inp.intent.suites:
+            base = self.location(suite).base(lk.snapshot)
+            if base not in bases:
+                bases.append(base)
+        findings: list[Finding] = []
+        for filename, sha, size in pkgs:
+            findings.extend(self._check_deb(inp.name, bases, filename, sha, size))
+        return findings
+
+    def _check_deb(
+        self, name: str, bases: list[str], filename: str, sha: str, size: int
+    ) -> list[Finding]:
+        for base in bases:
+            data = self.archive.get(base + filename, missing_ok=True)
+            if data is None:
+                continue
+            got = hashlib.sha256(data).hexdigest()
+            if got != sha or len(data) != size:
+                return [Finding(
+                    name, "error", "deb-mismatch", f"{filename}: bytes differ from the lock",
+                    expected=f"{sha} {size}", found=f"{got} {len(data)}",
+                )]
+            return []
+        return [Finding(name, "error", "deb-missing", f"{filename} is not served")]

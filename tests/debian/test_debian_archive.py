@@ -1,0 +1,150 @@
+"""Reading the served archive: snapshot redirects, by-hash, index hashes, faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from support.debian_archive import SNAP1, SNAP2, ArchiveServer
+
+from pinlock.errors import IntegrityError
+from pinlock.http import make_client
+from pinlock.sources.debian.archive import Archive, Location, check_index, security_template
+from pinlock.sources.debian.deb822 import IndexFile
+from pinlock.sources.debian.errors import ArchiveError, SignatureError
+
+
+def _archive(tmp: Path | None = None) -> Archive:
+    return Archive(make_client(timeout=10), cache_dir=str(tmp) if tmp else None)
+
+
+def _loc(srv: ArchiveServer) -> Location:
+    return Location(srv.debian(), str(srv.archive.keyring))
+
+
+def test_debian_reads_packages_via_by_hash(archive_server: ArchiveServer) -> None:
+    a = _archive()
+    rel = a.release(_loc(archive_server), "trixie", SNAP1)
+    assert rel.release.acquire_by_hash
+    recs = a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
+    assert {r.package for r in recs} >= {"app", "libfoo", "data-common", "native"}
+    assert any("/by-hash/SHA256/" in p for p in archive_server.requests)
+    native = next(r for r in recs if r.package == "native")
+    assert native.version == "1.0-1+b1" and len(native.sha256) == 64
+
+
+def test_debian_missing_by_hash_falls_back_to_the_plain_name(
+    archive_server: ArchiveServer,
+) -> None:
+    archive_server.faults.add("no-by-hash")
+    a = _archive()
+    rel = a.release(_loc(archive_server), "trixie", SNAP1)
+    recs = a.packages(_loc(archive_server), rel, "main", "arm64", SNAP1)
+    assert any(r.package == "native" and r.version == "1.0-1" for r in recs)
+    assert any(p.endswith("/binary-arm64/Packages.xz") for p in archive_server.requests)
+
+
+def test_debian_snapshot_timestamp_redirects_to_the_last_run(
+    archive_server: ArchiveServer,
+) -> None:
+    a = _archive()
+    rel = a.release(_loc(archive_server), "trixie", "20250115T120000Z")
+    assert rel.sha256 == a.release(_loc(archive_server), "trixie", SNAP1).sha256
+    assert any(p.startswith(f"/archive/debian/{SNAP1}/") for p in archive_server.requests)
+    later = a.release(Location(archive_server.security(), str(archive_server.archive.keyring)),
+                      "trixie-security", "20991231T000000Z")
+    direct = a.release(Location(archive_server.security(), str(archive_server.archive.keyring)),
+                       "trixie-security", SNAP2)
+    assert later.sha256 == direct.sha256
+
+
+def test_debian_tampered_index_is_refused_before_parsing(
+    archive_server: ArchiveServer,
+) -> None:
+    archive_server.faults.add("tampered-index")
+    a = _archive()
+    rel = a.release(_loc(archive_server), "trixie", SNAP1)
+    with pytest.raises(IntegrityError, match="does not match InRelease"):
+        a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
+
+
+@pytest.mark.parametrize(("fault", "match"), [
+    ("bad-signature", "bad signature"),
+    ("untrusted-signer", "no valid signature"),
+])
+def test_debian_signature_faults(archive_server: ArchiveServer, fault: str, match: str) -> None:
+    archive_server.faults.add(fault)
+    with pytest.raises(SignatureError, match=match):
+        _archive().release(_loc(archive_server), "trixie", SNAP1)
+
+
+def test_debian_expired_release_refused_on_a_mirror_not_on_a_snapshot(
+    archive_server: ArchiveServer,
+) -> None:
+    archive_server.faults.add("expired")
+    keyring = str(archive_server.archive.keyring)
+    mirror = Location(archive_server.debian(SNAP1), keyring)  # no {snapshot}: a plain mirror
+    with pytest.raises(SignatureError, match="expired"):
+        _archive().release(mirror, "trixie", None)
+    assert _archive().release(_loc(archive_server), "trixie", SNAP1).suite == "trixie"
+
+
+def test_debian_two_signers_accepted(archive_server: ArchiveServer) -> None:
+    archive_server.faults.add("two-signers")
+    assert _archive().release(_loc(archive_server), "trixie", SNAP1).release.codename == "trixie"
+
+
+def test_debian_archive_down(archive_server: ArchiveServer) -> None:
+    archive_server.faults.add("down")
+    a = Archive(make_client(timeout=5))
+    import pinlock.sources.debian.archive as archive_mod
+    from pinlock.http import RetryPolicy
+
+    orig = archive_mod.send_with_retries
+
+    def fast(client: httpx.Client, request: httpx.Request, **kw: object) -> httpx.Response:
+        return orig(client, request, policy=RetryPolicy(attempts=2, backoff=0.01))
+
+    archive_mod.send_with_retries = fast  # type: ignore[assignment]
+    try:
+        with pytest.raises(ArchiveError):
+            a.release(_loc(archive_server), "trixie", SNAP1)
+    finally:
+        archive_mod.send_with_retries = orig
+
+
+def test_debian_unknown_suite(archive_server: ArchiveServer) -> None:
+    with pytest.raises(ArchiveError, match="404"):
+        _archive().release(_loc(archive_server), "forky", SNAP1)
+
+
+def test_debian_index_cache_is_content_addressed(
+    archive_server: ArchiveServer, tmp: Path
+) -> None:
+    a = _archive(tmp)
+    rel = a.release(_loc(archive_server), "trixie", SNAP1)
+    a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
+    cached = list(tmp.iterdir())
+    assert len(cached) == 1
+    cached[0].write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted
+    archive_server.requests.clear()
+    recs = _archive(tmp).packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
+    assert recs and archive_server.requests
+
+
+def test_debian_check_index_size_and_hash() -> None:
+    entry = IndexFile("p", "0" * 64, 3)
+    with pytest.raises(IntegrityError, match="size"):
+        check_index(b"ab", entry, what="p")
+    with pytest.raises(IntegrityError, match="SHA256"):
+        check_index(b"abc", entry, what="p")
+
+
+def test_debian_security_template() -> None:
+    assert security_template("http://m/debian") == "http://m/debian-security"
+    assert security_template("http://m/archive/debian/{snapshot}/") == (
+        "http://m/archive/debian-security/{snapshot}/"
+    )
+    with pytest.raises(ArchiveError):
+        security_template("http://m/ubuntu")

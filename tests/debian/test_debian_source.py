@@ -1,0 +1,144 @@
+"""AptSource end to end against the served archive: resolve, newest, check."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from support.debian_archive import SNAP1, SNAP2, ArchiveServer
+
+from pinlock.errors import InputError, IntegrityError
+from pinlock.http import make_client
+from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+from pinlock.sources.debian import AptSource, AptSourceConfig, UnsatisfiableError
+from pinlock.sources.debian.source import snapshot_of
+from pinlock.sources.interface import Context
+
+CTX = Context(Lock())  # linux/amd64 + linux/arm64
+
+
+def source(srv: ArchiveServer, when: str = "2025-01-15T13:45:00") -> AptSource:
+    cfg = AptSourceConfig(mirror=srv.debian(), security_mirror=srv.security(),
+                          keyring=str(srv.archive.keyring))
+    now = dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC)
+    return AptSource(make_client(timeout=10), cfg, now=lambda: now)
+
+
+def apt_input(*pkgs: str) -> AptInput:
+    return AptInput("apt", AptIntent(
+        packages=pkgs, stage="0", suites=("trixie", "trixie-updates", "trixie-security"),
+    ), AptLocked())
+
+
+def test_debian_snapshot_rounding() -> None:
+    when = dt.datetime(2025, 1, 15, 13, 45, 12, tzinfo=dt.UTC)
+    assert snapshot_of(when) == "20250115T000000Z"
+    assert snapshot_of(when, 3600) == "20250115T130000Z"
+
+
+def test_debian_resolve_locks_both_archs(archive_server: ArchiveServer) -> None:
+    got = source(archive_server).resolve(apt_input("app", "native"), CTX)
+    lk = got.locked
+    assert lk.snapshot == "20250115T000000Z" and lk.archive == "snapshot" and lk.base == "minbase"
+    assert set(lk.suites) == {"trixie", "trixie-updates", "trixie-security"}
+    assert lk.archs["amd64"].top == {"app": "1.0-1", "native": "1.0-1+b1"}
+    assert lk.archs["arm64"].top == {"app": "1.0-1", "native": "1.0-1"}
+    names = [p.name for p in lk.archs["amd64"].closure]
+    assert names == sorted(names) and "libfoo" in names
+    libfoo = next(p for p in lk.archs["arm64"].closure if p.name == "libfoo")
+    assert libfoo.architecture == "arm64" and libfoo.filename.endswith("_arm64.deb")
+    assert libfoo.source == "libfoo" and len(libfoo.sha256) == 64 and libfoo.size > 0
+    # deterministic: a second resolve at the locked snapshot changes nothing
+    assert source(archive_server, "2025-03-01T00:00:00").resolve(got, CTX) == got
+
+
+def test_debian_resolve_with_base_status(archive_server: ArchiveServer) -> None:
+    status = "Package: alt1\nStatus: install ok installed\nVersion: 1.0-1\nArchitecture: amd64\n"
+    src = source(archive_server)
+    src.base_status = lambda inp, arch: status if arch == "amd64" else None
+    got = src.resolve(apt_input("app"), CTX)
+    assert got.locked.base == "minbase"  # arm64 fell back
+    amd = {p.name for p in got.locked.archs["amd64"].closure}
+    assert "alt1" not in amd and "alt2" not in amd  # installed alt1 satisfies alt1 | alt2
+    assert "libbase" not in {p.name for p in got.locked.archs["arm64"].closure}
+
+
+def test_debian_newest_and_update(archive_server: ArchiveServer) -> None:
+    locked = source(archive_server).resolve(apt_input("app"), CTX)
+    assert source(archive_server, "2025-01-20T00:00:00").newest(locked, CTX) is None
+    cand = source(archive_server, "2025-02-03T08:00:00").newest(locked, CTX)
+    assert cand is not None and cand.version == "20250203T000000Z"
+    moved = source(archive_server).resolve(locked, CTX, version=cand.version)
+    libfoo = {p.name: p.version for p in moved.locked.archs["amd64"].closure}["libfoo"]
+    assert libfoo == "2.0-1+deb13u1"  # from trixie-security at the later snapshot
+
+
+def test_debian_check_clean_and_after_changes(archive_server: ArchiveServer) -> None:
+    src = source(archive_server)
+    locked = src.resolve(apt_input("app"), CTX)
+    assert src.check(locked, CTX) == []
+    # a lock that claims other bytes for a package: reported, not raised
+    arch = locked.locked.archs["amd64"]
+    bad_pkg = arch.closure[0].__class__(**{**arch.closure[0].__dict__, "sha256": "0" * 64})
+    from dataclasses import replace
+
+    bad = replace(locked, locked=replace(locked.locked, archs={
+        **locked.locked.archs, "amd64": replace(arch, closure=(bad_pkg, *arch.closure[1:])),
+    }))
+    codes = [f.code for f in src.check(bad, CTX)]
+    assert codes == ["package-changed"]
+    gone = replace(bad_pkg, sha256=arch.closure[0].sha256, version="9.9-9")
+    bad = replace(locked, locked=replace(locked.locked, archs={
+        **locked.locked.archs, "amd64": replace(arch, closure=(gone, *arch.closure[1:])),
+    }))
+    assert [f.code for f in src.check(bad, CTX)] == ["package-gone"]
+    archive_server.faults.add("bad-signature")
+    assert {f.code for f in src.check(locked, CTX)} == {"signature"}
+
+
+def test_debian_check_debs(archive_server: ArchiveServer) -> None:
+    src = source(archive_server)
+    locked = src.resolve(apt_input("app"), CTX)
+    assert src.check_debs(locked, CTX) == []
+    assert src.check_debs(locked, CTX, sample=2) == []
+
+
+@pytest.mark.parametrize("fault", ["bad-signature", "tampered-index", "untrusted-signer"])
+def test_debian_resolve_stops_on_integrity_faults(
+    archive_server: ArchiveServer, fault: str
+) -> None:
+    archive_server.faults.add(fault)
+    with pytest.raises(IntegrityError):
+        source(archive_server).resolve(apt_input("app"), CTX)
+
+
+def test_debian_resolve_bad_requests(archive_server: ArchiveServer) -> None:
+    with pytest.raises(UnsatisfiableError, match="chain-mid"):
+        source(archive_server).resolve(apt_input("chain-top"), CTX)
+    with pytest.raises(InputError, match="not a snapshot timestamp"):
+        source(archive_server).resolve(apt_input("app"), CTX, version="yesterday")
+    no_suites = AptInput("apt", AptIntent(packages=("app",), stage="0"), AptLocked())
+    with pytest.raises(InputError, match="names no suites"):
+        source(archive_server).resolve(no_suites, CTX)
+
+
+def test_debian_config_from_env() -> None:
+    cfg = AptSourceConfig.from_env({"PINLOCK_DEBIAN_MIRROR": "http://m.example/debian"})
+    assert cfg.security_mirror == "http://m.example/debian-security"
+    assert AptSourceConfig.from_env({}).mirror.startswith("https://snapshot.debian.org/")
+    flag = AptSourceConfig.from_env({"PINLOCK_DEBIAN_MIRROR": "http://a/debian"},
+                                    mirror="http://b/archive/debian/{snapshot}/")
+    assert flag.security_mirror == "http://b/archive/debian-security/{snapshot}/"
+    with pytest.raises(InputError):
+        AptSourceConfig.from_env({"PINLOCK_DEBIAN_SECURITY_MIRROR": "http://a/x"})
+
+
+def test_debian_plain_mirror_lock_is_kept(archive_server: ArchiveServer) -> None:
+    cfg = AptSourceConfig(mirror=archive_server.debian(SNAP1),
+                          security_mirror=archive_server.security(SNAP2),
+                          keyring=str(archive_server.archive.keyring))
+    src = AptSource(make_client(timeout=10), cfg,
+                    now=lambda: dt.datetime(2025, 1, 15, tzinfo=dt.UTC))
+    got = src.resolve(apt_input("app"), CTX)
+    assert got.locked.archive == "mirror" and got.locked.snapshot == "20250115T000000Z"
+    assert src.resolve(got, CTX) is got
