@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from pinlock import __version__
-from pinlock.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, PinlockError
+from pinlock.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, EXIT_UPSTREAM, PinlockError
 
 app = typer.Typer(
     name="pinlock",
@@ -268,6 +268,8 @@ def outdated(
                  _options(registry_mirror, False, debian_mirror, allow_major,  # type: ignore[arg-type]
                           prerelease))
     typer.echo(report_json(report) if as_json else report_text(report))
+    if report.errors:
+        return EXIT_UPSTREAM
     return EXIT_FINDINGS if exit_code and report.movable else EXIT_OK
 
 

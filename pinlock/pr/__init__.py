@@ -1,0 +1,17 @@
+"""Update pull requests: git branches, commits and GitHub pull requests, one per input."""
+
+from __future__ import annotations
+
+from pinlock.pr.git import Author, DirtyTreeError, GitError, PushRejectedError
+from pinlock.pr.run import PrAction, PrOptions, PrResult, run_pr
+
+__all__ = [
+    "Author",
+    "DirtyTreeError",
+    "GitError",
+    "PrAction",
+    "PrOptions",
+    "PrResult",
+    "PushRejectedError",
+    "run_pr",
+]

@@ -1,0 +1,112 @@
+"""GitHub's pull-request and issue-comment endpoints, on the shared GitHubClient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pinlock.sources.github.api import GitHubClient
+from pinlock.sources.github.errors import GitHubError
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """The fields of GitHub's pull-request object pinlock reads."""
+
+    number: int
+    state: str
+    title: str
+    body: str
+    head_ref: str
+    head_sha: str
+    html_url: str
+
+    @classmethod
+    def from_json(cls, data: object, *, where: str) -> PullRequest:
+        if not isinstance(data, Mapping):
+            raise GitHubError(f"{where}: unexpected GitHub answer: a pull request is not an object")
+        head = data.get("head")
+        number = data.get("number")
+        if not isinstance(head, Mapping) or not isinstance(number, int):
+            raise GitHubError(f"{where}: unexpected GitHub answer: pull request without "
+                              "'number' or 'head'")
+        return cls(
+            number=number,
+            state=str(data.get("state") or ""),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            head_ref=str(head.get("ref") or ""),
+            head_sha=str(head.get("sha") or ""),
+            html_url=str(data.get("html_url") or ""),
+        )
+
+
+class PullsClient:
+    """``/repos/{owner}/{repo}/pulls`` and the issue endpoints a PR shares (comments, labels)."""
+
+    def __init__(self, client: GitHubClient, repository: str) -> None:
+        self.client = client
+        self.repository = repository
+        self.owner = repository.split("/", 1)[0]
+        self.writes = 0  # API calls that change something, for the run summary
+
+    def _json(self, method: str, path: str, body: object, ok: tuple[int, ...]) -> Any:
+        self.writes += 1
+        response = self.client.request(method, f"/repos/{self.repository}{path}", json=body,
+                                       ok=ok)
+        try:
+            return response.json()
+        except ValueError:
+            raise GitHubError(f"{method} {path}: answer is not JSON") from None
+
+    def open_for(self, branch: str) -> PullRequest | None:
+        """The open PR whose head is ``owner:branch``, if any (GitHub allows only one)."""
+        params: dict[str, str | int] = {"head": f"{self.owner}:{branch}", "state": "open"}
+        where = f"{self.repository} pulls head={branch}"
+        for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
+            pr = PullRequest.from_json(item, where=where)
+            if pr.head_ref == branch:
+                return pr
+        return None
+
+    def open_with_prefix(self, prefix: str) -> list[PullRequest]:
+        """Every open PR whose head branch starts with ``prefix`` (pinlock's own)."""
+        params: dict[str, str | int] = {"state": "open"}
+        where = f"{self.repository} pulls"
+        out = []
+        for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
+            pr = PullRequest.from_json(item, where=where)
+            if pr.head_ref.startswith(prefix):
+                out.append(pr)
+        return out
+
+    def create(self, *, branch: str, base: str, title: str, body: str) -> PullRequest:
+        data = self._json("POST", "/pulls",
+                          {"title": title, "head": branch, "base": base, "body": body,
+                           "maintainer_can_modify": True}, (201,))
+        return PullRequest.from_json(data, where=f"{self.repository} new pull request")
+
+    def update(self, number: int, *, title: str, body: str) -> PullRequest:
+        data = self._json("PATCH", f"/pulls/{number}", {"title": title, "body": body}, (200,))
+        return PullRequest.from_json(data, where=f"{self.repository} pull {number}")
+
+    def close(self, number: int) -> None:
+        self._json("PATCH", f"/pulls/{number}", {"state": "closed"}, (200,))
+
+    def comment(self, number: int, body: str) -> None:
+        self._json("POST", f"/issues/{number}/comments", {"body": body}, (201,))
+
+    def comments(self, number: int) -> list[str]:
+        path = f"/repos/{self.repository}/issues/{number}/comments"
+        return [str(c.get("body") or "") for c in self.client.paginate(path)
+                if isinstance(c, Mapping)]
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        if labels:
+            self._json("POST", f"/issues/{number}/labels", {"labels": list(labels)}, (200,))
+
+    def request_reviewers(self, number: int, reviewers: Sequence[str]) -> None:
+        if reviewers:
+            self._json("POST", f"/pulls/{number}/requested_reviewers",
+                       {"reviewers": list(reviewers)}, (201,))

@@ -1,0 +1,155 @@
+"""`pinlock pr` end to end: real git, a bare remote, the loopback GitHub pulls API."""
+
+from __future__ import annotations
+
+import pytest
+from support.cli import run_cli, snapshot
+from support.fake_github import Answer, s6_tarballs, sha256_hex
+from support.git_world import World, git
+
+BRANCH = "pinlock/s6-overlay"
+
+
+def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    run = run_cli(capsys, "pr", *args)
+    return run.code, run.out, run.err
+
+
+def test_first_run_opens_one_pr_then_second_run_changes_nothing(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = pr(capsys, "--label", "dependencies", "--reviewer", "octocat")
+    assert code == 0, err
+    pulls = world.fake.open_pulls()
+    assert len(pulls) == 1
+    p = pulls[0]
+    assert (p.head, p.base) == (BRANCH, "main")
+    assert p.title == "pinlock: bump s6-overlay 3.2.3.0 → 3.2.4.0"
+    assert p.labels == ["dependencies"] and p.reviewers == ["octocat"]
+    # The branch holds one pinlock commit on top of main, with the new pins.
+    heads = world.remote_heads()
+    assert set(heads) == {"main", BRANCH}
+    log = git(world.remote, "log", "--format=%an <%ae>|%s", f"main..{BRANCH}")
+    assert log == "pinlock <pinlock@users.noreply.github.com>|" + p.title
+    new_df = world.remote_file(BRANCH, "docker/Dockerfile")
+    x86 = sha256_hex(s6_tarballs("3.2.4.0")["s6-overlay-x86_64.tar.xz"])
+    assert "ARG S6_OVERLAY_VERSION=3.2.4.0" in new_df and x86 in new_df
+    # The body carries the provenance table and the command to reproduce it.
+    assert "| s6-overlay | `3.2.3.0` | `3.2.4.0` |" in p.body
+    assert f"`{x86}` | api-digest, sidecar |" in p.body
+    assert p.body.rstrip().endswith("`pinlock bump s6-overlay 3.2.4.0`")
+    assert world.token not in out + err
+    # The token was only ever sent as a header, and never left in git config.
+    assert world.token not in (world.work / ".git" / "config").read_text()
+    assert all(r.authenticated for r in world.fake.writes())
+    # No worktree or local branch left behind.
+    assert git(world.work, "worktree", "list").count("\n") == 0
+    assert git(world.work, "branch", "--list", "pinlock/*") == ""
+
+    world.fake.clear_requests()
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert world.fake.writes() == []
+    assert world.remote_heads() == heads
+    assert len(world.fake.pulls) == 1
+    assert "s6-overlay: unchanged #1" in out
+
+
+def test_newer_upstream_updates_the_pr_in_place(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    first = world.remote_heads()[BRANCH]
+    world.publish("3.2.5.0")
+    world.fake.clear_requests()
+    code, _out, err = pr(capsys)
+    assert code == 0, err
+    assert len(world.fake.pulls) == 1
+    p = world.fake.pulls[0]
+    assert p.state == "open" and p.title == "pinlock: bump s6-overlay 3.2.3.0 → 3.2.5.0"
+    assert "`3.2.5.0`" in p.body
+    writes = [(r.method, r.path) for r in world.fake.writes()]
+    assert writes == [("PATCH", "/repos/acme/app/pulls/1")]
+    head = world.remote_heads()[BRANCH]
+    assert head != first
+    # Rewritten from main, not stacked on the old commit: one commit, never a merge.
+    assert git(world.remote, "rev-list", "--count", f"main..{BRANCH}") == "1"
+    assert "ARG S6_OVERLAY_VERSION=3.2.5.0" in world.remote_file(BRANCH, "docker/Dockerfile")
+
+
+def test_unneeded_update_closes_its_pr_with_a_comment(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    # Someone bumps main by hand to the same version.
+    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
+    assert run.code == 0, run.err
+    git(world.work, "commit", "--quiet", "-am", "bump s6-overlay by hand")
+    git(world.work, "push", "--quiet", "origin", "main")
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    p = world.fake.pulls[0]
+    assert p.state == "closed"
+    assert len(p.comments) == 1 and "no longer needs an update" in p.comments[0]
+    assert BRANCH not in world.remote_heads()
+    assert "closed" in out
+
+
+def test_foreign_commit_is_left_alone_with_one_comment(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    other = world.clone("other")
+    git(other, "checkout", "--quiet", BRANCH)
+    (other / "NOTES").write_text("a reviewer's fix\n")
+    git(other, "add", "NOTES")
+    git(other, "commit", "--quiet", "-m", "fix up")
+    git(other, "push", "--quiet", "origin", BRANCH)
+    theirs = world.remote_heads()[BRANCH]
+    world.publish("3.2.5.0")
+    for _ in range(2):
+        code, out, err = pr(capsys)
+        assert code == 0, err
+        assert "skipped" in out and "did not make" in out
+    assert world.remote_heads()[BRANCH] == theirs
+    p = world.fake.pulls[0]
+    assert p.state == "open" and "3.2.4.0" in p.title
+    assert len(p.comments) == 1 and theirs in p.comments[0]
+
+
+def test_dry_run_changes_nothing_anywhere(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before_files = snapshot(world.work)
+    before_heads = world.remote_heads()
+    code, out, err = pr(capsys, "--dry-run")
+    assert code == 0, err
+    assert "would-open" in out
+    assert f"branch: {BRANCH}" in out
+    assert "commit: pinlock: bump s6-overlay 3.2.3.0 → 3.2.4.0" in out
+    assert "| s6-overlay | `3.2.3.0` | `3.2.4.0` |" in out
+    assert world.fake.writes() == [] and world.fake.pulls == []
+    assert world.remote_heads() == before_heads
+    assert snapshot(world.work) == before_files
+
+
+def test_dirty_tree_is_refused(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    df = world.work / "docker" / "Dockerfile"
+    df.write_text(df.read_text() + "# local edit\n")
+    before_heads = world.remote_heads()
+    code, _out, err = pr(capsys)
+    assert code == 2
+    assert "uncommitted changes" in err and "docker/Dockerfile" in err
+    assert world.fake.requests == [] and world.remote_heads() == before_heads
+
+
+def test_failed_pr_creation_leaves_no_branch(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.fake.inject(r"/pulls$", Answer.message(422, "Validation Failed"), method="POST")
+    code, _out, err = pr(capsys)
+    assert code != 0
+    assert "422" in err
+    assert BRANCH not in world.remote_heads()
+    assert world.fake.pulls == []
+
