@@ -10,13 +10,23 @@ offset it came from, so an edit can replace exactly the bytes of one value.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 BOM = "\ufeff"
-_DIRECTIVE_RE = re.compile(r"^#[ \t]*([a-zA-Z][a-zA-Z0-9]*)[ \t]*=[ \t]*(.+?)[ \t]*$")
-_HEREDOC_RE = re.compile(r"^(\d*)<<(-?)\s*([^<]*)$")
+# Go's unicode.IsSpace: what BuildKit strips before an instruction and treats as a blank line.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
+    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# BuildKit's reDirective; Go's \s is [\t\n\f\r ] (no \v).
+_DIRECTIVE_RE = re.compile(
+    r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
+# Only these names are directives; any other `# key=value` line ends the directive block.
+DIRECTIVE_NAMES = frozenset({"syntax", "escape", "check"})
+_HEREDOC_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$", re.DOTALL)
+# BuildKit splits the keyword from its arguments on reWhitespace.
+_KEYWORD_RE = re.compile(r"[^\t\v\f\r ]+")
 HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 
 
@@ -51,7 +61,12 @@ class Text:
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """Source [start, end) covering logical [start, end)."""
         if end <= start:
-            pos = self.offsets[start] if start < len(self.offsets) else self._end()
+            # An empty value sits right after the character before it (`ARG X=\\` then a
+            # continuation: the insertion point stays on the `ARG X=` line).
+            if start > 0:
+                pos = self.offsets[start - 1] + 1
+            else:
+                pos = self.offsets[0] if self.offsets else 0
             return pos, pos
         return self.offsets[start], self.offsets[end - 1] + 1
 
@@ -60,9 +75,6 @@ class Text:
         if end - start <= 1:
             return True
         return self.offsets[end - 1] - self.offsets[start] == end - start - 1
-
-    def _end(self) -> int:
-        return self.offsets[-1] + 1 if self.offsets else 0
 
 
 @dataclass(frozen=True)
@@ -86,8 +98,7 @@ class Instruction:
     @property
     def args_offset(self) -> int:
         """Logical index just past the keyword and the whitespace after it."""
-        m = re.match(r"\S+\s*", self.text.text)
-        return m.end() if m else len(self.text.text)
+        return _args_offset(self.text.text)
 
 
 @dataclass(frozen=True)
@@ -106,28 +117,45 @@ class Dockerfile:
         return self.source.count("\n", 0, offset) + 1
 
 
+def _args_offset(text: str, start: int = 0) -> int:
+    m = _KEYWORD_RE.search(text, start)
+    if not m:
+        return len(text)
+    pos = m.end()
+    while pos < len(text) and text[pos] in GO_SPACE:
+        pos += 1
+    return pos
+
+
 def _lines(source: str, start: int) -> list[tuple[int, int, int]]:
-    """Physical lines as (start, content_end, end): content excludes '\\n' / '\\r\\n'."""
+    """Physical lines as (start, content_end, end): content excludes the trailing '\\r'* '\\n'.
+
+    Only '\\n' ends a line (bufio-style scanning, as BuildKit does); like BuildKit's
+    trimNewline, every '\\r' before it is part of the line ending, not of the content.
+    """
     out: list[tuple[int, int, int]] = []
     pos = start
     n = len(source)
     while pos < n:
         nl = source.find("\n", pos)
+        stop = n if nl == -1 else nl
+        content_end = stop
+        while content_end > pos and source[content_end - 1] == "\r":
+            content_end -= 1
         if nl == -1:
-            out.append((pos, n, n))
+            out.append((pos, content_end, n))
             break
-        content_end = nl - 1 if nl > pos and source[nl - 1] == "\r" else nl
         out.append((pos, content_end, nl + 1))
         pos = nl + 1
     return out
 
 
 def _is_comment(content: str) -> bool:
-    return content.lstrip(" \t").startswith("#")
+    return content.lstrip(GO_SPACE).startswith("#")
 
 
 def _is_blank(content: str) -> bool:
-    return content.strip(" \t\r\f\v") == ""
+    return content.strip(GO_SPACE) == ""
 
 
 def parse(source: str) -> Dockerfile:
@@ -142,11 +170,13 @@ def parse(source: str) -> Dockerfile:
     escape = "\\"
     directives: dict[str, str] = {}
     i = 0
-    # Parser directives: only at the very top, before any comment, blank line or instruction.
+    # Parser directives: only at the very top, before any comment, blank line or
+    # instruction. BuildKit strips leading whitespace first, and a `# key=value`
+    # line with an unknown key ends the block (it is then an ordinary comment).
     while i < len(lines):
         ls, ce, le = lines[i]
-        m = _DIRECTIVE_RE.match(source[ls:ce])
-        if not m:
+        m = _DIRECTIVE_RE.fullmatch(source[ls:ce].lstrip(GO_SPACE))
+        if not m or m.group(1).lower() not in DIRECTIVE_NAMES:
             break
         key = m.group(1).lower()
         if key in directives:
@@ -177,9 +207,11 @@ def parse(source: str) -> Dockerfile:
         chars: list[str] = []
         offs: list[int] = []
 
-        lead = len(content) - len(content.lstrip(" \t"))
+        lead = len(content) - len(content.lstrip(GO_SPACE))
         continues = _take(source, cont_re, ls + lead, ce, chars, offs)
         i += 1
+        # Inside a continuation, comment lines and blank lines are skipped (BuildKit
+        # warns about the blank ones but accepts them).
         while continues and i < len(lines):
             cls_, cce, _ = lines[i]
             c = source[cls_:cce]
@@ -188,9 +220,10 @@ def parse(source: str) -> Dockerfile:
                 continue
             continues = _take(source, cont_re, cls_, cce, chars, offs)
         text = Text("".join(chars), tuple(offs))
-        keyword = text.text.split(None, 1)[0].upper() if text.text.strip() else ""
+        kw = _KEYWORD_RE.search(text.text.strip(GO_SPACE))
+        keyword = kw.group(0).upper() if kw else ""
         heredocs: list[Heredoc] = []
-        if keyword in HEREDOC_KEYWORDS and "<<" in text.text and not _is_json_form(text.text):
+        if _can_contain_heredoc(text.text, keyword, first + 1) and "<<" in text.text:
             for name, chomp, quoted in heredoc_names(text.text):
                 body_chars: list[str] = []
                 body_offs: list[int] = []
@@ -229,18 +262,111 @@ def _take(source: str, cont_re: re.Pattern[str], a: int, b: int, chars: list[str
     return m is not None
 
 
-def _is_json_form(line: str) -> bool:
-    parts = line.split(None, 1)
-    if len(parts) < 2:
-        return False
-    rest = parts[1]
-    # Flags come before a JSON array: RUN --network=none ["a"]
-    while rest.startswith("--"):
-        bits = rest.split(None, 1)
-        if len(bits) < 2:
+def _can_contain_heredoc(line: str, keyword: str, lineno: int) -> bool:
+    """BuildKit's canContainHeredoc: RUN/COPY/ADD (also under ONBUILD) not in JSON form."""
+    start = _args_offset(line)
+    if keyword == "ONBUILD":
+        kw = _KEYWORD_RE.search(line, start)
+        if not kw:
             return False
-        rest = bits[1]
-    return rest.lstrip().startswith("[") and rest.rstrip().endswith("]")
+        keyword = kw.group(0).upper()
+        start = _args_offset(line, start)
+    if keyword not in HEREDOC_KEYWORDS:
+        return False
+    _flags, rest = extract_flags(line, start)
+    return json_args(line[rest:], lineno) is None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A ``--name=value`` flag: its unquoted text and where each character came from."""
+
+    value: str  # unquoted, e.g. "--mount=type=cache,target=/x"
+    start: int  # logical [start, end) of the flag as written
+    end: int
+    positions: tuple[int, ...]  # logical index of every character of ``value``
+
+    def span(self, a: int, b: int) -> tuple[int, int] | None:
+        """Logical span of value[a:b], or None when quoting interrupts it."""
+        if b <= a or b > len(self.positions):
+            return None
+        s, e = self.positions[a], self.positions[b - 1] + 1
+        return (s, e) if e - s == b - a else None
+
+
+def extract_flags(line: str, start: int) -> tuple[list[Flag], int]:
+    """BuildKit's extractBuilderFlags from logical index ``start``: flags and where args begin.
+
+    Words starting with ``--`` are flags; quotes group and are removed, a
+    backslash escapes the next character, and a bare ``--`` ends the flags.
+    """
+    flags: list[Flag] = []
+    pos, n = start, len(line)
+    while True:
+        while pos < n and line[pos] in GO_SPACE:
+            pos += 1
+        if pos >= n or not line.startswith("--", pos):
+            return flags, pos
+        ws = pos
+        chars: list[str] = []
+        where: list[int] = []
+        quote = ""
+        blank_ok = False
+        while pos < n:
+            ch = line[pos]
+            if quote:
+                if ch == quote:
+                    quote = ""
+                    pos += 1
+                    continue
+            elif ch in GO_SPACE:
+                break
+            elif ch in "'\"":
+                quote, blank_ok = ch, True
+                pos += 1
+                continue
+            if ch == "\\":
+                if pos + 1 == n:
+                    pos += 1
+                    continue
+                pos += 1
+                ch = line[pos]
+            chars.append(ch)
+            where.append(pos)
+            pos += 1
+        value = "".join(chars)
+        if value == "--" and not quote and pos < n:
+            return flags, pos
+        if value != "--" and (blank_ok or value):
+            flags.append(Flag(value, ws, pos, tuple(where)))
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"not JSON: {name}")  # Go's encoding/json has no NaN/Infinity
+
+
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def json_args(rest: str, lineno: int = 0) -> list[str] | None:
+    """The JSON-form arguments, or None for shell form (BuildKit's parseJSON).
+
+    Like Go's json.Decoder, only the first JSON value counts: ``RUN ["a"] x`` is
+    JSON form. A JSON array of non-strings is an error in BuildKit too.
+    """
+    rest = rest.lstrip(GO_SPACE)
+    if not rest.startswith("["):
+        return None
+    try:
+        items, _end = _JSON.raw_decode(rest)
+    except ValueError:
+        return None
+    if not isinstance(items, list):
+        return None
+    if not all(isinstance(x, str) for x in items):
+        raise ParseError("when using JSON array syntax, arrays must be comprised of strings only",
+                         lineno)
+    return items
 
 
 def heredoc_names(line: str) -> list[tuple[str, bool, bool]]:
@@ -253,10 +379,40 @@ def heredoc_names(line: str) -> list[tuple[str, bool, bool]]:
         raw = m.group(3)
         if not raw:
             continue
-        quoted = any(q in raw for q in "'\"")
-        name = raw.replace("'", "").replace('"', "")
-        out.append((name, m.group(2) == "-", quoted))
+        name, quotes = _unquote(raw)
+        out.append((name, m.group(2) == "-", quotes > 0))
     return out
+
+
+def _unquote(word: str) -> tuple[str, int]:
+    """Shell quote removal as BuildKit's lexer does it: (text, quote characters removed)."""
+    out: list[str] = []
+    removed = 0
+    i, n = 0, len(word)
+    while i < n:
+        ch = word[i]
+        if ch == "'":
+            close = word.find("'", i + 1)
+            close = n if close == -1 else close
+            out.append(word[i + 1 : close])
+            removed += 2
+            i = close + 1
+        elif ch == '"':
+            removed += 2
+            i += 1
+            while i < n and word[i] != '"':
+                if word[i] == "\\" and i + 1 < n and word[i + 1] in '"$\\`':
+                    i += 1
+                out.append(word[i])
+                i += 1
+            i += 1
+        elif ch == "\\" and i + 1 < n:
+            out.append(word[i + 1])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out), removed
 
 
 def _shell_words_for_heredoc(line: str) -> list[str]:
@@ -279,7 +435,7 @@ def _shell_words_for_heredoc(line: str) -> list[str]:
             cur.append(ch)
             cur.append(line[idx + 1])
             next(it, None)
-        elif ch.isspace():
+        elif ch in GO_SPACE:
             if cur:
                 words.append("".join(cur))
                 cur = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CONTROL = frozenset({"&&", "||", ";", ";;", "|", "&", "(", ")", "\n", "|&"})
@@ -65,13 +66,22 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+_REDIRECT_RE = re.compile(r"\d*(?:<<-|<<|<>|<&|>>|>&|>\||<|>)|&>>|&>")
+
+
 def _operator_at(text: str, i: int) -> str:
-    for op in ("&&", "||", ";;", "|&", ">>", "<<", "&>", ">&", "<&", "2>", "1>"):
+    """The operator starting at token position ``i`` ("" if a word starts there).
+
+    Redirections keep their file-descriptor digits (``2>&1``, ``3<<EOF``) so the
+    digits are never taken for a word (a package name, say).
+    """
+    m = _REDIRECT_RE.match(text, i)
+    if m:
+        return m.group(0)
+    for op in ("&&", "||", ";;", "|&"):
         if text.startswith(op, i):
-            if op in ("2>", "1>") and i > 0 and not text[i - 1].isspace():
-                continue
             return op
-    if text[i] in ";|&()<>":
+    if text[i] in ";|&()":
         return text[i]
     return ""
 
@@ -149,7 +159,7 @@ def commands(tokens: list[Token]) -> list[list[Word]]:
                     out.append(current)
                 current = []
                 skip_next = False
-            elif tok.value.startswith(REDIRECT_PREFIX) or tok.value in ("&>", "2>", "1>"):
+            elif tok.value.lstrip("0123456789").startswith((*REDIRECT_PREFIX, "&>")):
                 skip_next = True
             continue
         if skip_next:

@@ -8,7 +8,15 @@ import re
 from dataclasses import dataclass
 
 from pinlock.dockerfile import shell
-from pinlock.dockerfile.parser import Dockerfile, Instruction, Text
+from pinlock.dockerfile.parser import (
+    Dockerfile,
+    Flag,
+    Instruction,
+    ParseError,
+    Text,
+    extract_flags,
+    json_args,
+)
 from pinlock.imageref import ImageRefError, parse_image_ref
 
 _VAR_RE = re.compile(
@@ -135,19 +143,16 @@ def _split_ws(text: str, start: int) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.compile(r"\S+").finditer(text, start)]
 
 
-def _flags_and_rest(ins: Instruction) -> tuple[list[tuple[int, int]], int]:
-    """Leading ``--flag`` words (logical spans) and the index where the arguments start."""
-    text = ins.text.text
-    pos = ins.args_offset
-    flags: list[tuple[int, int]] = []
-    while True:
-        m = re.compile(r"--\S*").match(text, pos)
-        if not m:
-            break
-        flags.append((m.start(), m.end()))
-        ws = re.compile(r"\s*").match(text, m.end())
-        pos = ws.end() if ws else m.end()
-    return flags, pos
+def _flags_and_rest(ins: Instruction) -> tuple[list[Flag], int]:
+    """Leading ``--flag`` words (as BuildKit reads them) and the index where the arguments start."""
+    return extract_flags(ins.text.text, ins.args_offset)
+
+
+def _json(ins: Instruction, rest: str) -> list[str] | None:
+    try:
+        return json_args(rest, ins.line)
+    except ParseError:
+        return None
 
 
 def expand(text: str, values: dict[str, str]) -> tuple[str, list[str]] | None:
@@ -292,11 +297,11 @@ def _quoted_words(text: str, start: int) -> list[tuple[int, int]]:
     return out
 
 
-def _flag_value(text: str, span: tuple[int, int], name: str) -> tuple[int, int] | None:
-    s, e = span
+def _flag_value(flag: Flag, name: str) -> tuple[str, int] | None:
+    """The value of ``--name=value`` and its index in ``flag.value``."""
     prefix = f"--{name}="
-    if text[s:e].lower().startswith(prefix):
-        return s + len(prefix), e
+    if flag.value.lower().startswith(prefix):
+        return flag.value[len(prefix):], len(prefix)
     return None
 
 
@@ -305,24 +310,24 @@ def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
     text = ins.text
     flags, pos = _flags_and_rest(ins)
     checksum: Value | None = None
-    for span in flags:
-        fv = _flag_value(text.text, span, "from")
-        if fv and not any(st.matches(text.text[fv[0]:fv[1]].lower()) for st in stages):
-            site = _image_site(df, text, fv[0], fv[1], f"{ins.keyword} --from", stage, ins.line,
-                               {})
+    for flag in flags:
+        fv = _flag_value(flag, "from")
+        span = flag.span(fv[1], len(flag.value)) if fv else None
+        if fv and span and not any(st.matches(fv[0].lower()) for st in stages):
+            site = _image_site(df, text, span[0], span[1], f"{ins.keyword} --from", stage,
+                               ins.line, {})
             if site:
                 images.append(site)
-        cv = _flag_value(text.text, span, "checksum")
-        if cv:
-            checksum = _value(df, text, cv[0], cv[1])
+        cv = _flag_value(flag, "checksum")
+        span = flag.span(cv[1], len(flag.value)) if cv else None
+        if span:
+            checksum = _value(df, text, span[0], span[1])
     if ins.keyword != "ADD":
         return
     rest = text.text[pos:]
-    if rest.lstrip().startswith("["):
-        try:
-            srcs = [str(x) for x in json.loads(rest)][:-1]
-        except (ValueError, TypeError):
-            srcs = []
+    items = _json(ins, rest)
+    if items is not None:
+        srcs = items[:-1]
     else:
         srcs = [text.text[s:e] for s, e in _split_ws(text.text, pos)][:-1]
     for src in srcs:
@@ -335,32 +340,31 @@ def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
          unmanaged: list[Unmanaged]) -> None:
     text = ins.text
     flags, pos = _flags_and_rest(ins)
-    for span in flags:
-        mv = _flag_value(text.text, span, "mount")
+    for flag in flags:
+        mv = _flag_value(flag, "mount")
         if not mv:
             continue
         # --mount=type=bind,from=<image>,target=… : one CSV field names the image.
-        s = mv[0]
-        for field in text.text[mv[0]:mv[1]].split(","):
+        s = mv[1]
+        for field in mv[0].split(","):
             key, eq, val = field.partition("=")
-            if eq and key.strip().lower() == "from" and val:
-                vs = s + len(key) + 1
-                if not any(st.matches(val.lower()) for st in stages):
-                    site = _image_site(df, text, vs, vs + len(val), "RUN --mount", stage,
-                                       ins.line, {})
-                    if site:
-                        images.append(site)
+            span = flag.span(s + len(key) + 1, s + len(field)) if eq else None
+            if (span and key.strip().lower() == "from" and val
+                    and not any(st.matches(val.lower()) for st in stages)):
+                site = _image_site(df, text, span[0], span[1], "RUN --mount", stage,
+                                   ins.line, {})
+                if site:
+                    images.append(site)
             s += len(field) + 1
     rest = text.text[pos:]
-    scripts: list[tuple[Text, int, bool]] = []
-    if rest.lstrip().startswith("[") and rest.rstrip().endswith("]"):
-        scripts.append((text, pos, True))
-    else:
-        scripts.append((text, pos, False))
+    scripts: list[tuple[Text, int, bool]] = [(text, pos, _json(ins, rest) is not None)]
     for hd in ins.heredocs:
         scripts.append((hd.body, 0, False))
     for script, offset, json_form in scripts:
         _scan_script(df, ins, script, offset, json_form, stage, urls, apt, unmanaged)
+
+
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 
 
 def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, json_form: bool,
@@ -368,19 +372,42 @@ def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, js
                  unmanaged: list[Unmanaged]) -> None:
     body = script.text[offset:]
     if json_form:
-        cmds = _json_commands(body, offset, script.text)
-        pipes: list[list[list[shell.Word]]] = [[c] for c in cmds]
-    else:
-        tokens = shell.tokenize(body)
-        cmds = [[_shift(w, offset) for w in c] for c in shell.commands(tokens)]
-        pipes = [[[_shift(w, offset) for w in c] for c in p] for p in shell.pipelines(tokens)]
+        words = _json_words(body, offset, script.text)
+        if (len(words) >= 3 and os.path.basename(words[0].value) in _SHELLS
+                and words[1].value == "-c"):
+            # RUN ["sh", "-c", "…"]: the script is the third string; scan it as shell
+            # when its characters sit unescaped in the source (so offsets map 1:1).
+            w = words[2]
+            if script.text[w.start:w.end] == w.value:
+                _scan_shell(df, ins, script, w.start, w.end, stage, urls, apt, unmanaged)
+                return
+        cmds = [words] if words else []
+        _scan_commands(df, ins, script, cmds, [[c] for c in cmds], True, stage, urls, apt,
+                       unmanaged)
+        return
+    _scan_shell(df, ins, script, offset, len(script.text), stage, urls, apt, unmanaged)
+
+
+def _scan_shell(df: Dockerfile, ins: Instruction, script: Text, start: int, end: int,
+                stage: int, urls: list[UrlSite], apt: list[AptSite],
+                unmanaged: list[Unmanaged]) -> None:
+    tokens = shell.tokenize(script.text[start:end])
+    cmds = [[_shift(w, start) for w in c] for c in shell.commands(tokens)]
+    pipes = [[[_shift(w, start) for w in c] for c in p] for p in shell.pipelines(tokens)]
+    _scan_commands(df, ins, script, cmds, pipes, False, stage, urls, apt, unmanaged)
+
+
+def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[list[shell.Word]],
+                   pipes: list[list[list[shell.Word]]], json_form: bool, stage: int,
+                   urls: list[UrlSite], apt: list[AptSite], unmanaged: list[Unmanaged]) -> None:
     for words in cmds:
         words = _strip_prefix_words(words)
         if not words:
             continue
         prog = os.path.basename(words[0].value)
+        vals = [w.value for w in words]
         if prog in APT_TOOLS:
-            site = _apt_site(df, ins, script, words, stage, json_form)
+            site = _apt_site(df, ins, script, words, stage, json_form, unmanaged)
             if site:
                 apt.append(site)
         elif prog in ("curl", "wget"):
@@ -391,21 +418,25 @@ def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, js
             prog.startswith("python") and len(words) > 2 and words[1].value == "-m"
             and words[2].value == "pip"
         ):
-            vals = [w.value for w in words]
             if "install" in vals and "--require-hashes" not in vals:
                 unmanaged.append(Unmanaged(
                     " ".join(vals), "pip install without --require-hashes is not pinned",
                     ins.line))
-        elif prog == "apk" and len(words) > 1 and words[1].value == "add":
-            unmanaged.append(Unmanaged(" ".join(w.value for w in words),
+        elif prog == "apk" and "add" in [v for v in vals[1:] if not v.startswith("-")][:1]:
+            unmanaged.append(Unmanaged(" ".join(vals),
                                        "apk packages are not managed by pinlock", ins.line))
+        elif prog in _SHELLS and "-c" in vals and any(
+                re.search(r"\$\(\s*(curl|wget)\b", v) for v in vals):
+            # sh -c "$(curl -fsSL …)": the same as curl | sh.
+            unmanaged.append(Unmanaged(
+                " ".join(vals), "a script fetched from the network and run by a shell cannot "
+                "be pinned", ins.line))
     for pipe in pipes:
         if len(pipe) < 2:
             continue
         progs = [os.path.basename(_strip_prefix_words(c)[0].value) if _strip_prefix_words(c)
                  else "" for c in pipe]
-        if progs[0] in ("curl", "wget") and any(p in ("sh", "bash", "dash", "zsh")
-                                                for p in progs[1:]):
+        if progs[0] in ("curl", "wget") and any(p in _SHELLS for p in progs[1:]):
             unmanaged.append(Unmanaged(
                 " | ".join(" ".join(w.value for w in c) for c in pipe),
                 "a script piped from the network into a shell cannot be pinned", ins.line))
@@ -427,33 +458,46 @@ def _strip_prefix_words(words: list[shell.Word]) -> list[shell.Word]:
     return words[i:]
 
 
-def _json_commands(body: str, offset: int, full: str) -> list[list[shell.Word]]:
-    """JSON form: the array's strings are one command, each located in the source text."""
+def _json_words(body: str, offset: int, full: str) -> list[shell.Word]:
+    """JSON form: the array's strings, each located in the source text (inside its quotes)."""
     try:
-        items = json.loads(body)
-    except ValueError:
+        items = json_args(body)
+    except ParseError:
         return []
-    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+    if items is None:
         return []
     words: list[shell.Word] = []
     pos = offset
     for item in items:
-        encoded = json.dumps(item)
+        # A string written with escapes (\u0063url) is not found: no site, never a wrong span.
+        encoded = json.dumps(item, ensure_ascii=False)
         at = full.find(encoded, pos)
         if at == -1:
             return []
         words.append(shell.Word(item, at + 1, at + len(encoded) - 1))
         pos = at + len(encoded)
-    return [words]
+    return words
+
+
+def _word_value(df: Dockerfile, script: Text, w: shell.Word) -> Value:
+    """Where a package word lives: inside its quotes when it is simply quoted ('curl')."""
+    s, e = w.start, w.end
+    raw = script.text[s:e]
+    if (len(raw) >= 2 and raw[0] in "'\"" and raw[-1] == raw[0]
+            and raw[1:-1] == w.value and not any(c in raw[1:-1] for c in "'\"\\$`")):
+        s, e = s + 1, e - 1
+    ss, se = script.source_span(s, e)
+    return Value(script.text[s:e], ss, se, df.line_of(ss))
 
 
 def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.Word],
-              stage: int, json_form: bool) -> AptSite | None:
+              stage: int, json_form: bool, unmanaged: list[Unmanaged]) -> AptSite | None:
     tool = os.path.basename(words[0].value)
     i = 1
     sub = None
     no_rec = False
     pkgs: list[AptPackageWord] = []
+    dynamic: list[str] = []
     while i < len(words):
         v = words[i].value
         if v.startswith("-"):
@@ -474,10 +518,19 @@ def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.
         if sub == "install":
             w = words[i]
             name, eq, version = w.value.partition("=")
-            s, e = script.source_span(w.start, w.end)
-            pkgs.append(AptPackageWord(name, version if eq else None,
-                                       Value(script.text[w.start:w.end], s, e, df.line_of(s))))
+            if "$" in name and w.has_expansion:
+                # `apt-get install $PACKAGES`: the list is not in the Dockerfile text.
+                dynamic.append(w.value)
+            else:
+                pkgs.append(AptPackageWord(name, version if eq else None,
+                                           _word_value(df, script, w)))
         i += 1
     if sub != "install":
         return None
+    if dynamic:
+        unmanaged.append(Unmanaged(
+            f"{tool} install {' '.join(dynamic)}",
+            "packages named by a variable cannot be pinned in place", ins.line))
+    if not pkgs:
+        return None  # `apt-get install -f`, or only variables: nothing to pin here
     return AptSite(stage, ins.line, tool, tuple(pkgs), no_rec, json_form)

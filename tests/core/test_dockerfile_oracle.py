@@ -13,6 +13,11 @@ Intentional differences, each handled explicitly below:
 - For `ONBUILD RUN <<EOF` the wheel reports the line range (which includes the
   heredoc) but not the heredoc itself; pinlock keeps the heredoc on the ONBUILD
   instruction. Only the line ranges and the line are compared there.
+- The wheel embeds a BuildKit older than the `# check=` parser directive
+  (BuildKit 0.14, Dockerfile 1.8): for it `# check=…` is a comment that ends the
+  directive block. pinlock follows current BuildKit (validDirectives holds
+  syntax, escape and check); test_check_directive_differs_from_the_wheel pins
+  this down.
 """
 
 from __future__ import annotations
@@ -117,3 +122,13 @@ def test_rejects_what_buildkit_rejects(text: str) -> None:
         dockerfile.parse_string(text)
     with pytest.raises(ParseError):
         parse(text)
+
+
+def test_check_directive_differs_from_the_wheel() -> None:
+    text = "# check=skip=all\n# escape=`\nFROM a `\n b\n"
+    df = parse(text)
+    assert df.directives == {"check": "skip=all", "escape": "`"}
+    assert [(i.keyword, i.line, i.end_line) for i in df.instructions] == [("FROM", 3, 4)]
+    # If the wheel learns `check`, this starts failing: drop the exception above.
+    assert [(c.cmd, c.start_line, c.end_line) for c in dockerfile.parse_string(text)] == [
+        ("FROM", 3, 3), ("b", 4, 4)]

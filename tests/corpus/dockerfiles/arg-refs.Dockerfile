@@ -1,0 +1,10 @@
+ARG BASE=node:22
+ARG ALPINE_TAG=3.20
+ARG REGISTRY="ghcr.io"
+ARG UNSET
+FROM ${BASE} AS web
+FROM alpine:${ALPINE_TAG}
+FROM $BASE
+FROM ${REGISTRY}/owner/tool:1.0
+FROM ${UNSET:-debian:12}
+ARG STAGE_ARG=value

@@ -1,0 +1,7 @@
+\
+FROM debian:12
+   \
+  RUN echo indented continuation start
+RUN echo a \
+\
+  b

@@ -1,0 +1,5 @@
+FROM debian:12
+ONBUILD RUN <<EOF
+echo in a child build
+EOF
+ONBUILD COPY . /app

@@ -1,0 +1,4 @@
+# foo=bar
+# escape=`
+FROM busybox:1.36 `
+RUN echo not continued
