@@ -42,9 +42,6 @@ if TYPE_CHECKING:
     from pinlock.discover import Discovery
     from pinlock.sources.interface import Candidate, Context, Source
 
-DEFAULT_LOCKFILE = Path("image.lock.toml")
-
-
 @dataclass(frozen=True)
 class Options:
     """Settings for the sources, from the CLI and the environment."""
@@ -98,13 +95,6 @@ def open_project(dockerfile: Path | None, lock_path: Path, *, need_lock: bool = 
     return Project(lock_path, dockerfile, label, source, df, sites, lock, doc, text)
 
 
-def _check_names(lock: Lock, names: list[str] | None) -> None:
-    for n in names or []:
-        if n not in lock.inputs:
-            known = ", ".join(sorted(lock.inputs)) or "none"
-            raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
-
-
 # ------------------------------------------------------------------ init
 
 
@@ -141,7 +131,7 @@ def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None 
     """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream."""
     project = open_project(dockerfile, lock_path, keep_document=False)
     assert project.lock is not None
-    _check_names(project.lock, names)
+    project.lock.select(names)
     findings = verify_offline(project.lock, project.sites, project.label, names=names,
                               strict=strict)
     if online:
@@ -155,14 +145,11 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
     ctx = Context(lock)
     out: list[Finding] = []
     with Sources(options) as sources:
-        for name in sorted(lock.inputs):
-            if names and name not in names:
-                continue
-            inp = lock.inputs[name]
+        for inp in lock.select(names):
             try:
                 out.extend(sources.for_input(inp).check(inp, ctx))
             except PinlockError as exc:
-                out.append(Finding(name, "error", "upstream", exc.diagnostics()))
+                out.append(Finding(inp.name, "error", "upstream", exc.diagnostics()))
     return out
 
 
@@ -265,14 +252,6 @@ _FACTORIES: dict[str, Callable[[Sources], Any]] = {
 }
 
 
-def register_source(kind: str) -> Callable[[Callable[[Sources], Any]], Callable[[Sources], Any]]:
-    def deco(fn: Callable[[Sources], Any]) -> Callable[[Sources], Any]:
-        _FACTORIES[kind] = fn
-        return fn
-
-    return deco
-
-
 # ------------------------------------------------------------------ changes
 
 
@@ -340,7 +319,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         project = open_project(dockerfile, lock_path)
         lock = project.lock
         assert lock is not None
-        _check_names(lock, names)
+        lock.select(names)
         # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
         # input, reported before any upstream is asked.
         pin_sites(lock, project.sites, project.label)
@@ -351,10 +330,8 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         srcs = sources or Sources(options)
         srcs.lock = lock
         try:
-            for name in sorted(lock.inputs):
-                if names and name not in names:
-                    continue
-                inp = lock.inputs[name]
+            for inp in lock.select(names):
+                name = inp.name
                 try:
                     src = srcs.for_input(inp)
                     new = planner(src, inp, ctx)

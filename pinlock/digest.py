@@ -57,19 +57,21 @@ def is_sha256(text: str) -> bool:
     return bool(_SHA256_RE.match(text))
 
 
-def check_bytes(data: bytes, expected: Digest, *, what: str) -> None:
-    """Raise IntegrityError unless ``data`` hashes to ``expected``.
+def hash_as(data: bytes, algorithm: str) -> str:
+    """``algorithm:hex`` of ``data``."""
+    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
+
+
+def check_bytes(data: bytes, expected: str, *, what: str,
+                error: type[IntegrityError] = IntegrityError, hint: str | None = None) -> None:
+    """Raise ``error`` unless ``data`` hashes to ``expected`` (``algorithm:hex``).
 
     Guards against a registry or mirror that serves bytes other than the ones a
     digest names: a header or an index entry alone is never trusted.
     """
-    h = hashlib.new(expected.algorithm, data).hexdigest()
-    if h != expected.hex:
-        raise IntegrityError(
-            f"{what}: content does not match its digest",
-            expected=str(expected),
-            observed=f"{expected.algorithm}:{h}",
-        )
+    observed = hash_as(data, expected.split(":", 1)[0])
+    if observed != expected:
+        raise error(what, expected=expected, observed=observed, hint=hint)
 
 
 def sha256_stream(chunks: Iterable[bytes]) -> tuple[str, int]:

@@ -5,9 +5,11 @@ Frozen dataclasses, no I/O. Intent is edited by people; locked values only by pi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from pinlock.errors import UsageError
 
 SCHEMA_VERSION = 1
 DEFAULT_PLATFORMS: tuple[str, ...] = ("linux/amd64", "linux/arm64")
@@ -172,6 +174,17 @@ class Lock:
 
     def get(self, name: str) -> Input | None:
         return self.inputs.get(name)
+
+    def select(self, names: Sequence[str] | None = None) -> list[Input]:
+        """The inputs named (all when ``names`` is empty), in name order.
+
+        An unknown name is a usage error: a typo must not silently check nothing.
+        """
+        for n in names or ():
+            if n not in self.inputs:
+                known = ", ".join(sorted(self.inputs)) or "none"
+                raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
+        return [self.inputs[n] for n in sorted(self.inputs) if not names or n in names]
 
     def replace_input(self, new: Input) -> Lock:
         inputs = dict(self.inputs)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pinlock.app import Options, Sources, current_version, open_project
-from pinlock.errors import PinlockError, UsageError
+from pinlock.errors import PinlockError
 from pinlock.model import Finding, Input, Lock
 
 if TYPE_CHECKING:
@@ -77,10 +77,8 @@ def outdated_lock(lock: Lock, names: list[str] | None, options: Options,
 
     ctx = Context(lock)
     report = Report()
-    for name in sorted(lock.inputs):
-        if names and name not in names:
-            continue
-        report.rows.append(_row(lock.inputs[name], ctx, options, sources))
+    for inp in lock.select(names):
+        report.rows.append(_row(inp, ctx, options, sources))
     return report
 
 
@@ -105,10 +103,7 @@ def outdated(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
     project = open_project(dockerfile, lock_path, keep_document=False)
     lock = project.lock
     assert lock is not None
-    for n in names or []:
-        if n not in lock.inputs:
-            known = ", ".join(sorted(lock.inputs)) or "none"
-            raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
+    lock.select(names)  # unknown names are refused before any upstream is asked
     if sources is not None:
         return outdated_lock(lock, names, options, sources)
     with Sources(options) as own:

@@ -64,10 +64,7 @@ def stage_index(sites: Sites, ref: str | None, path: str, what: str) -> int | No
 def pin_sites(lock: Lock, sites: Sites, path: str,
               names: list[str] | None = None) -> list[PinSite]:
     out: list[PinSite] = []
-    for name in sorted(lock.inputs):
-        if names and name not in names:
-            continue
-        inp = lock.inputs[name]
+    for inp in lock.select(names):
         if isinstance(inp, ImageInput):
             out.extend(_image(inp, sites, path))
         elif isinstance(inp, ReleaseInput):

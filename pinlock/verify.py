@@ -32,10 +32,8 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
             name, unpinned, "not-pinned",
             f"{len(pkgs)} apt package(s) not pinned yet (run `pinlock lock {name}`)",
             path, line, found=" ".join(pkgs)))
-    for name in sorted(lock.inputs):
-        if names and name not in names:
-            continue
-        inp = lock.inputs[name]
+    for inp in lock.select(names):
+        name = inp.name
         if isinstance(inp, AptInput):
             findings.extend(_apt_membership(inp, sites, path))
         elif isinstance(inp, ImageInput) and inp.locked.index_digest and not inp.locked.platforms:
@@ -78,6 +76,3 @@ def edits_for(sites: list[PinSite]) -> list[Edit]:
     """The edits that make the Dockerfile hold the lock's values."""
     return [Edit(s.value.start, s.value.end, s.expected) for s in sites if not s.agrees]
 
-
-def failing(findings: list[Finding]) -> bool:
-    return any(f.severity == "error" for f in findings)

@@ -105,11 +105,7 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
     project = app.open_project(root / rel_df if rel_df else None, root / rel_lock,
                                keep_document=False)
     assert project.lock is not None
-    for n in names or []:
-        if n not in project.lock.inputs:
-            known = ", ".join(sorted(project.lock.inputs)) or "none"
-            raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
-    wanted = [n for n in sorted(project.lock.inputs) if not names or n in names]
+    wanted = [inp.name for inp in project.lock.select(names)]
 
     own_http = None
     if pulls is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import difflib
-import hashlib
 import json
 import re
 import time
@@ -19,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from pinlock.digest import Digest, DigestFormatError
+from pinlock.digest import Digest, DigestFormatError, check_bytes, hash_as
 from pinlock.errors import UpstreamError
 from pinlock.http import DEFAULT_RETRY, RetryPolicy, make_client, send_with_retries
 from pinlock.imageref import ImageRefError, parse_image_ref
@@ -210,10 +209,6 @@ def _media_type(raw: bytes, content_type: str | None, what: str) -> str:
             hint="pinlock understands OCI index/manifest and Docker manifest list/v2 schema 2",
         )
     return media
-
-
-def _hash(data: bytes, algorithm: str) -> str:
-    return f"{algorithm}:{hashlib.new(algorithm, data).hexdigest()}"
 
 
 class RegistryClient:
@@ -553,23 +548,17 @@ class RegistryClient:
         finally:
             r.close()
         header = r.headers.get("Docker-Content-Digest")
-        want = expected or header
-        algorithm = want.split(":", 1)[0] if want else "sha256"
-        observed = _hash(raw, algorithm)
-        if expected is not None and observed != expected:
-            raise ManifestIntegrityError(
-                f"{what}: manifest bytes do not hash to the digest",
-                expected=expected, observed=observed,
-                hint="the registry or a proxy in between serves altered content; nothing "
-                "was written",
-            )
-        if header and _hash(raw, header.split(":", 1)[0]) != header:
-            raise ManifestIntegrityError(
-                f"{what}: manifest bytes do not match the Docker-Content-Digest header",
-                expected=header, observed=_hash(raw, header.split(":", 1)[0]),
-            )
+        if expected is not None:
+            check_bytes(raw, expected, what=f"{what}: manifest bytes do not hash to the digest",
+                        error=ManifestIntegrityError,
+                        hint="the registry or a proxy in between serves altered content; "
+                        "nothing was written")
+        if header:
+            check_bytes(raw, header,
+                        what=f"{what}: manifest bytes do not match the Docker-Content-Digest "
+                        "header", error=ManifestIntegrityError)
         media = _media_type(raw, r.headers.get("Content-Type"), what)
-        return Manifest(expected or observed, media, raw)
+        return Manifest(expected or header or hash_as(raw, "sha256"), media, raw)
 
     def resolve(
         self, repository: str, reference: str, platforms: Sequence[str] = ()
@@ -631,10 +620,8 @@ class RegistryClient:
     def _fetch_blob_at(self, ep: Endpoint, digest: str, limit: int) -> bytes:
         with self._blob_response(ep, digest) as (r, what):
             raw = _read_limited(r, limit, what)
-        observed = _hash(raw, digest.split(":", 1)[0])
-        if observed != digest:
-            raise BlobIntegrityError(f"{what}: blob bytes do not hash to the digest",
-                                     expected=digest, observed=observed)
+        check_bytes(raw, digest, what=f"{what}: blob bytes do not hash to the digest",
+                    error=BlobIntegrityError)
         return raw
 
     @contextmanager
