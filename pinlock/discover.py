@@ -27,7 +27,6 @@ from pinlock.model import (
     Skipped,
     platform_arch,
 )
-from pinlock.pins import asset_url, expand_asset
 
 # Names a release's assets use for each platform (GNU/kernel, Go, Debian spellings).
 ARCH_ALIASES: dict[str, tuple[str, ...]] = {
@@ -148,22 +147,17 @@ def _releases(sites: Sites, inputs: dict[str, Input], notes: list[str],
         tag = tag_t.replace("{version}", version)
         values = {a.name: a.value.text for a in sha_args if a.value}
         locked_assets = []
-        for asset in assets:
-            targets: list[tuple[str | None, str | None]] = (
-                [(p, arch_map.get(p)) for p in platforms if p in arch_map]
-                if asset.per_arch else [(None, None)])
-            for platform, arch in targets:
-                fname, arg = expand_asset(asset, arch)
-                current = values.get(arg)
-                if current is not None and not is_sha256(current):
-                    notes.append(f"{name}: ARG {arg} holds {current!r}, not a sha256; "
-                                 f"`pinlock lock {name}` will fill it")
-                    current = None
-                locked_assets.append(LockedAsset(
-                    name=fname, sha256_arg=arg, platform=platform,
-                    url=asset_url(intent.download_url, repository=intent.repository, tag=tag,
-                                  version=version, name=fname),
-                    sha256=current))
+        # Only platforms whose arch name is known: the rest were reported in the notes.
+        for planned in intent.plan([p for p in platforms if p in arch_map]):
+            current = values.get(planned.sha256_arg)
+            if current is not None and not is_sha256(current):
+                notes.append(f"{name}: ARG {planned.sha256_arg} holds {current!r}, not a "
+                             f"sha256; `pinlock lock {name}` will fill it")
+                current = None
+            locked_assets.append(LockedAsset(
+                name=planned.name, sha256_arg=planned.sha256_arg, platform=planned.platform,
+                url=intent.url_for(tag=tag, version=version, name=planned.name),
+                sha256=current))
         inputs[name] = ReleaseInput(name, intent,
                                     ReleaseLocked(version, tag,
                                                   tuple(sorted(locked_assets,

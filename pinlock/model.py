@@ -71,6 +71,20 @@ class AssetIntent:
 
 
 @dataclass(frozen=True)
+class PlannedAsset:
+    """One concrete file an input needs: a template expanded for one platform (or for all)."""
+
+    name: str
+    sha256_arg: str
+    platform: str | None  # None: one file for every platform
+
+
+def _fill_arch(template: str, arch: str) -> str:
+    # ARG names cannot hold '-': an arch like "x86-64" becomes X86_64 in {ARCH}.
+    return template.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
+
+
+@dataclass(frozen=True)
 class ReleaseIntent:
     repository: str  # "owner/name" on GitHub
     version_arg: str  # the ARG that holds the version
@@ -79,6 +93,29 @@ class ReleaseIntent:
     arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
     download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
     allow_prerelease: bool = False
+
+    def arch_for(self, platform: str) -> str:
+        """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
+        arch = platform_arch(platform)
+        return self.arch_map.get(platform) or self.arch_map.get(arch) or arch
+
+    def plan(self, platforms: Sequence[str]) -> list[PlannedAsset]:
+        """Every file the input needs, in intent order then platform order (deterministic)."""
+        out: list[PlannedAsset] = []
+        for asset in self.assets:
+            if not asset.per_arch:
+                out.append(PlannedAsset(asset.name, asset.sha256_arg, None))
+                continue
+            for platform in platforms:
+                arch = self.arch_for(platform)
+                out.append(PlannedAsset(_fill_arch(asset.name, arch),
+                                        _fill_arch(asset.sha256_arg, arch), platform))
+        return out
+
+    def url_for(self, *, tag: str, version: str, name: str) -> str:
+        """``download_url`` with ``{repository}``, ``{tag}``, ``{version}``, ``{name}`` filled."""
+        return (self.download_url.replace("{repository}", self.repository)
+                .replace("{tag}", tag).replace("{version}", version).replace("{name}", name))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from pinlock.errors import DockerfileError
 from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
 from pinlock.model import (
     AptInput,
-    AssetIntent,
     ImageInput,
     Lock,
     ReleaseInput,
@@ -34,19 +33,6 @@ class PinSite:
     @property
     def agrees(self) -> bool:
         return self.value.text == self.expected
-
-
-def expand_asset(asset: AssetIntent, arch: str | None) -> tuple[str, str]:
-    """(file name, sha256 ARG) of an asset for one arch name (None: arch-independent)."""
-    def fill(t: str) -> str:
-        return t.replace("{arch}", arch or "").replace("{ARCH}", (arch or "").upper())
-
-    return fill(asset.name), fill(asset.sha256_arg)
-
-
-def asset_url(template: str, *, repository: str, tag: str, version: str, name: str) -> str:
-    return (template.replace("{repository}", repository).replace("{tag}", tag)
-            .replace("{version}", version).replace("{name}", name))
 
 
 def stage_index(sites: Sites, ref: str | None, path: str, what: str) -> int | None:
@@ -123,17 +109,14 @@ def _release(inp: ReleaseInput, lock: Lock, sites: Sites, path: str) -> list[Pin
     for v in _arg_values(sites, inp.intent.version_arg, inp.name, path):
         out.append(PinSite(inp.name, f"ARG {inp.intent.version_arg}", v, inp.locked.version))
     locked = {a.name: a for a in inp.locked.assets}
-    for asset in inp.intent.assets:
-        targets: list[str | None] = (
-            [inp.intent.arch_map.get(p) for p in lock.platforms] if asset.per_arch else [None])
-        for arch in targets:
-            fname, arg = expand_asset(asset, arch)
-            la = locked.get(fname)
-            for v in _arg_values(sites, arg, inp.name, path):
-                if la is None or la.sha256 is None:
-                    out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, v.text, pinned=False))
-                else:
-                    out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, la.sha256))
+    for planned in inp.intent.plan(lock.platforms):
+        fname, arg = planned.name, planned.sha256_arg
+        la = locked.get(fname)
+        for v in _arg_values(sites, arg, inp.name, path):
+            if la is None or la.sha256 is None:
+                out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, v.text, pinned=False))
+            else:
+                out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, la.sha256))
     # ADD --checksum= on a URL that is a locked asset stays in sync with it.
     by_url = {a.url: a for a in inp.locked.assets}
     values = {a.name: a.value.text for a in sites.args if a.value is not None}

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from pinlock.errors import IntegrityError
 from pinlock.model import (
-    AssetIntent,
     Finding,
     LockedAsset,
+    PlannedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
-    platform_arch,
 )
 from pinlock.sources.github.api import GitHubClient, Release, ReleaseAsset
 from pinlock.sources.github.checksums import (
@@ -49,57 +48,6 @@ from pinlock.sources.interface import Candidate, Context
 # A value adopted from the Dockerfile by `pinlock init`; kept in verified_by when upstream agrees.
 DOCKERFILE = "dockerfile"
 _EMBEDDED_ASSETS_MAX = 100  # beyond this, the release object's assets[] may not be complete
-
-
-@dataclass(frozen=True)
-class PlannedAsset:
-    """One concrete file an input needs: a template expanded for one platform (or for all)."""
-
-    name: str
-    sha256_arg: str
-    platform: str | None  # None: one file for every platform
-
-
-def arch_for(intent: ReleaseIntent, platform: str) -> str:
-    """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
-    arch = platform_arch(platform)
-    return intent.arch_map.get(platform) or intent.arch_map.get(arch) or arch
-
-
-def _expand(template: str, arch: str) -> str:
-    return template.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
-
-
-def plan_assets(intent: ReleaseIntent, platforms: Sequence[str]) -> list[PlannedAsset]:
-    """Every file the input needs, in intent order then platform order (deterministic)."""
-    planned: list[PlannedAsset] = []
-    for asset in intent.assets:
-        planned.extend(_plan_one(intent, asset, platforms))
-    return planned
-
-
-def _plan_one(
-    intent: ReleaseIntent, asset: AssetIntent, platforms: Sequence[str]
-) -> list[PlannedAsset]:
-    if not asset.per_arch:
-        return [PlannedAsset(asset.name, asset.sha256_arg, None)]
-    out: list[PlannedAsset] = []
-    for platform in platforms:
-        arch = arch_for(intent, platform)
-        out.append(
-            PlannedAsset(_expand(asset.name, arch), _expand(asset.sha256_arg, arch), platform)
-        )
-    return out
-
-
-def render_url(template: str, *, repository: str, tag: str, name: str, version: str) -> str:
-    """Fill ``{repository}``, ``{tag}``, ``{name}``, ``{version}``; other braces stay."""
-    return (
-        template.replace("{repository}", repository)
-        .replace("{tag}", tag)
-        .replace("{name}", name)
-        .replace("{version}", version)
-    )
 
 
 def _where(p: PlannedAsset) -> str:
@@ -171,7 +119,7 @@ class ReleaseSource:
         if tag == inp.locked.tag:
             previous = {(a.name, a.platform): a for a in inp.locked.assets}
         locked: list[LockedAsset] = []
-        for planned in plan_assets(intent, ctx.platforms):
+        for planned in intent.plan(ctx.platforms):
             asset = self._find_asset(inp, release, planned)
             what = f"{inp.name}: {_where(planned)} in {intent.repository} {tag}"
             values = self._checksums(release, asset, what=what)
@@ -196,13 +144,7 @@ class ReleaseSource:
                     name=planned.name,
                     sha256_arg=planned.sha256_arg,
                     platform=planned.platform,
-                    url=render_url(
-                        intent.download_url,
-                        repository=intent.repository,
-                        tag=tag,
-                        name=planned.name,
-                        version=target,
-                    ),
+                    url=intent.url_for(tag=tag, name=planned.name, version=target),
                     sha256=sha256,
                     size=asset.size,
                     verified_by=tuple(sorted(verified)),
