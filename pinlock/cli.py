@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from pinlock import __version__
+
+if TYPE_CHECKING:
+    from pinlock.app import ChangeResult, Options
+    from pinlock.errors import PinlockError as _Error
+
 from pinlock.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, EXIT_UPSTREAM, PinlockError
 
 app = typer.Typer(
@@ -59,7 +64,7 @@ def _root(
 
 def _options(mirrors: list[str] | None = None, deep: bool = False,
              debian_mirror: str | None = None, allow_major: bool = False,
-             prerelease: bool = False) -> object:
+             prerelease: bool = False) -> Options:
     from pinlock.app import Options
 
     return Options(registry_mirrors=tuple(mirrors or ()), deep=deep,
@@ -128,22 +133,25 @@ def verify(
 
     options = _options(registry_mirror, deep, debian_mirror) if online else None
     findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
-                           options=options)  # type: ignore[arg-type]
+                           options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
     return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
 
 
-def _report_change(result: object, as_json: bool, what: str) -> int:
-    from pinlock.app import ChangeResult
+def _report_failures(failures: list[tuple[str, _Error]]) -> int:
+    """Print every input's failure; the exit code is the worst of them (0 when none)."""
+    for name, exc in failures:
+        typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
+    return max((exc.exit_code for _, exc in failures), default=EXIT_OK)
 
-    assert isinstance(result, ChangeResult)
+
+def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
     for note in result.notes:
         typer.echo(f"warning: [{note.input}] {note.message}", err=True)
     if result.failures:
-        for name, exc in result.failures:
-            typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
+        code = _report_failures(result.failures)
         typer.echo("nothing was written", err=True)
-        return max(exc.exit_code for _, exc in result.failures)
+        return code
     if as_json:
         typer.echo(json.dumps({
             "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version}
@@ -182,7 +190,7 @@ def lock_cmd(
     from pinlock import app as core
 
     result = core.lock_inputs(dockerfile, lockfile, names,
-                              _options(registry_mirror, deep, debian_mirror),  # type: ignore[arg-type]
+                              _options(registry_mirror, deep, debian_mirror),
                               dry_run=dry_run)
     return _report_change(result, as_json, "lock")
 
@@ -211,7 +219,7 @@ def update(
 
     result = core.update_inputs(
         dockerfile, lockfile, names,
-        _options(registry_mirror, deep, debian_mirror, allow_major, prerelease),  # type: ignore[arg-type]
+        _options(registry_mirror, deep, debian_mirror, allow_major, prerelease),
         dry_run=dry_run)
     return _report_change(result, as_json, "update")
 
@@ -236,7 +244,7 @@ def bump(
     from pinlock import app as core
 
     result = core.bump(dockerfile, lockfile, name, version,
-                       _options(registry_mirror, deep, debian_mirror),  # type: ignore[arg-type]
+                       _options(registry_mirror, deep, debian_mirror),
                        dry_run=dry_run)
     return _report_change(result, as_json, "bump")
 
@@ -265,7 +273,7 @@ def outdated(
     from pinlock.outdated import report_json, report_text
 
     report = run(dockerfile, lockfile, names,
-                 _options(registry_mirror, False, debian_mirror, allow_major,  # type: ignore[arg-type]
+                 _options(registry_mirror, False, debian_mirror, allow_major,
                           prerelease))
     typer.echo(report_json(report) if as_json else report_text(report))
     if report.errors:
@@ -315,7 +323,7 @@ def pr(
                      author=Author(author_name, author_email), labels=tuple(label or ()),
                      reviewers=tuple(reviewer or ()), repository=repository, dry_run=dry_run)
     result = run_pr(Path.cwd(), dockerfile, lockfile, names,
-                    _options(registry_mirror, deep, debian_mirror, allow_major,  # type: ignore[arg-type]
+                    _options(registry_mirror, deep, debian_mirror, allow_major,
                              prerelease), opts)
     if as_json:
         typer.echo(json.dumps({
@@ -334,13 +342,9 @@ def pr(
                 typer.echo(f"  branch: {a.branch}\n  commit: {a.title}\n  body:")
                 typer.echo("".join(f"    {line}\n" for line in (a.body or "").splitlines()),
                            nl=False)
-        for name, exc in result.failures:
-            typer.echo(f"error: [{name}] {exc.diagnostics()}", err=True)
         if dry_run:
             typer.echo("dry run: nothing pushed, no pull request changed")
-    if result.failures:
-        return max(exc.exit_code for _, exc in result.failures)
-    return EXIT_OK
+    return _report_failures(result.failures)
 
 
 def main(argv: list[str] | None = None) -> None:
