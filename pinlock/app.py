@@ -298,8 +298,6 @@ class ChangeResult:
     failures: list[tuple[str, PinlockError]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # warnings the sources raised
     dry_run: bool = False
-    new_dockerfile: str | None = None
-    new_lock: str | None = None
 
 
 Planner = Callable[["Source[Any]", Input, "Context"], Input | None]
@@ -361,7 +359,6 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if new_text != project.lock_text:
             writes[lock_path] = new_text
             result.lock_changed = True
-        result.new_dockerfile, result.new_lock = new_source, new_text
         if writes and not dry_run:
             write_together(writes)
         return result

@@ -71,9 +71,6 @@ class _Reader:
     def fail(self, key: str, expected: str, got: object) -> LockfileError:
         return LockfileError(self.path, f"expected {expected}, got {got!r}", key=self._key(key))
 
-    def has(self, key: str) -> bool:
-        return key in self.data
-
     def text(self, key: str, default: str | None = None, *, required: bool = False) -> str:
         if key not in self.data:
             if required or default is None:

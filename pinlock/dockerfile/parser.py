@@ -70,12 +70,6 @@ class Text:
             return pos, pos
         return self.offsets[start], self.offsets[end - 1] + 1
 
-    def contiguous(self, start: int, end: int) -> bool:
-        """True when logical [start, end) is one unbroken run of source characters."""
-        if end - start <= 1:
-            return True
-        return self.offsets[end - 1] - self.offsets[start] == end - start - 1
-
 
 @dataclass(frozen=True)
 class Heredoc:

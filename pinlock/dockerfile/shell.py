@@ -16,10 +16,6 @@ class Word:
     end: int
     has_expansion: bool = False  # contains $… outside single quotes
 
-    @property
-    def raw_len(self) -> int:
-        return self.end - self.start
-
 
 @dataclass(frozen=True)
 class Op:
