@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pinlock.dockerfile.sites import AptSite, Sites, Value, expand
+from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites, Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
 from pinlock.model import (
@@ -165,8 +165,46 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
         pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
                            pinned=pinned))
-    if inp.locked.snapshot and sites.args_named(inp.intent.snapshot_arg):
-        for v in _arg_values(sites, inp.intent.snapshot_arg, inp.name, path):
-            out.append(PinSite(inp.name, f"ARG {inp.intent.snapshot_arg}", v,
-                               inp.locked.snapshot))
+    if inp.locked.snapshot:
+        out.extend(_snapshot(inp, inp.locked.snapshot, site.stage, sites, path))
+    return out
+
+
+def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
+              path: str) -> list[PinSite]:
+    """apt reads the locked archive state: ``--snapshot "${ARG}"`` on every apt command that
+    reads the package lists in the stage, and ``ARG <snapshot_arg>=<snapshot>`` in scope.
+
+    Missing pieces are sites with an empty span: the rewriter inserts them.
+    """
+    arg = inp.intent.snapshot_arg
+    ref = f'"${{{arg}}}"'
+    out: list[PinSite] = []
+    cmds = [c for c in sites.apt_commands
+            if c.stage == stage and c.sub in APT_LIST_READERS and not c.json_form]
+    uses_arg = False
+    for c in cmds:
+        label = f"{c.tool} {c.sub} --snapshot"
+        if c.snapshot is None or c.snapshot_word is None:
+            out.append(PinSite(inp.name, label, Value("", c.after_sub, c.after_sub, c.line),
+                               f" --snapshot {ref}"))
+            uses_arg = True
+        elif c.snapshot_word in (f"${{{arg}}}", f"${arg}"):
+            out.append(PinSite(inp.name, label, c.snapshot, c.snapshot.text))
+            uses_arg = True
+        elif "$" not in c.snapshot_word:
+            out.append(PinSite(inp.name, label, c.snapshot, snapshot))
+        else:
+            out.append(PinSite(inp.name, label, c.snapshot, ref))
+            uses_arg = True
+    decls = sites.args_named(arg)
+    for d in decls:
+        if d.value is not None and d.stage in (-1, stage):
+            out.append(PinSite(inp.name, f"ARG {arg}", d.value, snapshot))
+    if uses_arg and not any(d.stage == stage for d in decls):
+        first = min(cmds, key=lambda c: c.arg_at)
+        has_global = any(d.stage == -1 and d.value is not None for d in decls)
+        text = f"{first.indent}ARG {arg}" + ("" if has_global else f"={snapshot}") + "\n"
+        out.append(PinSite(inp.name, f"ARG {arg}",
+                           Value("", first.arg_at, first.arg_at, first.line), text))
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pinlock.dockerfile.edit import Edit
-from pinlock.dockerfile.sites import AptSite, Sites
+from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
 from pinlock.pins import PinSite, apt_site_for, pin_sites
 
@@ -17,7 +17,13 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
         if site.agrees and not site.pinned and site.label.startswith("apt package "):
             apt_unpinned.setdefault((site.input, site.value.line), []).append(site.value.text)
             continue
-        if not site.agrees:
+        if not site.agrees and site.value.start == site.value.end and not site.value.text:
+            findings.append(Finding(
+                site.input, "error", "snapshot-not-wired",
+                f"{site.label} is missing: apt would not read the locked archive state "
+                f"(run `pinlock lock {site.input}` to write it)", path, site.value.line,
+                expected=site.expected.strip()))
+        elif not site.agrees:
             findings.append(Finding(
                 site.input, "error", "mismatch",
                 f"{site.label} differs from the lock", path, site.value.line,
@@ -46,15 +52,17 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
 
 def _apt_membership(inp: AptInput, sites: Sites, path: str) -> list[Finding]:
     site = apt_site_for(inp, sites, path)
-    if inp.locked.snapshot and not sites.args_named(inp.intent.snapshot_arg):
-        # Versions alone rot when mirrors drop them: the build must read the locked snapshot.
-        return [Finding(inp.name, "warning", "snapshot-not-wired",
-                        f"the lock holds snapshot {inp.locked.snapshot}, but the Dockerfile has no "
-                        f"ARG {inp.intent.snapshot_arg}; add `ARG {inp.intent.snapshot_arg}="
-                        f"{inp.locked.snapshot}` and pass `--snapshot "
-                        f"\"${{{inp.intent.snapshot_arg}}}\"` to apt-get update and install",
-                        path, site.line), *_membership(inp, site, path)]
-    return _membership(inp, site, path)
+    out = []
+    if inp.locked.snapshot:
+        for c in sites.apt_commands:
+            if c.stage == site.stage and c.json_form and c.sub in APT_LIST_READERS:
+                # Exec form has no shell to expand the ARG: pinlock does not rewrite it.
+                out.append(Finding(
+                    inp.name, "warning", "snapshot-not-wired",
+                    f"{c.tool} {c.sub} in exec (JSON) form cannot be pointed at the locked "
+                    f"snapshot {inp.locked.snapshot}; use the shell form so pinlock can add "
+                    f"--snapshot \"${{{inp.intent.snapshot_arg}}}\"", path, c.line))
+    return out + _membership(inp, site, path)
 
 
 def _membership(inp: AptInput, site: AptSite, path: str) -> list[Finding]:

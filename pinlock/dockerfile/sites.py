@@ -25,7 +25,11 @@ _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 APT_TOOLS = frozenset({"apt-get", "apt"})
 # apt options that take a separate argument (apt-get(8)).
 _APT_OPTS_WITH_ARG = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release",
-                                "--default-release", "-a", "--host-architecture"})
+                                "--default-release", "-a", "--host-architecture", "-S",
+                                "--snapshot"})
+# Subcommands that read the package lists, so they must see the locked archive state.
+APT_LIST_READERS = frozenset({"update", "install", "upgrade", "dist-upgrade", "full-upgrade",
+                              "build-dep", "source", "download", "reinstall"})
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,28 @@ class AptSite:
 
 
 @dataclass(frozen=True)
+class AptCommand:
+    """One apt-get/apt command: where options can be added and which snapshot it asks for.
+
+    ``snapshot`` is the argument of ``--snapshot``/``-S``/``-o APT::Snapshot=`` as it sits
+    in the source (quotes included when it holds a ``$`` reference); ``snapshot_word`` is
+    that argument after quote removal. ``after_sub`` is the source offset just past the
+    subcommand word; ``arg_at``/``indent`` say where an ``ARG`` line goes before this RUN.
+    """
+
+    stage: int
+    line: int
+    tool: str
+    sub: str
+    after_sub: int
+    arg_at: int
+    indent: str
+    snapshot: Value | None = None
+    snapshot_word: str | None = None
+    json_form: bool = False
+
+
+@dataclass(frozen=True)
 class Unmanaged:
     what: str
     reason: str
@@ -116,6 +142,7 @@ class Sites:
     urls: tuple[UrlSite, ...]
     apt: tuple[AptSite, ...]
     unmanaged: tuple[Unmanaged, ...]
+    apt_commands: tuple[AptCommand, ...] = ()
 
     def stage(self, ref: str) -> Stage | None:
         for st in self.stages:
@@ -187,6 +214,7 @@ def find_sites(df: Dockerfile) -> Sites:
     images: list[ImageSite] = []
     urls: list[UrlSite] = []
     apt: list[AptSite] = []
+    commands: list[AptCommand] = []
     unmanaged: list[Unmanaged] = []
     stage = -1
     for ins in df.instructions:
@@ -200,9 +228,9 @@ def find_sites(df: Dockerfile) -> Sites:
         elif kw in ("COPY", "ADD"):
             _copy_add(df, ins, stage, stages, images, urls)
         elif kw == "RUN":
-            _run(df, ins, stage, stages, images, urls, apt, unmanaged)
+            _run(df, ins, stage, stages, images, urls, apt, commands, unmanaged)
     return Sites(tuple(stages), tuple(args), tuple(images), tuple(urls), tuple(apt),
-                 tuple(unmanaged))
+                 tuple(unmanaged), tuple(commands))
 
 
 def _from(df: Dockerfile, ins: Instruction, index: int, stages: list[Stage],
@@ -337,7 +365,7 @@ def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
 
 def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
          images: list[ImageSite], urls: list[UrlSite], apt: list[AptSite],
-         unmanaged: list[Unmanaged]) -> None:
+         commands: list[AptCommand], unmanaged: list[Unmanaged]) -> None:
     text = ins.text
     flags, pos = _flags_and_rest(ins)
     for flag in flags:
@@ -361,7 +389,7 @@ def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
     for hd in ins.heredocs:
         scripts.append((hd.body, 0, False))
     for script, offset, json_form in scripts:
-        _scan_script(df, ins, script, offset, json_form, stage, urls, apt, unmanaged)
+        _scan_script(df, ins, script, offset, json_form, stage, urls, apt, commands, unmanaged)
 
 
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
@@ -369,7 +397,7 @@ _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
 
 def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, json_form: bool,
                  stage: int, urls: list[UrlSite], apt: list[AptSite],
-                 unmanaged: list[Unmanaged]) -> None:
+                 commands: list[AptCommand], unmanaged: list[Unmanaged]) -> None:
     body = script.text[offset:]
     if json_form:
         words = _json_words(body, offset, script.text)
@@ -379,27 +407,29 @@ def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, js
             # when its characters sit unescaped in the source (so offsets map 1:1).
             w = words[2]
             if script.text[w.start:w.end] == w.value:
-                _scan_shell(df, ins, script, w.start, w.end, stage, urls, apt, unmanaged)
+                _scan_shell(df, ins, script, w.start, w.end, stage, urls, apt, commands,
+                            unmanaged)
                 return
         cmds = [words] if words else []
         _scan_commands(df, ins, script, cmds, [[c] for c in cmds], True, stage, urls, apt,
-                       unmanaged)
+                       commands, unmanaged)
         return
-    _scan_shell(df, ins, script, offset, len(script.text), stage, urls, apt, unmanaged)
+    _scan_shell(df, ins, script, offset, len(script.text), stage, urls, apt, commands, unmanaged)
 
 
 def _scan_shell(df: Dockerfile, ins: Instruction, script: Text, start: int, end: int,
                 stage: int, urls: list[UrlSite], apt: list[AptSite],
-                unmanaged: list[Unmanaged]) -> None:
+                commands: list[AptCommand], unmanaged: list[Unmanaged]) -> None:
     tokens = shell.tokenize(script.text[start:end])
     cmds = [[_shift(w, start) for w in c] for c in shell.commands(tokens)]
     pipes = [[[_shift(w, start) for w in c] for c in p] for p in shell.pipelines(tokens)]
-    _scan_commands(df, ins, script, cmds, pipes, False, stage, urls, apt, unmanaged)
+    _scan_commands(df, ins, script, cmds, pipes, False, stage, urls, apt, commands, unmanaged)
 
 
 def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[list[shell.Word]],
                    pipes: list[list[list[shell.Word]]], json_form: bool, stage: int,
-                   urls: list[UrlSite], apt: list[AptSite], unmanaged: list[Unmanaged]) -> None:
+                   urls: list[UrlSite], apt: list[AptSite], commands: list[AptCommand],
+                   unmanaged: list[Unmanaged]) -> None:
     for words in cmds:
         words = _strip_prefix_words(words)
         if not words:
@@ -410,6 +440,9 @@ def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[li
             site = _apt_site(df, ins, script, words, stage, json_form, unmanaged)
             if site:
                 apt.append(site)
+            command = _apt_command(df, ins, script, words, stage, json_form)
+            if command:
+                commands.append(command)
         elif prog in ("curl", "wget"):
             for w in words[1:]:
                 if _URL_RE.match(w.value):
@@ -534,3 +567,56 @@ def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.
     if not pkgs:
         return None  # `apt-get install -f`, or only variables: nothing to pin here
     return AptSite(stage, ins.line, tool, tuple(pkgs), no_rec, json_form)
+
+
+_SNAPSHOT_PREFIXES = ("--snapshot=", "-S", "-oAPT::Snapshot=", "--option=APT::Snapshot=")
+
+
+def _apt_command(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.Word],
+                 stage: int, json_form: bool) -> AptCommand | None:
+    """The subcommand of an apt-get/apt call and the snapshot it passes, if any."""
+    sub: shell.Word | None = None
+    snap: tuple[Value, str] | None = None
+    i = 1
+    while i < len(words):
+        w = words[i]
+        v = w.value
+        if not v.startswith("-"):
+            if sub is None:
+                sub = w
+            i += 1
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if v in ("--snapshot", "-S") and nxt is not None:
+            snap = (_word_value(df, script, nxt), nxt.value)
+        elif v in ("-o", "--option") and nxt is not None and nxt.value.startswith(
+                "APT::Snapshot="):
+            snap = _after_prefix(df, script, nxt, "APT::Snapshot=") or snap
+        else:
+            for prefix in _SNAPSHOT_PREFIXES:
+                if v.startswith(prefix) and len(v) > len(prefix) and v != "-S":
+                    snap = _after_prefix(df, script, w, prefix) or snap
+                    break
+        i += 2 if v in _APT_OPTS_WITH_ARG else 1
+    if sub is None:
+        return None
+    after = script.source_span(sub.start, sub.end)[1]
+    line_start = df.source.rfind("\n", 0, ins.start) + 1
+    lead = df.source[line_start:ins.start]
+    if lead.strip():
+        line_start, lead = ins.start, ""
+    rest = df.source[ins.start:]
+    indent = lead + rest[:len(rest) - len(rest.lstrip(" \t"))]
+    return AptCommand(stage, df.line_of(after), os.path.basename(words[0].value), sub.value,
+                      after, line_start, indent,
+                      snap[0] if snap else None, snap[1] if snap else None, json_form)
+
+
+def _after_prefix(df: Dockerfile, script: Text, w: shell.Word,
+                  prefix: str) -> tuple[Value, str] | None:
+    """``--snapshot=VALUE``: the VALUE part, when the word is written without quotes."""
+    raw = script.text[w.start:w.end]
+    if not raw.startswith(prefix):
+        return None
+    ss, se = script.source_span(w.start + len(prefix), w.end)
+    return Value(raw[len(prefix):], ss, se, df.line_of(ss)), w.value[len(prefix):]

@@ -1,0 +1,185 @@
+"""`pinlock lock` of an apt input through the CLI: pins, the snapshot ARG and `--snapshot`."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+from support.cli import run_cli, snapshot
+from support.debian_archive import SNAP1, ArchiveServer
+
+from pinlock.dockerfile.parser import parse
+from pinlock.dockerfile.sites import find_sites
+
+DOCKERFILE = """\
+FROM debian:13.4
+
+# the packages the app needs
+RUN apt-get update && \\
+    apt-get install -y --no-install-recommends app tool native && \\
+    rm -rf /var/lib/apt/lists/*
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Dockerfile").write_text(DOCKERFILE)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
+    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", archive_server.security())
+    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
+    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no index cache shared between tests
+    r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
+    assert r.code == 0, r.err
+    return root
+
+
+def _changed(before: str, after: str) -> list[str]:
+    return [d for d in difflib.ndiff(before.splitlines(), after.splitlines())
+            if d.startswith(("- ", "+ "))]
+
+
+def _snapshot_of(lock_text: str) -> str:
+    line = next(x for x in lock_text.splitlines() if x.startswith("snapshot = "))
+    return line.split('"')[1]
+
+
+def test_lock_apt_writes_pins_and_snapshot_then_changes_nothing(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    df = project / "Dockerfile"
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    after = df.read_text()
+    ts = _snapshot_of((project / "image.lock.toml").read_text())
+    # Exactly: one ARG line before the RUN, --snapshot on update and install, two pins.
+    # `native` is 1.0-1+b1 on amd64 and 1.0-1 on arm64: left bare, the snapshot pins it.
+    assert after == DOCKERFILE.replace(
+        "RUN apt-get update && \\\n    apt-get install -y",
+        f"ARG DEBIAN_SNAPSHOT={ts}\n"
+        'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n'
+        '    apt-get install --snapshot "${DEBIAN_SNAPSHOT}" -y',
+    ).replace(" app tool native ", " app=1.0-1 tool=1.0-1 native ")
+    assert len(_changed(DOCKERFILE, after)) == 5  # two lines replaced, one added
+    # BuildKit's own parser reads the result as the same instructions plus the ARG.
+    dockerfile = pytest.importorskip("dockerfile")
+    cmds = dockerfile.parse_string(after)
+    assert [c.cmd for c in cmds] == ["FROM", "ARG", "RUN"]
+    assert cmds[1].value == (f"DEBIAN_SNAPSHOT={ts}",)
+    # verify agrees; a second lock changes no byte of either file
+    assert run_cli(capsys, "verify").code == 0
+    files = snapshot(project)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    assert snapshot(project) == files
+
+
+def test_verify_names_a_removed_snapshot_option_and_a_changed_arg(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(capsys, "lock", "apt").code == 0
+    df = project / "Dockerfile"
+    locked = df.read_text()
+    ts = _snapshot_of((project / "image.lock.toml").read_text())
+    df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install "))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1
+    assert "Dockerfile:6: [apt] apt-get install --snapshot is missing" in r.out
+    df.write_text(locked.replace(ts, "20200101T000000Z"))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "ARG DEBIAN_SNAPSHOT" in r.out + r.err
+    assert "20200101T000000Z" in r.out + r.err and ts in r.out + r.err
+    # lock puts both back, and only them
+    df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install ")
+                  .replace(ts, "20200101T000000Z"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert df.read_text() == locked
+
+
+@pytest.mark.parametrize("fault", ["tampered-index", "bad-signature", "untrusted-signer"])
+def test_lock_apt_stops_on_integrity_faults_with_nothing_written(
+        project: Path, archive_server: ArchiveServer, fault: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    files = snapshot(project)
+    archive_server.faults.add(fault)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code not in (0, 2), r.err
+    assert "Traceback" not in r.err and ("InRelease" in r.err or "Packages" in r.err)
+    assert snapshot(project) == files
+
+
+def test_existing_literal_snapshot_and_global_arg_are_kept_in_step(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    text = (f"ARG DEBIAN_SNAPSHOT={SNAP1}\n"
+            "FROM debian:13.4\n"
+            "  RUN apt-get -S 20200101T000000Z update \\\n"
+            "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT -y app\n")
+    (root / "Dockerfile").write_text(text)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
+    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    ts = _snapshot_of((root / "image.lock.toml").read_text())
+    assert ts == SNAP1  # init adopted the ARG's archive state
+    # the global ARG holds it, the stage gets a bare ARG (indented like the RUN),
+    # the literal follows the lock, the reference is left as written
+    assert (root / "Dockerfile").read_text() == (
+        f"ARG DEBIAN_SNAPSHOT={ts}\n"
+        "FROM debian:13.4\n"
+        "  ARG DEBIAN_SNAPSHOT\n"
+        f"  RUN apt-get -S {ts} update \\\n"
+        "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT -y app=1.0-1\n")
+    assert run_cli(capsys, "verify").code == 0
+
+
+@pytest.mark.parametrize(("line", "word"), [
+    ('apt-get update --snapshot "${X}"', "${X}"),
+    ("apt-get -S 20250101T000000Z update", "20250101T000000Z"),
+    ("apt-get --snapshot=20250101T000000Z update", "20250101T000000Z"),
+    ("apt-get -o APT::Snapshot=20250101T000000Z update", "20250101T000000Z"),
+    ("apt-get -oAPT::Snapshot=$X update", "$X"),
+    ("apt update", None),
+])
+def test_sites_read_the_snapshot_option(line: str, word: str | None) -> None:
+    sites = find_sites(parse(f"FROM debian\nRUN {line}\n"))
+    (cmd,) = sites.apt_commands
+    assert cmd.sub == "update" and cmd.snapshot_word == word
+    if cmd.snapshot is not None:
+        src = f"FROM debian\nRUN {line}\n"
+        assert src[cmd.snapshot.start:cmd.snapshot.end] == cmd.snapshot.text
+
+
+def test_snapshot_argument_is_not_taken_for_a_package() -> None:
+    sites = find_sites(parse('FROM debian\nRUN apt-get install --snapshot "$S" -y curl\n'))
+    assert [p.name for p in sites.apt[0].packages] == ["curl"]
+    assert not sites.unmanaged
+
+
+def test_exec_form_apt_is_reported_not_rewritten(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    text = ('FROM debian:13.4\nRUN ["apt-get", "update"]\n'
+            'RUN ["apt-get", "install", "-y", "app"]\n')
+    (root / "Dockerfile").write_text(text)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
+    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    assert run_cli(capsys, "lock", "apt").code == 0
+    # the pin goes in (a JSON string), but no ARG: exec form has no shell to expand it
+    assert (root / "Dockerfile").read_text() == text.replace('"app"', '"app=1.0-1"')
+    r = run_cli(capsys, "verify")
+    assert r.code == 0
+    assert "Dockerfile:2: [apt] apt-get update in exec (JSON) form cannot be pointed" in r.out
