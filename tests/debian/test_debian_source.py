@@ -142,3 +142,15 @@ def test_debian_plain_mirror_lock_is_kept(archive_server: ArchiveServer) -> None
     got = src.resolve(apt_input("app"), CTX)
     assert got.locked.archive == "mirror" and got.locked.snapshot == "20250115T000000Z"
     assert src.resolve(got, CTX) is got
+
+
+def test_debian_plain_mirror_snapshot_is_the_second_of_reading(
+        archive_server: ArchiveServer) -> None:
+    # A snapshot rounded down to the day could predate what the mirror served: not rounded.
+    cfg = AptSourceConfig(mirror=archive_server.debian(SNAP2),
+                          security_mirror=archive_server.security(SNAP2),
+                          keyring=str(archive_server.archive.keyring))
+    src = AptSource(make_client(timeout=10), cfg,
+                    now=lambda: dt.datetime(2025, 2, 15, 13, 45, 12, tzinfo=dt.UTC))
+    assert src.resolve(apt_input("app"), CTX).locked.snapshot == "20250215T134512Z"
+    assert source(archive_server, "2025-02-15T13:45:12").snapshot_now() == "20250215T000000Z"

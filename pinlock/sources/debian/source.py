@@ -16,11 +16,11 @@ Semantics (the orchestration layer relies on them):
   input to snapshot ``TS`` (``pinlock update apt`` passes ``newest().version``).
 * Through a plain mirror (``PINLOCK_DEBIAN_MIRROR`` without ``{snapshot}``)
   only the mirror's current state can be read: the lock records
-  ``archive = "mirror"`` and the timestamp of reading. It promises the versions
-  and checksums the mirror signed at that time, not that the snapshot of that
-  timestamp holds the same ones (mirrors lag by hours). A complete lock read
-  from a mirror is returned unchanged by ``resolve(version=None)``, because
-  re-reading would silently move it.
+  ``archive = "mirror"`` and the timestamp of reading (to the second, not
+  rounded). It promises the versions and checksums the mirror signed at that
+  time, not that the snapshot of that timestamp holds the same ones (mirrors
+  lag by hours). A complete lock read from a mirror is returned unchanged by
+  ``resolve(version=None)``, because re-reading would silently move it.
 """
 
 from __future__ import annotations
@@ -161,7 +161,10 @@ class AptSource:
         return Location(self.config.mirror).is_snapshot
 
     def snapshot_now(self) -> str:
-        return snapshot_of(self.now(), self.config.granularity)
+        """A snapshot archive: now, rounded down (one state per day by default). A plain mirror
+        serves its current state only, so the lock names the second it was read: the snapshot
+        a build uses must not predate what the mirror had then."""
+        return snapshot_of(self.now(), self.config.granularity if self.is_snapshot else 1)
 
     # ------------------------------------------------------------ reading
 
