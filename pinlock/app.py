@@ -33,7 +33,7 @@ from pinlock.model import (
     Lock,
     ReleaseInput,
 )
-from pinlock.pins import pin_sites
+from pinlock.pins import apt_pin_conflicts, pin_sites
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
@@ -346,6 +346,9 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         finally:
             if own:
                 srcs.__exit__(None, None, None)
+        if not result.failures:
+            result.failures.extend(apt_pin_conflicts(lock, new_lock, project.sites,
+                                                     project.label))
         if result.failures:
             return result
         new_source = apply_edits(project.source,

@@ -155,6 +155,41 @@ def locked_version(inp: AptInput, lock: Lock, name: str) -> str | None:
     return versions.pop() if len(versions) == 1 else None
 
 
+def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
+                      path: str) -> list[tuple[str, DockerfileError]]:
+    """Hand-written ``name=version`` pins the new lock would overwrite with another version.
+
+    A pin pinlock wrote itself (the old lock resolved it, closure and all) may move; a pin
+    somebody wrote (or that ``init`` only adopted) is theirs: refuse rather than replace it.
+    """
+    out = []
+    for inp in new.inputs.values():
+        before = old.inputs.get(inp.name)
+        if not isinstance(inp, AptInput) or inp == before:
+            continue
+        site = apt_site_for(inp, sites, path)
+        ours = isinstance(before, AptInput) and bool(before.locked.archs) and all(
+            a.closure for a in before.locked.archs.values())
+        for word in site.packages:
+            if word.version is None:
+                continue
+            want = locked_version(inp, new, word.name)
+            if word.version == want:
+                continue
+            if ours and isinstance(before, AptInput) and (
+                    locked_version(before, old, word.name) == word.version):
+                continue
+            per_arch = ", ".join(f"{a} {al.top.get(word.name, '?')}"
+                                 for a, al in sorted(inp.locked.archs.items()))
+            out.append((inp.name, DockerfileError(
+                path, f"apt package {word.name} is pinned to {word.version} here, but the "
+                f"archive at snapshot {inp.locked.snapshot} has {want or per_arch}",
+                line=word.value.line,
+                hint=f"remove `={word.version}` to let pinlock pin it, or lock a snapshot that "
+                     f"has that version (`pinlock bump {inp.name} YYYYMMDDTHHMMSSZ`)")))
+    return out
+
+
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     site = apt_site_for(inp, sites, path)
     out = []

@@ -183,3 +183,49 @@ def test_exec_form_apt_is_reported_not_rewritten(
     r = run_cli(capsys, "verify")
     assert r.code == 0
     assert "Dockerfile:2: [apt] apt-get update in exec (JSON) form cannot be pointed" in r.out
+
+
+def _project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> Path:
+    root.mkdir()
+    (root / "Dockerfile").write_text(text)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
+    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
+    monkeypatch.setenv("HOME", str(root.parent / "home"))
+    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    return root / "Dockerfile"
+
+
+def test_a_hand_written_pin_is_not_overwritten(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    df = _project(tmp_path / "p", "FROM debian:13.4\nRUN apt-get update && \\\n"
+                  "    apt-get install -y app=0.9-1 tool\n", archive_server, monkeypatch, capsys)
+    files = snapshot(tmp_path / "p")
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 2
+    assert ("Dockerfile:3: apt package app is pinned to 0.9-1 here, but the archive at "
+            "snapshot") in r.err and "has 1.0-1" in r.err and "remove `=0.9-1`" in r.err
+    assert snapshot(tmp_path / "p") == files
+    # the pin that matches the candidate is kept, nothing to refuse
+    df.write_text(df.read_text().replace("app=0.9-1", "app=1.0-1"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert "apt-get install --snapshot \"${DEBIAN_SNAPSHOT}\" -y app=1.0-1 tool=1.0-1" in (
+        df.read_text())
+
+
+def test_pins_pinlock_wrote_move_with_the_snapshot(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    df = _project(tmp_path / "p", "FROM debian:13.4\nRUN apt-get update && "
+                  "apt-get install -y prelib tool\n", archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "bump", "apt", SNAP1)
+    assert r.code == 0, r.err
+    assert f"ARG DEBIAN_SNAPSHOT={SNAP1}\n" in df.read_text()
+    assert "prelib=0.5-1 tool=1.0-1" in df.read_text()
+    r = run_cli(capsys, "update", "apt")  # today: the archive's second run, prelib 0.6-1
+    assert r.code == 0, r.err
+    text = df.read_text()
+    assert "prelib=0.6-1 tool=1.0-1" in text and SNAP1 not in text
+    assert run_cli(capsys, "verify").code == 0
