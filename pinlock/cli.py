@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -15,7 +16,14 @@ if TYPE_CHECKING:
     from pinlock.app import ChangeResult, Options
     from pinlock.errors import PinlockError as _Error
 
-from pinlock.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, EXIT_UPSTREAM, PinlockError
+from pinlock.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    EXIT_UPSTREAM,
+    PinlockError,
+    UsageError,
+)
 
 app = typer.Typer(
     name="pinlock",
@@ -42,7 +50,7 @@ NamesArg = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
 MirrorOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
     "--registry-mirror", help="HOST=URL: fetch images of HOST from URL (repeatable).")]
 DeepOpt = Annotated[bool, typer.Option(
-    "--deep", help="Also download release assets and hash their bytes.")]
+    "--deep", help="Also download release assets and locked .deb files and hash their bytes.")]
 DebianMirrorOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--debian-mirror", help="Read Debian packages from this archive instead of snapshots.")]
 DEFAULT_LOCK = Path("image.lock.toml")
@@ -118,6 +126,9 @@ def verify(
         "--online", help="Also check that the locked values still hold upstream.")] = False,
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
+    sample: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--sample", min=1, metavar="N",
+        help="With --deep: check N randomly chosen .deb files per apt input, not all.")] = None,
     debian_mirror: DebianMirrorOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -131,7 +142,13 @@ def verify(
     from pinlock import app as core
     from pinlock.report import findings_json, findings_text
 
+    if (sample is not None or deep) and not online:
+        raise UsageError("--deep and --sample check upstream: add --online")
+    if sample is not None and not deep:
+        raise UsageError("--sample N chooses which .deb files --deep downloads: add --deep")
     options = _options(registry_mirror, deep, debian_mirror) if online else None
+    if options is not None and sample is not None:
+        options = dataclasses.replace(options, sample=sample)
     findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
                            options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
@@ -286,6 +303,9 @@ def pr(
     names: NamesArg = None,
     dockerfile: DockerfileOpt = None,
     lockfile: LockfileOpt = DEFAULT_LOCK,
+    group: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--group", help="Only the pull request of this group (the inputs' `group` key).")
+    ] = None,
     base: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--base", help="The branch to update (default: the one checked out).")] = None,
     remote: Annotated[str, typer.Option("--remote", help="The git remote to push to.")] = "origin",
@@ -293,7 +313,8 @@ def pr(
         "--repository", help="owner/name on GitHub (default: GITHUB_REPOSITORY, else the "
         "remote's URL).")] = None,
     prefix: Annotated[str, typer.Option(
-        "--branch-prefix", help="Branch name prefix; the input name follows.")] = "pinlock/",
+        "--branch-prefix", help="Branch name prefix; the input or group name follows.")
+    ] = "pinlock/",
     author_name: Annotated[str, typer.Option("--author-name")] = "pinlock",
     author_email: Annotated[str, typer.Option(
         "--author-email")] = "pinlock@users.noreply.github.com",
@@ -313,22 +334,27 @@ def pr(
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> int:
-    """Open or update one pull request per input that can move (GITHUB_TOKEN needed).
+    """Open or update one pull request per input (or group) that can move (GITHUB_TOKEN).
 
-    Example: pinlock pr --dry-run;  pinlock pr s6-overlay --label dependencies
+    Example: pinlock pr --dry-run;  pinlock pr s6-overlay --label dependencies;
+    pinlock pr --group images
     """
     from pinlock.pr import Author, PrOptions, run_pr
 
+    if not prefix.strip() or any(c.isspace() or c in "~^:?*[\\" for c in prefix):
+        raise UsageError(f"--branch-prefix {prefix!r} cannot start a git branch name")
     opts = PrOptions(remote=remote, base=base, prefix=prefix,
                      author=Author(author_name, author_email), labels=tuple(label or ()),
-                     reviewers=tuple(reviewer or ()), repository=repository, dry_run=dry_run)
+                     reviewers=tuple(reviewer or ()), repository=repository, group=group,
+                     dry_run=dry_run)
     result = run_pr(Path.cwd(), dockerfile, lockfile, names,
                     _options(registry_mirror, deep, debian_mirror, allow_major,
                              prerelease), opts)
     if as_json:
         typer.echo(json.dumps({
-            "actions": [{"input": a.input, "branch": a.branch, "action": a.action,
-                         "number": a.number, "url": a.url, "title": a.title, "detail": a.detail}
+            "actions": [{"input": a.input, "inputs": list(a.inputs), "branch": a.branch,
+                         "action": a.action, "number": a.number, "url": a.url,
+                         "title": a.title, "detail": a.detail}
                         for a in result.actions],
             "failures": [{"input": n, "error": e.diagnostics()} for n, e in result.failures],
             "pushes": result.pushes, "api_writes": result.api_writes, "dry_run": dry_run,

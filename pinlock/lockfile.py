@@ -210,6 +210,14 @@ def from_data(data: dict[str, Any], path: str) -> Lock:
     return Lock(dockerfile, platforms, inputs)
 
 
+def _group(r: _Reader) -> str | None:
+    """The optional ``group``: it names a git branch, so it follows the input-name rules."""
+    group = r.opt_str("group")
+    if group is not None and not set(group) <= _NAME_CHARS:
+        raise r.fail("group", "a name of lowercase letters, digits, '-', '_', '.'", group)
+    return group
+
+
 def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) -> Input:
     kind = r.text("kind", required=True)
     locked = r.table("locked")
@@ -219,6 +227,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             tag_pattern=r.opt_str("tag-pattern"),
             stage=r.opt_str("stage"),
             allow_prerelease=r.flag("allow-prerelease", False),
+            group=_group(r),
         )
         plats = locked.table("platforms")
         platform_digests = {p: str(plats.digest(p)) for p in plats.data}
@@ -252,6 +261,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             arch_map=arch_map,
             download_url=r.text("download-url", ReleaseIntent.download_url),
             allow_prerelease=r.flag("allow-prerelease", False),
+            group=_group(r),
         )
         if "{version}" not in intent_r.tag_template:
             raise r.fail("tag-template", "a template containing {version}",
@@ -290,6 +300,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             components=r.str_list("components", ("main",)),
             install_recommends=r.flag("install-recommends", False),
             snapshot_arg=r.text("snapshot-arg", "DEBIAN_SNAPSHOT"),
+            group=_group(r),
         )
         if len(set(intent_a.packages)) != len(intent_a.packages):
             raise r.fail("packages", "each package once", list(intent_a.packages))
@@ -335,7 +346,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         i, lk = inp.intent, inp.locked
         intent: dict[str, Any] = {
             "kind": inp.kind, "image": i.image, "stage": i.stage, "tag-pattern": i.tag_pattern,
-            "allow-prerelease": i.allow_prerelease or None,
+            "allow-prerelease": i.allow_prerelease or None, "group": i.group,
         }
         locked: dict[str, Any] = {
             "tag": lk.tag, "index-digest": lk.index_digest, "media-type": lk.media_type,
@@ -348,7 +359,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         intent = {
             "kind": inp.kind, "repository": r.repository, "version-arg": r.version_arg,
             "tag-template": r.tag_template, "download-url": r.download_url,
-            "allow-prerelease": r.allow_prerelease or None,
+            "allow-prerelease": r.allow_prerelease or None, "group": r.group,
             "arch-map": Replace(sorted(r.arch_map.items())) or None,
             "assets": [{"name": a.name, "sha256-arg": a.sha256_arg} for a in r.assets],
         }
@@ -368,7 +379,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         "kind": inp.kind, "stage": ai.stage, "packages": list(ai.packages),
         "suites": list(ai.suites), "components": list(ai.components),
         "install-recommends": ai.install_recommends,
-        "snapshot-arg": ai.snapshot_arg,
+        "snapshot-arg": ai.snapshot_arg, "group": ai.group,
     }
     suites = Replace({s: {"date": st.date, "inrelease-sha256": st.sha256}
                       for s, st in sorted(al.suites.items())})

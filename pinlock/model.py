@@ -33,6 +33,7 @@ class ImageIntent:
     tag_pattern: str | None = None  # e.g. "{version}-python3.13-trixie"; None: derived from tag
     stage: str | None = None  # name (or index) of the stage whose FROM holds it, if any
     allow_prerelease: bool = False
+    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class ReleaseIntent:
     arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
     download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
     allow_prerelease: bool = False
+    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
 
     def arch_for(self, platform: str) -> str:
         """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
@@ -155,6 +157,7 @@ class AptIntent:
     components: tuple[str, ...] = ("main",)
     install_recommends: bool = False
     snapshot_arg: str = "DEBIAN_SNAPSHOT"
+    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,15 @@ class Lock:
                 known = ", ".join(sorted(self.inputs)) or "none"
                 raise UsageError(f"unknown input {n!r} (inputs in the lock: {known})")
         return [self.inputs[n] for n in sorted(self.inputs) if not names or n in names]
+
+    def groups(self) -> dict[str, list[str]]:
+        """Group name -> the names of its inputs (sorted), from the intents' ``group`` keys."""
+        out: dict[str, list[str]] = {}
+        for name in sorted(self.inputs):
+            group = self.inputs[name].intent.group
+            if group is not None:
+                out.setdefault(group, []).append(name)
+        return dict(sorted(out.items()))
 
     def replace_input(self, new: Input) -> Lock:
         inputs = dict(self.inputs)

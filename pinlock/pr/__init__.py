@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pinlock.pr.git import Author, DirtyTreeError, GitError, PushRejectedError
-from pinlock.pr.run import PrAction, PrOptions, PrResult, run_pr
+from pinlock.pr.git import Author, DirtyTreeError, GitError, PushRejectedError, RemoteError
+from pinlock.pr.run import PrAction, PrOptions, PrResult, Unit, plan_units, run_pr
 
 __all__ = [
     "Author",
@@ -13,5 +13,8 @@ __all__ = [
     "PrOptions",
     "PrResult",
     "PushRejectedError",
+    "RemoteError",
+    "Unit",
+    "plan_units",
     "run_pr",
 ]

@@ -1,100 +1,216 @@
-"""The pull-request body: a provenance table for every pin that changes, in GitHub Markdown."""
+"""The pull-request body: a provenance table for every pin that changes, in GitHub Markdown.
+
+Pure: changes in, Markdown out. Every table cell goes through ``_cell``, so a
+value holding a pipe or a newline cannot break GitHub's table.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pinlock.app import Change
-from pinlock.model import AptInput, ImageInput, Input, ReleaseInput
+from pinlock.model import AptInput, AptPackage, ImageInput, Input, ReleaseInput
 
 MARKER = "<!-- pinlock -->"  # marks a PR body as pinlock's own
+# GitHub refuses a body over 65536 characters; stay well below it.
+MAX_BODY = 60_000
+
+# What each `verified-by` word of the lock means, for the legend under the pins table.
+_VERIFIED = {
+    "sidecar": "the release's `.sha256` file",
+    "api-digest": "the GitHub API's asset `digest`",
+    "bytes": "the downloaded file, hashed",
+}
+
+Row = tuple[str, str, str | None, str | None, str]  # input, pin, from, to, verified by
 
 
 def _cell(text: str | None) -> str:
-    """A table cell: pipes escaped, so a value cannot break GitHub's table."""
+    """A table cell: pipes escaped, newlines flattened, empty shown as a dash."""
     if not text:
         return "—"
-    return text.replace("|", "\\|").replace("\n", " ")
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
 
 
 def _code(text: str | None) -> str:
     return f"`{_cell(text)}`" if text else "—"
 
 
-def _pin_rows(old: Input, new: Input) -> list[tuple[str, str | None, str | None, str]]:
-    """(pin, old value, new value, where the new value came from) for every pin that differs."""
-    rows: list[tuple[str, str | None, str | None, str]] = []
-    if isinstance(old, ImageInput) and isinstance(new, ImageInput):
-        o, n = old.locked, new.locked
-        if (o.tag, o.index_digest) != (n.tag, n.index_digest):
-            rows.append((f"{new.intent.image} index", o.index_digest, n.index_digest,
-                         "registry manifest, hashed"))
-        for plat in sorted(set(o.platforms) | set(n.platforms)):
-            a, b = o.platforms.get(plat), n.platforms.get(plat)
-            if a != b:
-                rows.append((f"{new.intent.image} {plat}", a, b, "index entry, hashed"))
-    elif isinstance(old, ReleaseInput) and isinstance(new, ReleaseInput):
-        before = {(a.sha256_arg, a.platform): a for a in old.locked.assets}
-        for asset in new.locked.assets:
-            prior = before.get((asset.sha256_arg, asset.platform))
-            if prior is not None and prior.sha256 == asset.sha256:
-                continue
-            label = f"{asset.sha256_arg} ({asset.name}"
-            label += f", {asset.platform})" if asset.platform else ")"
-            rows.append((label, prior.sha256 if prior else None, asset.sha256,
-                         ", ".join(asset.verified_by) or "unverified"))
-    elif (isinstance(old, AptInput) and isinstance(new, AptInput)
-          and old.locked.snapshot != new.locked.snapshot):
-        rows.append((new.intent.snapshot_arg, old.locked.snapshot, new.locked.snapshot,
-                     "signed InRelease"))
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A GitHub table; cells must already be escaped (``_cell``/``_code``)."""
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+    return out
+
+
+def bump_version(inp: Input) -> str:
+    """The version `pinlock bump` takes to reach ``inp``'s locked state."""
+    if isinstance(inp, ImageInput):
+        from pinlock.sources.oci.tags import version_of
+
+        return version_of(inp.locked.tag, inp.intent.tag_pattern) or inp.locked.tag
+    if isinstance(inp, ReleaseInput):
+        return inp.locked.version
+    return inp.locked.snapshot or ""
+
+
+def _moved(change: Change) -> str:
+    if change.from_version == change.to_version:
+        return f"{change.input} {change.to_version}"
+    return f"{change.input} {change.from_version} → {change.to_version}"
+
+
+def title(changes: Sequence[Change], *, group: str | None = None) -> str:
+    """``pinlock: bump s6-overlay 3.2.3.0 → 3.2.4.0``; a group lists every input it moves.
+
+    "pin" instead of "bump" when no version moves (values filled or re-read).
+    """
+    verb = "bump" if any(c.from_version != c.to_version for c in changes) else "pin"
+    moved = ", ".join(_moved(c) for c in changes)
+    return f"pinlock: {verb} {group}: {moved}" if group else f"pinlock: {verb} {moved}"
+
+
+# ------------------------------------------------------------------ pins
+
+
+def _image_rows(old: ImageInput, new: ImageInput) -> list[Row]:
+    rows: list[Row] = []
+    o, n = old.locked, new.locked
+    if o.index_digest != n.index_digest:
+        rows.append((new.name, f"{new.intent.image}:{n.tag} index", o.index_digest,
+                     n.index_digest, "registry manifest, its bytes hashed"))
+    for plat in sorted(set(o.platforms) | set(n.platforms)):
+        a, b = o.platforms.get(plat), n.platforms.get(plat)
+        if a != b:
+            rows.append((new.name, f"{new.intent.image} {plat}", a, b,
+                         "entry of that index"))
     return rows
 
 
-def _apt_diff(old: AptInput, new: AptInput) -> list[str]:
-    """Per architecture: packages added, removed and changed in the dependency closure."""
-    lines: list[str] = []
-    for arch in sorted(set(old.locked.archs) | set(new.locked.archs)):
-        a = {p.name: p.version for p in (old.locked.archs[arch].closure
-                                        if arch in old.locked.archs else ())}
-        b = {p.name: p.version for p in (new.locked.archs[arch].closure
-                                        if arch in new.locked.archs else ())}
-        added = sorted(set(b) - set(a))
-        removed = sorted(set(a) - set(b))
-        changed = sorted(n for n in set(a) & set(b) if a[n] != b[n])
-        if not (added or removed or changed):
+def _release_rows(old: ReleaseInput, new: ReleaseInput) -> list[Row]:
+    rows: list[Row] = []
+    before = {(a.sha256_arg, a.platform): a for a in old.locked.assets}
+    after = {(a.sha256_arg, a.platform) for a in new.locked.assets}
+    for asset in new.locked.assets:
+        prior = before.get((asset.sha256_arg, asset.platform))
+        if prior is not None and prior.sha256 == asset.sha256:
             continue
-        lines.append(f"**{arch}**")
-        lines.append("")
-        lines += [f"- added `{n}` {b[n]}" for n in added]
-        lines += [f"- removed `{n}` {a[n]}" for n in removed]
-        lines += [f"- `{n}` {a[n]} → {b[n]}" for n in changed]
-        lines.append("")
+        where = f"{asset.name}, {asset.platform}" if asset.platform else asset.name
+        rows.append((new.name, f"{asset.sha256_arg} ({where})",
+                     prior.sha256 if prior else None, asset.sha256,
+                     ", ".join(sorted(asset.verified_by)) or "unverified"))
+    for key, prior in before.items():
+        if key not in after:
+            rows.append((new.name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
+                         "no longer needed"))
+    return rows
+
+
+def _apt_rows(old: AptInput, new: AptInput) -> list[Row]:
+    rows: list[Row] = []
+    if old.locked.snapshot != new.locked.snapshot:
+        rows.append((new.name, f"snapshot ({new.intent.snapshot_arg})", old.locked.snapshot,
+                     new.locked.snapshot,
+                     f"{new.locked.archive} archive" if new.locked.archive else "—"))
+    for suite in sorted(set(old.locked.suites) | set(new.locked.suites)):
+        a, b = old.locked.suites.get(suite), new.locked.suites.get(suite)
+        if (a and a.sha256) != (b and b.sha256):
+            rows.append((new.name, f"InRelease {suite}", a.sha256 if a else None,
+                         b.sha256 if b else None, "signature checked against the keyring"))
+    return rows
+
+
+def pin_rows(old: Input, new: Input) -> list[Row]:
+    """(input, pin, old value, new value, where the new value came from) per changed pin."""
+    if isinstance(old, ImageInput) and isinstance(new, ImageInput):
+        return _image_rows(old, new)
+    if isinstance(old, ReleaseInput) and isinstance(new, ReleaseInput):
+        return _release_rows(old, new)
+    if isinstance(old, AptInput) and isinstance(new, AptInput):
+        return _apt_rows(old, new)
+    return []
+
+
+# ------------------------------------------------------------------ Debian closure
+
+
+def closure_diff(old: AptInput, new: AptInput
+                 ) -> dict[str, tuple[list[AptPackage], list[AptPackage],
+                                      list[tuple[AptPackage, AptPackage]]]]:
+    """Per architecture: (added, removed, changed (old, new)) packages of the closure."""
+    out: dict[str, tuple[list[AptPackage], list[AptPackage],
+                         list[tuple[AptPackage, AptPackage]]]] = {}
+    for arch in sorted(set(old.locked.archs) | set(new.locked.archs)):
+        a = {p.name: p for p in (old.locked.archs[arch].closure
+                                 if arch in old.locked.archs else ())}
+        b = {p.name: p for p in (new.locked.archs[arch].closure
+                                 if arch in new.locked.archs else ())}
+        added = [b[n] for n in sorted(set(b) - set(a))]
+        removed = [a[n] for n in sorted(set(a) - set(b))]
+        changed = [(a[n], b[n]) for n in sorted(set(a) & set(b))
+                   if (a[n].version, a[n].sha256) != (b[n].version, b[n].sha256)]
+        if added or removed or changed:
+            out[arch] = (added, removed, changed)
+    return out
+
+
+def _apt_section(change: Change, *, detailed: bool) -> list[str]:
+    assert isinstance(change.old, AptInput) and isinstance(change.new, AptInput)
+    diff = closure_diff(change.old, change.new)
+    if not diff:
+        return []
+    lines = ["", f"### Debian packages ({change.input})", ""]
+    for arch, (added, removed, changed) in diff.items():
+        summary = (f"{arch}: {len(added)} added, {len(removed)} removed, "
+                   f"{len(changed)} changed")
+        if not detailed:
+            lines.append(f"- {summary} (too many to list here: see the lock file's diff)")
+            continue
+        rows = [[_cell(p.name), "—", _code(p.version), _code(p.sha256)] for p in added]
+        rows += [[_cell(p.name), _code(p.version), "—", "—"] for p in removed]
+        rows += [[_cell(b.name), _code(a.version), _code(b.version), _code(b.sha256)]
+                 for a, b in changed]
+        rows.sort(key=lambda r: r[0])
+        lines += [f"<details><summary>{summary}</summary>", "",
+                  *table(("package", "from", "to", "sha256"), rows), "", "</details>", ""]
     return lines
 
 
-def title(change: Change) -> str:
-    return f"pinlock: bump {change.input} {change.from_version} → {change.to_version}"
+# ------------------------------------------------------------------ the body
 
 
 def render(changes: Sequence[Change], *, command: str,
-           notes_urls: dict[str, str] | None = None) -> str:
+           notes_urls: Mapping[str, str] | None = None) -> str:
     """The whole body; the last line is the command that reproduces the change locally."""
+    text = _render(changes, command, notes_urls or {}, detailed=True)
+    if len(text) > MAX_BODY:
+        text = _render(changes, command, notes_urls or {}, detailed=False)
+    return text
+
+
+def _render(changes: Sequence[Change], command: str, notes_urls: Mapping[str, str],
+            *, detailed: bool) -> str:
     lines = [MARKER, "This update was made by pinlock. Every value below was resolved "
-             "from upstream and cross-checked before it was written.", "",
-             "| input | from | to | notes |", "|---|---|---|---|"]
+             "from upstream and cross-checked before it was written.", ""]
+    inputs = []
     for c in changes:
-        url = (notes_urls or {}).get(c.input)
+        url = notes_urls.get(c.input)
         notes = f"[release notes]({url})" if url else "—"
-        lines.append(f"| {_cell(c.input)} | {_code(c.from_version)} | {_code(c.to_version)} "
-                     f"| {notes} |")
-    lines += ["", "### Pins", "", "| pin | from | to | verified by |", "|---|---|---|---|"]
-    for c in changes:
-        for pin, a, b, how in _pin_rows(c.old, c.new):
-            lines.append(f"| {_cell(pin)} | {_code(a)} | {_code(b)} | {_cell(how)} |")
+        inputs.append([_cell(c.input), _code(c.from_version), _code(c.to_version), notes])
+    lines += table(("input", "from", "to", "release notes"), inputs)
+    rows = [[_cell(inp), _cell(pin), _code(a), _code(b), _cell(how)]
+            for c in changes for inp, pin, a, b, how in pin_rows(c.old, c.new)]
+    if rows:
+        lines += ["", "### Pins", "", *table(("input", "pin", "from", "to", "verified by"), rows)]
+        used = sorted({w for c in changes if isinstance(c.new, ReleaseInput)
+                       for a in c.new.locked.assets for w in a.verified_by if w in _VERIFIED})
+        if used:
+            lines += ["", "Checksums agreed between: " + "; ".join(
+                f"`{w}`, {_VERIFIED[w]}" for w in used) + "."]
     for c in changes:
         if isinstance(c.old, AptInput) and isinstance(c.new, AptInput):
-            diff = _apt_diff(c.old, c.new)
-            if diff:
-                lines += ["", f"### Debian packages ({c.input})", "", *diff]
-    lines += ["", "To reproduce locally:", "", f"`{command}`"]
-    return "\n".join(lines).rstrip() + "\n"
+            lines += _apt_section(c, detailed=detailed)
+    while lines and not lines[-1]:
+        lines.pop()
+    lines += ["", "---", "", f"Reproduce locally: `{command}`"]
+    return "\n".join(lines) + "\n"

@@ -12,16 +12,24 @@ from pathlib import Path
 
 from pinlock.errors import PinlockError, UpstreamError
 
+_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+
 
 class GitError(PinlockError):
     """A git command failed (bad repository state, a rejected push, …)."""
+
+    detail: str = ""  # what git said, token scrubbed
 
 
 class DirtyTreeError(GitError):
     """The working tree has changes that are not committed."""
 
 
-class PushRejectedError(GitError, UpstreamError):
+class RemoteError(GitError, UpstreamError):
+    """The git remote could not be reached, or refused a fetch or a push (exit code 3)."""
+
+
+class PushRejectedError(RemoteError):
     """The remote refused a push."""
 
 
@@ -63,13 +71,23 @@ class Git:
         full_env = {**os.environ, **(self.env or {}), **(env or {}),
                     # Never wait for a password prompt in a scheduled job.
                     "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        # Hooks and helpers git starts (a local remote's pre-receive hook, too) inherit
+        # the environment: the token reaches git only through the one header above.
+        for name in _TOKEN_VARIABLES:
+            full_env.pop(name, None)
         proc = subprocess.run(["git", *pre, *args], cwd=self.cwd, env=full_env,
                               capture_output=True, text=True, input=input_text, check=False)
         if check and proc.returncode != 0:
             shown = " ".join(args)
-            detail = self._scrub((proc.stderr or proc.stdout).strip())
-            raise GitError(f"git {self._scrub(shown)} failed in {self.cwd} "
-                           f"(exit {proc.returncode}): {detail}")
+            # `push --porcelain` says why a ref was refused on stdout, the remote's
+            # messages (a hook's reason) come on stderr: show both.
+            lines = [line.rstrip() for line in (proc.stderr + "\n" + proc.stdout).splitlines()]
+            detail = self._scrub("; ".join(line for line in lines if line and line != "Done"
+                                           and not line.startswith("To ")))
+            error = GitError(f"git {self._scrub(shown)} failed in {self.cwd} "
+                             f"(exit {proc.returncode}): {detail}")
+            error.detail = detail
+            raise error
         return proc.stdout.rstrip("\n")
 
     # ------------------------------------------------------------ queries
@@ -111,16 +129,12 @@ class Git:
     # ------------------------------------------------------------ changes
 
     def fetch(self, remote: str, refspecs: Sequence[str]) -> None:
-        self.run("fetch", "--quiet", "--prune", "--no-tags", remote, *refspecs, auth=True)
-
-    def remote_heads(self, remote: str, pattern: str) -> dict[str, str]:
-        """branch -> sha of the remote's heads matching ``pattern`` (``ls-remote``, read-only)."""
-        out = self.run("ls-remote", "--heads", remote, pattern, auth=True)
-        heads: dict[str, str] = {}
-        for line in out.splitlines():
-            sha, ref = line.split("\t", 1)
-            heads[ref.removeprefix("refs/heads/")] = sha
-        return heads
+        try:
+            self.run("fetch", "--quiet", "--prune", "--no-tags", remote, *refspecs, auth=True)
+        except GitError as exc:
+            raise RemoteError(f"git fetch from {remote} failed: {exc.detail}",
+                              hint="check the remote's URL and that the token may read the "
+                              "repository") from None
 
     def push(self, remote: str, refspec: str, *, lease: str | None = None) -> None:
         """Push one refspec; ``lease`` is the sha the remote branch must still have (or "")."""
@@ -131,14 +145,21 @@ class Git:
         try:
             self.run(*args, remote, refspec, auth=True)
         except GitError as exc:
-            raise PushRejectedError(f"push of {refspec} to {remote} was rejected: "
-                                    f"{exc.message}",
-                                    hint="someone else changed the branch; run pinlock pr "
-                                    "again") from None
+            src, _, dst = refspec.partition(":")
+            raise PushRejectedError(
+                f"git push of {src[:12]} to {remote} {dst.removeprefix('refs/heads/')} "
+                f"was rejected: {exc.detail}",
+                hint="the remote refused it (branch protection, a hook, a token without "
+                "`contents: write`, or someone pushed meanwhile); nothing was left behind, "
+                "run pinlock pr again once that is fixed") from None
 
     def delete_remote_branch(self, remote: str, branch: str, *, lease: str) -> None:
-        self.run("push", "--quiet", f"--force-with-lease=refs/heads/{branch}:{lease}",
-                 remote, f":refs/heads/{branch}", auth=True)
+        try:
+            self.run("push", "--quiet", f"--force-with-lease=refs/heads/{branch}:{lease}",
+                     remote, f":refs/heads/{branch}", auth=True)
+        except GitError as exc:
+            raise PushRejectedError(f"deleting {branch} on {remote} was refused: "
+                                    f"{exc.detail}") from None
 
 
 _REMOTE_RE = re.compile(

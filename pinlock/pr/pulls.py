@@ -21,6 +21,7 @@ class PullRequest:
     head_ref: str
     head_sha: str
     html_url: str
+    head_label: str = ""  # "owner:branch"; a fork's pull request names the fork's owner
 
     @classmethod
     def from_json(cls, data: object, *, where: str) -> PullRequest:
@@ -39,6 +40,7 @@ class PullRequest:
             head_ref=str(head.get("ref") or ""),
             head_sha=str(head.get("sha") or ""),
             html_url=str(data.get("html_url") or ""),
+            head_label=str(head.get("label") or ""),
         )
 
 
@@ -71,13 +73,14 @@ class PullsClient:
         return None
 
     def open_with_prefix(self, prefix: str) -> list[PullRequest]:
-        """Every open PR whose head branch starts with ``prefix`` (pinlock's own)."""
+        """Every open PR from this repository whose head branch starts with ``prefix``."""
         params: dict[str, str | int] = {"state": "open"}
         where = f"{self.repository} pulls"
         out = []
         for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
             pr = PullRequest.from_json(item, where=where)
-            if pr.head_ref.startswith(prefix):
+            from_here = not pr.head_label or pr.head_label.startswith(f"{self.owner}:")
+            if from_here and pr.head_ref.startswith(prefix):
                 out.append(pr)
         return out
 

@@ -1,29 +1,36 @@
-"""`pinlock pr`: one branch, one commit and one pull request per input that can move.
+"""`pinlock pr`: one branch, one commit and one pull request per input (or group) that can move.
 
-For each input: make the update on a throwaway worktree of the remote's base
-branch (with the same code as `pinlock update`), commit it as pinlock, push it
-to ``<prefix><input>`` and open or update the branch's pull request. A branch
-that already holds exactly this change is left alone (no push, no API write),
-so a scheduled job that finds nothing new changes nothing.
+For each unit (an input, or every input of a ``group``): make the update on a
+throwaway worktree of the remote's base branch (with the same code as
+`pinlock update`), commit it as pinlock, push it to ``<prefix><unit>`` and open
+or update the branch's pull request. A branch that already holds exactly this
+change is left alone (no push, no API write), so a scheduled job that finds
+nothing new changes nothing. A run over the whole lock also closes pinlock's
+open pull requests whose input or group is gone from the lock.
+
+Faults leave nothing half-made: a branch pushed for a pull request that could
+not be opened is deleted again, and the worktree is always removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pinlock import app
+from pinlock import app, lockfile
 from pinlock.app import Change, Options
 from pinlock.errors import PinlockError, UsageError
-from pinlock.model import ReleaseInput
+from pinlock.model import Lock, ReleaseInput
 from pinlock.pr import body as pr_body
 from pinlock.pr.git import Author, DirtyTreeError, Git, GitError, repository_from_url
 from pinlock.pr.pulls import PullRequest, PullsClient
+from pinlock.sources.github.errors import RateLimitError
 
 FOREIGN_MARKER = "<!-- pinlock:foreign {sha} -->"
 
@@ -39,14 +46,24 @@ class PrOptions:
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     repository: str | None = None  # default: GITHUB_REPOSITORY, else the remote's URL
+    group: str | None = None  # only this group's pull request
     dry_run: bool = False
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one branch and pull request hold: one input, or every input of a group."""
+
+    key: str  # the branch is <prefix><key>: the input's name, or the group's
+    inputs: tuple[str, ...]
+    group: str | None = None
 
 
 @dataclass
 class PrAction:
-    """What happened (or, in a dry run, would happen) for one input."""
+    """What happened (or, in a dry run, would happen) for one unit."""
 
-    input: str
+    input: str  # the unit: an input name, or a group name
     branch: str
     action: str  # opened, updated, unchanged, closed, up-to-date, skipped; would-… in a dry run
     detail: str = ""
@@ -54,6 +71,7 @@ class PrAction:
     body: str | None = None
     number: int | None = None
     url: str | None = None
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -63,6 +81,38 @@ class PrResult:
     pushes: int = 0
     api_writes: int = 0
     dry_run: bool = False
+
+
+def plan_units(lock: Lock, names: Sequence[str] | None, group: str | None) -> list[Unit]:
+    """The units a run works on, in key order. Bad names or groups are usage errors (exit 2).
+
+    An input with a ``group`` is always updated on its group's branch, also
+    when it is named, so what a branch holds never depends on how the run was
+    started and two runs never fight over one branch.
+    """
+    groups = lock.groups()
+    for g, members in groups.items():
+        if g in lock.inputs and g not in members:
+            raise UsageError(
+                f"group {g!r} has the name of input {g!r}, which is not in it: both would use "
+                f"the same branch", hint="rename the group in image.lock.toml")
+    if group is not None and names:
+        raise UsageError("pass input names or --group, not both")
+    if group is not None:
+        if group not in groups:
+            known = ", ".join(groups) or "none"
+            raise UsageError(f"unknown group {group!r} (groups in the lock: {known})",
+                             hint='a group is the `group = "NAME"` key of inputs in '
+                             "image.lock.toml")
+        return [Unit(group, tuple(groups[group]), group)]
+    units: dict[str, Unit] = {}
+    for inp in lock.select(names):
+        in_group = inp.intent.group
+        if in_group is None:
+            units[inp.name] = Unit(inp.name, (inp.name,))
+        else:
+            units[in_group] = Unit(in_group, tuple(groups[in_group]), in_group)
+    return [units[k] for k in sorted(units)]
 
 
 def _token(environ: Mapping[str, str]) -> str | None:
@@ -78,10 +128,24 @@ def _rel(path: Path, cwd: Path, root: Path, what: str) -> Path:
         raise UsageError(f"{what} {full} is outside the git repository {root}") from None
 
 
+def _lock_at(git: Git, remote: str, base: str, rel_lock: Path) -> Lock:
+    """The lock file as the remote's base branch has it."""
+    ref = f"refs/remotes/{remote}/{base}"
+    if git.rev(ref) is None:
+        raise GitError(f"the remote {remote!r} has no branch {base!r}",
+                       hint="push the base branch first, or pass --base")
+    where = f"{remote}/{base}:{rel_lock.as_posix()}"
+    text = git.run("show", f"{ref}:{rel_lock.as_posix()}", check=False)
+    if not text:
+        raise UsageError(f"{where}: no lock file on the base branch",
+                         hint="commit and push image.lock.toml (pinlock init) first")
+    return lockfile.load_fast(text + "\n", where)
+
+
 def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str] | None,
            options: Options, pr: PrOptions, *, pulls: PullsClient | None = None,
            environ: Mapping[str, str] | None = None) -> PrResult:
-    """Open, update or close one pull request per input; see the module docstring."""
+    """Open, update or close one pull request per unit; see the module docstring."""
     env = os.environ if environ is None else environ
     git = Git(cwd, token=_token(env))
     root = git.toplevel()
@@ -105,7 +169,8 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
     project = app.open_project(root / rel_df if rel_df else None, root / rel_lock,
                                keep_document=False)
     assert project.lock is not None
-    wanted = [inp.name for inp in project.lock.select(names)]
+    units = plan_units(project.lock, names, pr.group)
+    whole_lock = not names and pr.group is None
 
     own_http = None
     if pulls is None:
@@ -116,16 +181,31 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
         pulls = PullsClient(GitHubClient.from_env(own_http, env), repository)
     runner = _Runner(git, root, rel_lock, rel_df, base, options, pr, pulls)
     try:
+        lock = project.lock
         if not pr.dry_run:
             git.fetch(pr.remote, [
                 f"+refs/heads/{base}:refs/remotes/{pr.remote}/{base}",
                 f"+refs/heads/{pr.prefix}*:refs/remotes/{pr.remote}/{pr.prefix}*",
             ])
-        for name in wanted:
+            # Branches are made from the remote's base, so its lock says what there is to
+            # do (the checkout may be behind it); the local one was only checked early.
+            lock = _lock_at(git, pr.remote, base, rel_lock)
+            units = plan_units(lock, names, pr.group)
+        for unit in units:
             try:
-                runner.result.actions.append(runner.one(name))
+                runner.result.actions.append(runner.one(unit))
+            except RateLimitError as exc:
+                # GitHub asks for no more requests until the limit resets: stop here.
+                runner.result.failures.append((unit.key, exc))
+                whole_lock = False
+                break
             except PinlockError as exc:
-                runner.result.failures.append((name, exc))
+                runner.result.failures.append((unit.key, exc))
+        if whole_lock:
+            try:
+                runner.close_stale(lock, {u.key for u in units})
+            except PinlockError as exc:
+                runner.result.failures.append(("(stale pull requests)", exc))
     finally:
         if own_http is not None:
             own_http.close()
@@ -142,55 +222,67 @@ class _Runner:
 
     # ------------------------------------------------------------ pieces
 
-    def _command(self, change: Change) -> str:
-        cmd = f"pinlock bump {change.input} {change.to_version}"
+    def _command(self, changes: Sequence[Change]) -> str:
+        """The command that makes the same change locally: exact versions, not "newest"."""
+        opts = ""
         if self.rel_lock != Path("image.lock.toml"):
-            cmd += f" --lockfile {self.rel_lock}"
+            opts += f" --lockfile {self.rel_lock}"
         if self.rel_df is not None:
-            cmd += f" --dockerfile {self.rel_df}"
-        return cmd
+            opts += f" --dockerfile {self.rel_df}"
+        steps = []
+        for c in changes:
+            if c.from_version == c.to_version:
+                steps.append(f"pinlock lock {c.input}{opts}")
+            else:
+                steps.append(f"pinlock bump {c.input} {pr_body.bump_version(c.new)}{opts}")
+        return " && ".join(steps)
 
-    def _body(self, change: Change) -> str:
+    def _body(self, changes: Sequence[Change]) -> str:
         notes: dict[str, str] = {}
-        new = change.new
-        if isinstance(new, ReleaseInput) and new.intent.download_url.startswith(
-                "https://github.com/"):
-            notes[change.input] = (f"https://github.com/{new.intent.repository}/releases/tag/"
-                                   f"{new.locked.tag}")
-        return pr_body.render([change], command=self._command(change), notes_urls=notes)
+        for c in changes:
+            new = c.new
+            if isinstance(new, ReleaseInput) and new.intent.download_url.startswith(
+                    "https://github.com/"):
+                notes[c.input] = (f"https://github.com/{new.intent.repository}/releases/tag/"
+                                  f"{new.locked.tag}")
+        return pr_body.render(changes, command=self._command(changes), notes_urls=notes)
 
-    def _update(self, top: Path, name: str) -> Change | None:
+    def _update(self, top: Path, unit: Unit) -> list[Change]:
         result = app.update_inputs(top / self.rel_df if self.rel_df else None,
-                                   top / self.rel_lock, [name],
+                                   top / self.rel_lock, list(unit.inputs),
                                    self.options, dry_run=self.pr.dry_run)
         if result.failures:
             raise result.failures[0][1]
-        return result.changes[0] if result.changes else None
+        return result.changes
 
     def _ours(self, author_email: str, committer_email: str, subject: str) -> bool:
         email = self.pr.author.email
         return author_email == email and committer_email == email and subject.startswith(
             "pinlock: ")
 
+    def _foreign_commits(self, base_sha: str, head_sha: str) -> list[str]:
+        return [c[0] for c in self.git.commits(base_sha, head_sha)
+                if not self._ours(c[1], c[2], c[3])]
+
     @contextmanager
     def _worktree(self, commit: str) -> Iterator[Path]:
         """A detached worktree at ``commit`` in a temporary folder; always removed."""
         tmp = Path(tempfile.mkdtemp(prefix="pinlock-pr-"))
         top = tmp / "tree"
-        self.git.run("worktree", "add", "--quiet", "--detach", str(top), commit)
         try:
+            self.git.run("worktree", "add", "--quiet", "--detach", str(top), commit)
             yield top
         finally:
             self.git.run("worktree", "remove", "--force", str(top), check=False)
             self.git.run("worktree", "prune", check=False)
             shutil.rmtree(tmp, ignore_errors=True)
 
-    # ------------------------------------------------------------ one input
+    # ------------------------------------------------------------ one unit
 
-    def one(self, name: str) -> PrAction:
-        branch = self.pr.prefix + name
+    def one(self, unit: Unit) -> PrAction:
+        branch = self.pr.prefix + unit.key
         if self.pr.dry_run:
-            return self._dry(name, branch)
+            return self._dry(unit, branch)
         remote = self.pr.remote
         base_sha = self.git.rev(f"refs/remotes/{remote}/{self.base}")
         if base_sha is None:
@@ -199,16 +291,15 @@ class _Runner:
         head_sha = self.git.rev(f"refs/remotes/{remote}/{branch}")
         open_pr = self.pulls.open_for(branch)
         if head_sha is not None:
-            foreign = [c for c in self.git.commits(base_sha, head_sha)
-                       if not self._ours(c[1], c[2], c[3])]
+            foreign = self._foreign_commits(base_sha, head_sha)
             if foreign:
-                return self._foreign(name, branch, open_pr, head_sha, [c[0] for c in foreign])
+                return self._foreign(unit, branch, open_pr, head_sha, foreign)
         with self._worktree(base_sha) as top:
-            change = self._update(top, name)
-            if change is None:
-                return self._not_needed(name, branch, open_pr, head_sha)
-            title = pr_body.title(change)
-            body = self._body(change)
+            changes = self._update(top, unit)
+            if not changes:
+                return self._not_needed(unit, branch, open_pr, head_sha)
+            title = pr_body.title(changes, group=unit.group)
+            body = self._body(changes)
             wt = Git(top, token=self.git.token)
             wt.run("add", "--all", "--", ".")
             a = self.pr.author
@@ -217,54 +308,84 @@ class _Runner:
                    env={"GIT_AUTHOR_NAME": a.name, "GIT_AUTHOR_EMAIL": a.email,
                         "GIT_COMMITTER_NAME": a.name, "GIT_COMMITTER_EMAIL": a.email})
             new_sha = wt.run("rev-parse", "HEAD")
-            same = (head_sha is not None
-                    and self.git.tree(head_sha) == self.git.tree(new_sha)
-                    and self.git.parents(head_sha) == [base_sha])
-            pushed = False
-            if not same:
-                # Force, but only over the commit we saw: a push made meanwhile is not lost.
-                self.git.push(remote, f"{new_sha}:refs/heads/{branch}", lease=head_sha or "")
-                self.result.pushes += 1
-                pushed = True
+        # The branch is rewritten from the base, never merged: when the base moved, or
+        # upstream moved again, the one pinlock commit is made anew on the base's tip.
+        same = (head_sha is not None
+                and self.git.tree(head_sha) == self.git.tree(new_sha)
+                and self.git.parents(head_sha) == [base_sha])
+        pushed = False
+        if not same:
+            # Force, but only over the commit we saw: a push made meanwhile is not lost.
+            self.git.push(remote, f"{new_sha}:refs/heads/{branch}", lease=head_sha or "")
+            self.result.pushes += 1
+            pushed = True
         try:
-            return self._publish(name, branch, open_pr, title, body, pushed)
-        except PinlockError:
+            return self._publish(unit, branch, open_pr, title, body, pushed)
+        except BaseException:
             if pushed and head_sha is None:
                 # No half-made branches: a new branch without its pull request goes away.
-                self.git.delete_remote_branch(remote, branch, lease=new_sha)
+                with contextlib.suppress(PinlockError):
+                    self.git.delete_remote_branch(remote, branch, lease=new_sha)
+                    self.result.pushes += 1
             raise
 
-    def _publish(self, name: str, branch: str, open_pr: PullRequest | None, title: str,
-                 body: str, pushed: bool) -> PrAction:
-        if open_pr is None:
+    def _create(self, unit: Unit, branch: str, title: str, body: str) -> PrAction:
+        try:
             created = self.pulls.create(branch=branch, base=self.base, title=title, body=body)
-            self.pulls.add_labels(created.number, self.pr.labels)
-            self.pulls.request_reviewers(created.number, self.pr.reviewers)
-            return PrAction(name, branch, "opened", title=title, body=body,
-                            number=created.number, url=created.html_url)
+        except PinlockError:
+            # A create that failed on the way back (a 502 after GitHub made it, then a 422
+            # on the retry) may still have opened the pull request: adopt it if so.
+            try:
+                found = self.pulls.open_for(branch)
+            except PinlockError:
+                found = None
+            if found is None:
+                raise
+            created = found
+            if (found.title, found.body) != (title, body):
+                self.pulls.update(found.number, title=title, body=body)
+        self.pulls.add_labels(created.number, self.pr.labels)
+        self.pulls.request_reviewers(created.number, self.pr.reviewers)
+        return PrAction(unit.key, branch, "opened", title=title, body=body,
+                        number=created.number, url=created.html_url, inputs=unit.inputs)
+
+    def _refresh(self, unit: Unit, branch: str, open_pr: PullRequest, title: str, body: str,
+                 *, pushed: bool) -> PrAction:
         if open_pr.title != title or open_pr.body != body:
             self.pulls.update(open_pr.number, title=title, body=body)
-            return PrAction(name, branch, "updated", title=title, body=body,
-                            number=open_pr.number, url=open_pr.html_url)
-        return PrAction(name, branch, "updated" if pushed else "unchanged", title=title,
-                        body=body, number=open_pr.number, url=open_pr.html_url)
+            action = "updated"
+        else:
+            action = "updated" if pushed else "unchanged"
+        return PrAction(unit.key, branch, action, title=title, body=body,
+                        number=open_pr.number, url=open_pr.html_url, inputs=unit.inputs)
 
-    def _not_needed(self, name: str, branch: str, open_pr: PullRequest | None,
+    def _publish(self, unit: Unit, branch: str, open_pr: PullRequest | None, title: str,
+                 body: str, pushed: bool) -> PrAction:
+        if open_pr is None:
+            return self._create(unit, branch, title, body)
+        return self._refresh(unit, branch, open_pr, title, body, pushed=pushed)
+
+    def _close(self, number: int, why: str) -> None:
+        self.pulls.comment(number, why)
+        self.pulls.close(number)
+
+    def _not_needed(self, unit: Unit, branch: str, open_pr: PullRequest | None,
                     head_sha: str | None) -> PrAction:
         if open_pr is None and head_sha is None:
-            return PrAction(name, branch, "up-to-date")
-        why = (f"pinlock: closing, {name} no longer needs an update: {self.base} already has "
-               "the newest version its intent allows.")
+            return PrAction(unit.key, branch, "up-to-date", inputs=unit.inputs)
+        what = (f"the inputs of group {unit.key} no longer need an update" if unit.group
+                else f"{unit.key} no longer needs an update")
+        why = (f"pinlock: closing, {what}: {self.base} already has the newest version "
+               "its intent allows.")
         if open_pr is not None:
-            self.pulls.comment(open_pr.number, why)
-            self.pulls.close(open_pr.number)
+            self._close(open_pr.number, why)
         if head_sha is not None:
             self.git.delete_remote_branch(self.pr.remote, branch, lease=head_sha)
             self.result.pushes += 1
-        return PrAction(name, branch, "closed", detail=why,
-                        number=open_pr.number if open_pr else None)
+        return PrAction(unit.key, branch, "closed", detail=why,
+                        number=open_pr.number if open_pr else None, inputs=unit.inputs)
 
-    def _foreign(self, name: str, branch: str, open_pr: PullRequest | None, head_sha: str,
+    def _foreign(self, unit: Unit, branch: str, open_pr: PullRequest | None, head_sha: str,
                  foreign: list[str]) -> PrAction:
         detail = (f"{branch} has {len(foreign)} commit(s) pinlock did not make "
                   f"({', '.join(s[:12] for s in foreign)}); leaving it alone")
@@ -275,18 +396,59 @@ class _Runner:
                 self.pulls.comment(open_pr.number, f"{marker}\npinlock: {detail}. Delete the "
                                    "branch or close this pull request to let pinlock "
                                    "update it again.")
-        return PrAction(name, branch, "skipped", detail=detail,
-                        number=open_pr.number if open_pr else None)
+        return PrAction(unit.key, branch, "skipped", detail=detail,
+                        number=open_pr.number if open_pr else None, inputs=unit.inputs)
 
-    def _dry(self, name: str, branch: str) -> PrAction:
-        change = self._update(self.root, name)
+    def _dry(self, unit: Unit, branch: str) -> PrAction:
+        changes = self._update(self.root, unit)
         open_pr = self.pulls.open_for(branch)
-        if change is None:
+        if not changes:
             if open_pr is not None:
-                return PrAction(name, branch, "would-close", number=open_pr.number,
-                                detail=f"{name} no longer needs an update")
-            return PrAction(name, branch, "up-to-date")
-        title = pr_body.title(change)
-        return PrAction(name, branch, "would-update" if open_pr else "would-open",
-                        title=title, body=self._body(change),
-                        number=open_pr.number if open_pr else None)
+                return PrAction(unit.key, branch, "would-close", number=open_pr.number,
+                                detail=f"{unit.key} no longer needs an update",
+                                inputs=unit.inputs)
+            return PrAction(unit.key, branch, "up-to-date", inputs=unit.inputs)
+        return PrAction(unit.key, branch, "would-update" if open_pr else "would-open",
+                        title=pr_body.title(changes, group=unit.group),
+                        body=self._body(changes),
+                        number=open_pr.number if open_pr else None, inputs=unit.inputs)
+
+    # ------------------------------------------------------------ stale pull requests
+
+    def close_stale(self, lock: Lock, keys: set[str]) -> None:
+        """Close pinlock's open pull requests whose branch names no input or group any more.
+
+        Only pull requests that carry pinlock's marker and come from this
+        repository are touched; the branch is deleted only when every commit on
+        it is pinlock's.
+        """
+        prefix = self.pr.prefix
+        for open_pr in self.pulls.open_with_prefix(prefix):
+            key = open_pr.head_ref[len(prefix):]
+            if key in keys or pr_body.MARKER not in open_pr.body:
+                continue
+            branch = open_pr.head_ref
+            inp = lock.inputs.get(key)
+            if inp is not None and inp.intent.group is not None:
+                reason = (f"{key} is now updated with group {inp.intent.group} on "
+                          f"{prefix}{inp.intent.group}")
+            else:
+                reason = (f"{self.base}'s lock has no input or group named {key!r} any more, "
+                          "so there is nothing to update on this branch")
+            why = f"pinlock: closing, {reason}."
+            if self.pr.dry_run:
+                self.result.actions.append(PrAction(key, branch, "would-close", detail=why,
+                                                    number=open_pr.number))
+                continue
+            self._close(open_pr.number, why)
+            detail = why
+            head_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{branch}")
+            base_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{self.base}")
+            if head_sha is not None and base_sha is not None:
+                if self._foreign_commits(base_sha, head_sha):
+                    detail += f" The branch {branch} holds commits pinlock did not make: kept."
+                else:
+                    self.git.delete_remote_branch(self.pr.remote, branch, lease=head_sha)
+                    self.result.pushes += 1
+            self.result.actions.append(PrAction(key, branch, "closed", detail=detail,
+                                                number=open_pr.number))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -11,7 +12,15 @@ import pytest
 from support.cli import run_cli
 from support.fake_github import add_s6_overlay
 from support.fake_github_pulls import FakeGitHubPulls
-from support.git_world import REPOSITORY, World, dockerfile_for, git
+from support.git_world import (
+    REPOSITORY,
+    TOOL_REPOSITORY,
+    MakeWorld,
+    World,
+    dockerfile_for,
+    git,
+    tool_files,
+)
 
 
 @pytest.fixture
@@ -20,34 +29,50 @@ def token() -> str:
 
 
 @pytest.fixture
-def world(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> Iterator[World]:
-    # No user or system git config may leak in (signing, hooks, default branch).
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    (tmp_path / "home").mkdir()
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "--quiet", str(remote), str(work))
-    git(work, "checkout", "--quiet", "-b", "main")
-    git(work, "config", "user.name", "Dev")
-    git(work, "config", "user.email", "dev@example.org")
-    (work / "docker").mkdir()
-    (work / "docker" / "Dockerfile").write_text(dockerfile_for("3.2.3.0"))
-    monkeypatch.chdir(work)
-    init = run_cli(capsys, "init")
-    assert init.code == 0, init.err
-    git(work, "add", "-A")
-    git(work, "commit", "--quiet", "-m", "initial")
-    git(work, "push", "--quiet", "origin", "main")
+def make_world(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
+               capsys: pytest.CaptureFixture[str]) -> Iterator[MakeWorld]:
+    """Build the world: s6-overlay 3.2.3.0 locked, 3.2.4.0 upstream; ``tool``: acme/tool too."""
+    stack = contextlib.ExitStack()
 
-    with FakeGitHubPulls(remote, token=token) as fake:
+    def make(*, tool: bool = False) -> World:
+        # No user or system git config may leak in (signing, hooks, default branch).
+        monkeypatch.setenv("HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        (tmp_path / "home").mkdir()
+        remote = tmp_path / "remote.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)],
+                       check=True)
+        work = tmp_path / "work"
+        git(tmp_path, "clone", "--quiet", str(remote), str(work))
+        git(work, "checkout", "--quiet", "-b", "main")
+        git(work, "config", "user.name", "Dev")
+        git(work, "config", "user.email", "dev@example.org")
+        (work / "docker").mkdir()
+        (work / "docker" / "Dockerfile").write_text(
+            dockerfile_for("3.2.3.0", tool="1.0.0" if tool else None))
+        monkeypatch.chdir(work)
+        init = run_cli(capsys, "init")
+        assert init.code == 0, init.err
+        git(work, "add", "-A")
+        git(work, "commit", "--quiet", "-m", "initial")
+        git(work, "push", "--quiet", "origin", "main")
+
+        fake = stack.enter_context(FakeGitHubPulls(remote, token=token))
         add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
-
+        if tool:
+            for version in ("1.0.0", "1.1.0"):
+                fake.add_release(TOOL_REPOSITORY, f"v{version}", tool_files(version))
         # The real release source, as `pinlock update` builds it from the environment.
         monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
         monkeypatch.setenv("GITHUB_TOKEN", token)
         monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)
         fake.clear_requests()
-        yield World(work, remote, fake, token)
+        return World(work, remote, fake, token)
+
+    with stack:
+        yield make
+
+
+@pytest.fixture
+def world(make_world: MakeWorld) -> World:
+    return make_world()

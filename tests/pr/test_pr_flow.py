@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from support.cli import run_cli, snapshot
 from support.fake_github import Answer, s6_tarballs, sha256_hex
-from support.git_world import World, git
+from support.fake_github_pulls import FakePull
+from support.git_world import REPOSITORY, MakeWorld, World, git
 
 BRANCH = "pinlock/s6-overlay"
 
@@ -43,8 +44,7 @@ def test_first_run_opens_one_pr_then_second_run_changes_nothing(
     assert world.token not in (world.work / ".git" / "config").read_text()
     assert all(r.authenticated for r in world.fake.writes())
     # No worktree or local branch left behind.
-    assert git(world.work, "worktree", "list").count("\n") == 0
-    assert git(world.work, "branch", "--list", "pinlock/*") == ""
+    assert world.local_leftovers() == ("", "")
 
     world.fake.clear_requests()
     code, out, err = pr(capsys)
@@ -153,3 +153,35 @@ def test_failed_pr_creation_leaves_no_branch(
     assert BRANCH not in world.remote_heads()
     assert world.fake.pulls == []
 
+
+
+def test_pr_of_a_removed_input_is_closed_with_a_comment(
+    make_world: MakeWorld, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world(tool=True)
+    assert pr(capsys)[0] == 0
+    assert sorted(p.head for p in world.fake.open_pulls()) == [BRANCH, "pinlock/tool"]
+    # A person's own pull request on a branch under the prefix, without pinlock's marker.
+    other = world.clone("other")
+    git(other, "checkout", "--quiet", "-b", "pinlock/notes")
+    (other / "NOTES").write_text("mine\n")
+    git(other, "add", "NOTES")
+    git(other, "commit", "--quiet", "-m", "notes")
+    git(other, "push", "--quiet", "origin", "pinlock/notes")
+    world.fake.pulls.append(FakePull(99, REPOSITORY, "my notes", "by hand", "pinlock/notes",
+                                     "main"))
+    world.edit_lock(remove=("tool",))
+    # A run limited to some inputs touches no other pull request.
+    code, _out, err = pr(capsys, "s6-overlay")
+    assert code == 0, err
+    assert len(world.fake.open_pulls()) == 3
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    tool_pr = next(p for p in world.fake.pulls if p.head == "pinlock/tool")
+    assert tool_pr.state == "closed"
+    assert tool_pr.comments == ["pinlock: closing, main's lock has no input or group named "
+                                "'tool' any more, so there is nothing to update on this branch."]
+    assert "tool: closed #2" in out
+    assert "pinlock/tool" not in world.remote_heads()
+    assert sorted(p.head for p in world.fake.open_pulls()) == ["pinlock/notes", BRANCH]
+    assert "pinlock/notes" in world.remote_heads()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from support.fake_github import S6_REPOSITORY, s6_tarballs, sha256_hex
+import tomlkit
+
+from support.fake_github import S6_REPOSITORY, make_tar_xz, s6_tarballs, sha256_hex
 from support.fake_github_pulls import FakeGitHubPulls
 
 REPOSITORY = "acme/app"
+TOOL_REPOSITORY = "acme/tool"  # a second release input, for groups
+TOOL_ASSET = "tool-noarch.tar.xz"
 
 DOCKERFILE = """\
 FROM scratch
@@ -29,15 +34,31 @@ RUN case "${{TARGETARCH:-amd64}}" in \\
 """  # noqa: E501
 
 
-def dockerfile_for(version: str) -> str:
+TOOL_LINES = """\
+ARG TOOL_VERSION={version}
+ARG TOOL_NOARCH_SHA256={sha}
+ADD https://github.com/acme/tool/releases/download/v${{TOOL_VERSION}}/tool-noarch.tar.xz /tmp/
+"""
+
+
+def tool_files(version: str) -> dict[str, bytes]:
+    """The one asset of an acme/tool release: a small real .tar.xz per version."""
+    return {TOOL_ASSET: make_tar_xz({"tool/VERSION": f"{version}\n".encode()})}
+
+
+def dockerfile_for(version: str, *, tool: str | None = None) -> str:
+    """The s6-overlay project at ``version``; with ``tool``, also acme/tool at that version."""
     files = s6_tarballs(version)
-    return DOCKERFILE.format(
+    text = DOCKERFILE.format(
         version=version,
         noarch=sha256_hex(files["s6-overlay-noarch.tar.xz"]),
         x86=sha256_hex(files["s6-overlay-x86_64.tar.xz"]),
         arm=sha256_hex(files["s6-overlay-aarch64.tar.xz"]),
         symlinks=sha256_hex(files["s6-overlay-symlinks-noarch.tar.xz"]),
     )
+    if tool is not None:
+        text += TOOL_LINES.format(version=tool, sha=sha256_hex(tool_files(tool)[TOOL_ASSET]))
+    return text
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -64,9 +85,53 @@ class World:
         """Upstream publishes a new s6-overlay release."""
         self.fake.add_release(S6_REPOSITORY, f"v{version}", s6_tarballs(version))
 
+    def publish_tool(self, version: str) -> None:
+        """Upstream publishes a new acme/tool release."""
+        self.fake.add_release(TOOL_REPOSITORY, f"v{version}", tool_files(version))
+
+    def edit_lock(self, groups: dict[str, str | None] | None = None,
+                  remove: tuple[str, ...] = ()) -> None:
+        """Set (or drop, with None) inputs' ``group``, remove inputs; commit and push main.
+
+        Removing an input also removes its lines from the Dockerfile, as a person would.
+        """
+        path = self.work / "image.lock.toml"
+        doc = tomlkit.parse(path.read_text())
+        inputs = doc["inputs"]
+        for name, group in (groups or {}).items():
+            table = inputs[name]
+            if group is None:
+                table.pop("group", None)
+            else:
+                table["group"] = group
+        for name in remove:
+            del inputs[name]
+            if name == "tool":
+                df = self.work / "docker" / "Dockerfile"
+                df.write_text("".join(line for line in df.read_text().splitlines(True)
+                                      if "TOOL_" not in line))
+        path.write_text(tomlkit.dumps(doc))
+        self.commit_and_push("edit the lock")
+
+    def commit_and_push(self, message: str) -> None:
+        git(self.work, "add", "-A")
+        git(self.work, "commit", "--quiet", "-m", message)
+        git(self.work, "push", "--quiet", "origin", "main")
+
+    def local_leftovers(self) -> tuple[str, str]:
+        """(local pinlock branches, extra worktrees): both empty after every run."""
+        branches = git(self.work, "branch", "--list", "pinlock/*")
+        worktrees = git(self.work, "worktree", "list", "--porcelain")
+        extra = "\n".join(line for line in worktrees.splitlines()
+                          if line.startswith("worktree ") and line != f"worktree {self.work}")
+        return branches, extra
+
     def clone(self, name: str) -> Path:
         path = self.work.parent / name
         git(self.work.parent, "clone", "--quiet", str(self.remote), str(path))
         git(path, "config", "user.name", "Someone Else")
         git(path, "config", "user.email", "someone@example.org")
         return path
+
+
+MakeWorld = Callable[..., World]  # the `make_world` fixture of tests/pr
