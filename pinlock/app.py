@@ -8,6 +8,7 @@ and write both files together or not at all.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ class Options:
     debian_security_mirror: str | None = None
     prerelease: bool = False
     allow_major: bool = False
+    sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
 
 
 @dataclass
@@ -147,7 +149,12 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
     with Sources(options) as sources:
         for inp in lock.select(names):
             try:
-                out.extend(sources.for_input(inp).check(inp, ctx))
+                src = sources.for_input(inp)
+                out.extend(src.check(inp, ctx))
+                check_debs = getattr(src, "check_debs", None)
+                if options.deep and callable(check_debs):  # apt: the .deb bytes themselves
+                    out.extend(check_debs(inp, ctx, sample=options.sample,
+                                          seed=random.SystemRandom().randrange(1 << 32)))
             except PinlockError as exc:
                 out.append(Finding(inp.name, "error", "upstream", exc.diagnostics()))
     return out

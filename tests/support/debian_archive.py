@@ -25,7 +25,7 @@ SNAP2 = "20250201T000000Z"
 ARCHS = ("amd64", "arm64")
 FAULTS = (
     "bad-signature", "untrusted-signer", "two-signers", "tampered-index", "expired",
-    "no-by-hash", "down",
+    "no-by-hash", "down", "tampered-deb",
 )
 
 
@@ -260,6 +260,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_error(404)
             return
         data = file.read_bytes()
+        if "tampered-deb" in srv.faults and path.endswith(".deb"):
+            data = data[:-1] + bytes([data[-1] ^ 1])  # same size, other bytes
         self.send_response(200)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
