@@ -137,8 +137,11 @@ def _sign(home: Path, keys: list[str], text: Path, out: Path) -> None:
     _gpg(home, *args, "--clearsign", str(text))
 
 
-def build_archive(dest: Path) -> BuiltArchive:
-    """Build both snapshots; takes a few seconds (dpkg-deb per package and arch)."""
+def build_archive(dest: Path,
+                  suites_by_snapshot: dict[str, dict[str, list[Pkg]]] | None = None
+                  ) -> BuiltArchive:
+    """Build every snapshot of ``suites_by_snapshot`` (default: the test universe, SUITES);
+    takes a few seconds (dpkg-deb per package and arch)."""
     home = dest / "gnupg"
     home.mkdir(mode=0o700, parents=True)
     for uid in ("pinlock test archive <archive@example.org>",
@@ -150,7 +153,7 @@ def build_archive(dest: Path) -> BuiltArchive:
     _gpg(home, "--output", str(untrusted), "--export", "untrusted@example.org")
     work = dest / "work"
     work.mkdir()
-    for snap, suites in SUITES.items():
+    for snap, suites in (suites_by_snapshot or SUITES).items():
         for suite, pkgs in suites.items():
             base_name = "debian-security" if suite.endswith("-security") else "debian"
             top = dest / "archive" / base_name / snap

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from unittest import mock
 
 from support import debian_archive
 from support.debian_archive import SNAP1, BuiltArchive, P, Pkg
@@ -60,8 +59,7 @@ SEED_SUITES = {SNAP1: {
 
 def build_seed_archive(dest: Path) -> BuiltArchive:
     """debian_archive's builder, with the seed's packages in place of its test universe."""
-    with mock.patch.dict(debian_archive.SUITES, SEED_SUITES, clear=True):
-        return debian_archive.build_archive(dest)
+    return debian_archive.build_archive(dest, SEED_SUITES)
 
 
 def fill_registry(url: str, layout_dir: Path) -> dict[str, str]:
