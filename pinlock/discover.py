@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from pinlock.digest import is_sha256
-from pinlock.dockerfile.sites import ArgDecl, ImageSite, Sites, UrlSite
+from pinlock.dockerfile.sites import AptSite, ArgDecl, ImageSite, Sites, UrlSite
 from pinlock.imageref import parse_image_ref
 from pinlock.model import (
     DEFAULT_PLATFORMS,
@@ -226,23 +226,33 @@ def _match_assets(name: str, repo: str, prefix: str, files: list[str], sha_args:
 
 def _apt(sites: Sites, inputs: dict[str, Input], notes: list[str],
          platforms: tuple[str, ...]) -> None:
-    for n, site in enumerate(sites.apt):
-        st = sites.stages[site.stage] if site.stage >= 0 else None
+    # One input per stage: every install command of a stage adds to the same system, so
+    # their packages are resolved together (in one closure), not each on its own.
+    by_stage: dict[int, list[AptSite]] = {}
+    for site in sites.apt:
+        by_stage.setdefault(site.stage, []).append(site)
+    for n, (stage, found) in enumerate(by_stage.items()):
+        st = sites.stages[stage] if stage >= 0 else None
         stage_ref = (st.name or str(st.index)) if st else "0"
         name = _unique("apt" if n == 0 else f"apt-{stage_ref}", inputs)
-        suites = _suites_for(sites, site.stage)
+        suites = _suites_for(sites, stage)
         if not suites:
             notes.append(f"{name}: cannot tell the Debian release of stage {stage_ref}; set "
                          "`suites` by hand, e.g. [\"trixie\", \"trixie-updates\", "
                          "\"trixie-security\"]")
-        names = tuple(dict.fromkeys(p.name for p in site.packages))
-        pinned = {p.name: p.version for p in site.packages if p.version}
+        words = [p for site in found for p in site.packages]
+        names = tuple(dict.fromkeys(p.name for p in words))
+        pinned = {p.name: p.version for p in words if p.version}
         archs = {}
         if pinned and len(pinned) == len(names):
             for p in platforms:
                 archs[platform_arch(p)] = AptArchLocked(dict(sorted(pinned.items())))
+        recommends = {not site.no_install_recommends for site in found}
+        if len(recommends) > 1:
+            notes.append(f"{name}: stage {stage_ref} installs with and without "
+                         "--no-install-recommends; resolving with recommends")
         intent = AptIntent(packages=names, stage=stage_ref, suites=suites,
-                           install_recommends=not site.no_install_recommends)
+                           install_recommends=True in recommends)
         snapshot = next((a.value.text for a in sites.args
                          if a.name == intent.snapshot_arg and a.value), None)
         inputs[name] = AptInput(name, intent, AptLocked(snapshot=snapshot, archs=archs))

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites, Value, expand
+from pinlock.dockerfile.sites import (
+    APT_LIST_READERS,
+    AptPackageWord,
+    AptSite,
+    Sites,
+    Value,
+    expand,
+)
 from pinlock.errors import DockerfileError
 from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
 from pinlock.model import (
@@ -134,14 +141,21 @@ def _release(inp: ReleaseInput, lock: Lock, sites: Sites, path: str) -> list[Pin
     return out
 
 
-def apt_site_for(inp: AptInput, sites: Sites, path: str) -> AptSite:
+def apt_sites_for(inp: AptInput, sites: Sites, path: str) -> list[AptSite]:
+    """The install commands of the input's stage that install its packages (all of them:
+    a stage may install in several RUNs); the first one when none names any of them."""
     stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
     candidates = [s for s in sites.apt if s.stage == stage]
     if not candidates:
         raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} has no "
                               "apt-get install", hint="fix `stage` in the lock file")
     want = set(inp.intent.packages)
-    return max(candidates, key=lambda s: len(want & {p.name for p in s.packages}))
+    mine = [s for s in candidates if want & {p.name for p in s.packages}]
+    return mine or candidates[:1]
+
+
+def _words(inp: AptInput, sites: Sites, path: str) -> list[AptPackageWord]:
+    return [w for site in apt_sites_for(inp, sites, path) for w in site.packages]
 
 
 def locked_version(inp: AptInput, lock: Lock, name: str) -> str | None:
@@ -167,10 +181,9 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
         before = old.inputs.get(inp.name)
         if not isinstance(inp, AptInput) or inp == before:
             continue
-        site = apt_site_for(inp, sites, path)
         ours = isinstance(before, AptInput) and bool(before.locked.archs) and all(
             a.closure for a in before.locked.archs.values())
-        for word in site.packages:
+        for word in _words(inp, sites, path):
             if word.version is None:
                 continue
             want = locked_version(inp, new, word.name)
@@ -191,9 +204,9 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
 
 
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
-    site = apt_site_for(inp, sites, path)
+    found = apt_sites_for(inp, sites, path)
     out = []
-    for word in site.packages:
+    for word in (w for site in found for w in site.packages):
         version = locked_version(inp, lock, word.name)
         expected = f"{word.name}={version}" if version else word.name
         # Without a common version, the snapshot ARG is what pins the package.
@@ -201,7 +214,7 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
                            pinned=pinned))
     if inp.locked.snapshot:
-        out.extend(_snapshot(inp, inp.locked.snapshot, site.stage, sites, path))
+        out.extend(_snapshot(inp, inp.locked.snapshot, found[0].stage, sites, path))
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
-from pinlock.pins import PinSite, apt_site_for, pin_sites
+from pinlock.pins import PinSite, apt_sites_for, pin_sites
 
 
 def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | None = None,
@@ -51,36 +51,36 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
 
 
 def _apt_membership(inp: AptInput, sites: Sites, path: str) -> list[Finding]:
-    site = apt_site_for(inp, sites, path)
+    found = apt_sites_for(inp, sites, path)
     out = []
     if inp.locked.snapshot:
         for c in sites.apt_commands:
-            if c.stage == site.stage and c.json_form and c.sub in APT_LIST_READERS:
+            if c.stage == found[0].stage and c.json_form and c.sub in APT_LIST_READERS:
                 # Exec form has no shell to expand the ARG: pinlock does not rewrite it.
                 out.append(Finding(
                     inp.name, "warning", "snapshot-not-wired",
                     f"{c.tool} {c.sub} in exec (JSON) form cannot be pointed at the locked "
                     f"snapshot {inp.locked.snapshot}; use the shell form so pinlock can add "
                     f"--snapshot \"${{{inp.intent.snapshot_arg}}}\"", path, c.line))
-    return out + _membership(inp, site, path)
+    return out + _membership(inp, found, path)
 
 
-def _membership(inp: AptInput, site: AptSite, path: str) -> list[Finding]:
-    in_file = {p.name for p in site.packages}
+def _membership(inp: AptInput, found: list[AptSite], path: str) -> list[Finding]:
+    in_file = {p.name: site.line for site in reversed(found) for p in site.packages}
     in_lock = set(inp.intent.packages)
     out = []
-    for extra in sorted(in_file - in_lock):
+    for extra in sorted(set(in_file) - in_lock):
         out.append(Finding(inp.name, "error", "unlocked-package",
                            f"apt package {extra} is installed but not in the lock "
-                           f"(run `pinlock lock {inp.name}`)", path, site.line, found=extra))
-    for gone in sorted(in_lock - in_file):
+                           f"(run `pinlock lock {inp.name}`)", path, in_file[extra],
+                           found=extra))
+    for gone in sorted(in_lock - set(in_file)):
         out.append(Finding(inp.name, "error", "missing-package",
                            f"apt package {gone} is in the lock but not installed here",
-                           path, site.line, expected=gone))
+                           path, found[0].line, expected=gone))
     return out
 
 
 def edits_for(sites: list[PinSite]) -> list[Edit]:
     """The edits that make the Dockerfile hold the lock's values."""
     return [Edit(s.value.start, s.value.end, s.expected) for s in sites if not s.agrees]
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,32 @@ def test_verify_online_deep_checks_the_debs(
     # --sample needs --deep, and both need --online
     assert run_cli(capsys, "verify", "--online", "--sample", "2").code == 2
     assert run_cli(capsys, "verify", "--deep").code == 2
+
+
+def test_a_stage_installing_in_several_runs_is_one_input(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = ("FROM debian:13.4\n"
+            "RUN apt-get update && apt-get install -y --no-install-recommends app\n"
+            "COPY . /src\n"
+            "RUN apt-get install -y --no-install-recommends tool prelib\n")
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    lock = tomllib.loads((tmp_path / "p" / "image.lock.toml").read_text())["inputs"]
+    assert [n for n, i in lock.items() if i["kind"] == "apt"] == ["apt"]
+    assert lock["apt"]["packages"] == ["app", "tool", "prelib"]
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    ts = _snapshot_of((tmp_path / "p" / "image.lock.toml").read_text())
+    snap = '--snapshot "${DEBIAN_SNAPSHOT}"'
+    assert df.read_text() == (
+        "FROM debian:13.4\n"
+        f"ARG DEBIAN_SNAPSHOT={ts}\n"
+        f"RUN apt-get update {snap} && apt-get install {snap} -y --no-install-recommends "
+        "app=1.0-1\n"
+        "COPY . /src\n"
+        f"RUN apt-get install {snap} -y --no-install-recommends tool=1.0-1 prelib=0.6-1\n")
+    assert run_cli(capsys, "verify").code == 0
+    # a package added to the second RUN is reported on that line
+    df.write_text(df.read_text().replace("prelib=0.6-1", "prelib=0.6-1 alt1"))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "Dockerfile:5: [apt] apt package alt1 is installed but not" in r.out
