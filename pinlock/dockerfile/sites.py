@@ -226,9 +226,10 @@ def find_sites(df: Dockerfile) -> Sites:
         elif kw == "ARG":
             args.extend(_args(df, ins, stage))
         elif kw in ("COPY", "ADD"):
-            _copy_add(df, ins, stage, stages, images, urls)
+            _copy_add(df, ins, stage, stages, images, urls, _stage_scope(args, stage))
         elif kw == "RUN":
-            _run(df, ins, stage, stages, images, urls, apt, commands, unmanaged)
+            _run(df, ins, stage, stages, images, urls, apt, commands, unmanaged,
+                 _stage_scope(args, stage))
     return Sites(tuple(stages), tuple(args), tuple(images), tuple(urls), tuple(apt),
                  tuple(unmanaged), tuple(commands))
 
@@ -333,8 +334,20 @@ def _flag_value(flag: Flag, name: str) -> tuple[str, int] | None:
     return None
 
 
+def _stage_scope(args: list[ArgDecl], stage: int) -> dict[str, ArgDecl]:
+    """The ARGs a stage's instructions see, each with the declaration that holds its value:
+    the stage's own default, else (for a bare ``ARG X``) the global default."""
+    glob = {a.name: a for a in args if a.stage == -1 and a.value is not None}
+    scope: dict[str, ArgDecl] = {}
+    for a in args:
+        if a.stage == stage:
+            scope[a.name] = a if a.value is not None else glob.get(a.name, a)
+    return scope
+
+
 def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
-              images: list[ImageSite], urls: list[UrlSite]) -> None:
+              images: list[ImageSite], urls: list[UrlSite],
+              scope: dict[str, ArgDecl]) -> None:
     text = ins.text
     flags, pos = _flags_and_rest(ins)
     checksum: Value | None = None
@@ -343,8 +356,8 @@ def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
         span = flag.span(fv[1], len(flag.value)) if fv else None
         if fv and span and not any(st.matches(fv[0].lower()) for st in stages):
             site = _image_site(df, text, span[0], span[1], f"{ins.keyword} --from", stage,
-                               ins.line, {})
-            if site:
+                               ins.line, scope)
+            if site and not any(st.matches(site.ref.lower()) for st in stages):
                 images.append(site)
         cv = _flag_value(flag, "checksum")
         span = flag.span(cv[1], len(flag.value)) if cv else None
@@ -365,7 +378,8 @@ def _copy_add(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
 
 def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
          images: list[ImageSite], urls: list[UrlSite], apt: list[AptSite],
-         commands: list[AptCommand], unmanaged: list[Unmanaged]) -> None:
+         commands: list[AptCommand], unmanaged: list[Unmanaged],
+         scope: dict[str, ArgDecl]) -> None:
     text = ins.text
     flags, pos = _flags_and_rest(ins)
     for flag in flags:
@@ -380,8 +394,8 @@ def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
             if (span and key.strip().lower() == "from" and val
                     and not any(st.matches(val.lower()) for st in stages)):
                 site = _image_site(df, text, span[0], span[1], "RUN --mount", stage,
-                                   ins.line, {})
-                if site:
+                                   ins.line, scope)
+                if site and not any(st.matches(site.ref.lower()) for st in stages):
                     images.append(site)
             s += len(field) + 1
     rest = text.text[pos:]

@@ -329,3 +329,23 @@ def test_edits_apply_together_and_refuse_overlap() -> None:
     assert apply_edits("abc", [Edit(1, 1, "-")]) == "a-bc"
     with pytest.raises(OverlappingEditsError):
         apply_edits("abcdef", [Edit(0, 3, "x"), Edit(2, 4, "y")])
+
+
+def test_copy_from_through_an_arg_in_the_stages_scope() -> None:
+    src = ("ARG HELPER=alpine:3.20\nARG STAGE=build\nFROM debian:13 AS build\n"
+           "FROM debian:13\nARG HELPER\nARG STAGE\nARG LOCAL=busybox:1.36\nARG UNSET\n"
+           "COPY --from=${HELPER} /bin/x /x\nCOPY --from=$STAGE /out /out\n"
+           "RUN --mount=type=bind,from=${LOCAL},target=/b true\nCOPY --from=${UNSET} /a /a\n")
+    s = find_sites(parse(src))
+    got = [(i.context, i.ref, i.via_arg, i.value.line) for i in s.images
+           if i.context != "FROM"]
+    # HELPER's pin lives in the global default (line 1); a stage name is not an image;
+    # an ARG without a default names nothing to pin
+    assert got == [("COPY --from", "alpine:3.20", "HELPER", 1),
+                   ("RUN --mount", "busybox:1.36", "LOCAL", 7)]
+    helper = next(i for i in s.images if i.via_arg == "HELPER")
+    assert src[helper.value.start:helper.value.end] == "alpine:3.20"
+    # outside its stage an ARG is not in scope
+    s = find_sites(parse("ARG HELPER=alpine:3.20\nFROM debian:13\n"
+                         "COPY --from=${HELPER} /bin/x /x\n"))
+    assert [i.context for i in s.images] == ["FROM"]
