@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pinlock import lockfile
 from pinlock.dockerfile.edit import apply_edits
@@ -220,13 +220,23 @@ def _release_source(sources: Sources) -> Any:
                                   allow_prerelease=sources.options.prerelease)
 
 
+def cache_dir(env: Mapping[str, str]) -> str:
+    """pinlock's cache: ``PINLOCK_CACHE_DIR``, else ``$XDG_CACHE_HOME/pinlock``, else
+    ``~/.cache/pinlock`` (the XDG base directory rules: a relative XDG path is ignored)."""
+    if env.get("PINLOCK_CACHE_DIR"):
+        return env["PINLOCK_CACHE_DIR"]
+    xdg = env.get("XDG_CACHE_HOME", "")
+    base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pinlock")
+
+
 def _apt_source(sources: Sources) -> Any:
     from pinlock.sources.debian import AptSource, AptSourceConfig
 
     cfg = AptSourceConfig.from_env(
         os.environ, mirror=sources.options.debian_mirror,
         security_mirror=sources.options.debian_security_mirror, keyring=None,
-        cache_dir=os.path.join(os.path.expanduser("~"), ".cache", "pinlock", "debian"))
+        cache_dir=os.path.join(cache_dir(os.environ), "debian"))
     return AptSource(sources.http, cfg, now=None,
                      base_status=lambda inp, arch: _base_status(sources, inp, arch))
 
@@ -282,6 +292,60 @@ def needs_lock(inp: Input, lock: Lock) -> bool:
     return not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
 
 
+# What `update` does with an input, in order of precedence; the one answer `update`,
+# `outdated` and `pr` share, so what `outdated` calls movable is what `pr` opens.
+# "version": a newer version than the locked one; "digest": the same version (tag) now
+# points at other content, a re-pushed tag; "pin": values not pinned yet.
+Move = Literal["version", "digest", "pin"]
+
+
+def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
+    """How ``inp`` can move, given the newest candidate its source offers; None: it cannot.
+
+    A release asset replaced under the same version is deliberately not a move:
+    a release's version is its identity, so new bytes under it are a supply-chain
+    alarm for a person (``outdated``, ``verify --online``), never a silent re-pin.
+    """
+    if cand is not None and cand.version != current_version(inp):
+        return "version"
+    if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)
+            and inp.locked.index_digest is not None and cand.ref == inp.locked.tag
+            and cand.digest != inp.locked.index_digest):
+        return "digest"
+    if needs_lock(inp, lock):
+        return "pin"
+    return None
+
+
+def carry_out(src: Source[Any], inp: Input, ctx: Context, move: Move | None,
+              cand: Candidate | None) -> Input | None:
+    """The input after ``move`` (see ``plan_move``), resolved from upstream; None: no move."""
+    if move == "version":
+        assert cand is not None
+        return src.resolve(inp, ctx, version=cand.version)  # type: ignore[no-any-return]
+    if move == "digest":
+        # The tag is read afresh: its locked digest is what moved, so it cannot stay the
+        # reference resolve reads; every value is then hashed again from the new index.
+        assert isinstance(inp, ImageInput)
+        unpinned = replace(inp, locked=replace(inp.locked, index_digest=None))
+        return src.resolve(unpinned, ctx)  # type: ignore[no-any-return]
+    if move == "pin":
+        return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+    return None
+
+
+def index_digest(inp: Input) -> str | None:
+    return inp.locked.index_digest if isinstance(inp, ImageInput) else None
+
+
+def short_digest(digest: str | None, hex_chars: int = 7) -> str:
+    """``sha256:abcd123`` for people; the full digest stays in the lock and the PR's tables."""
+    if not digest:
+        return "(none)"
+    algorithm, _, hexd = digest.partition(":")
+    return f"{algorithm}:{hexd[:hex_chars]}"
+
+
 @dataclass
 class Change:
     input: str
@@ -295,6 +359,20 @@ class Change:
     @property
     def to_version(self) -> str:
         return current_version(self.new)
+
+    @property
+    def from_digest(self) -> str | None:
+        return index_digest(self.old)
+
+    @property
+    def to_digest(self) -> str | None:
+        return index_digest(self.new)
+
+    @property
+    def digest_moved(self) -> bool:
+        """The same tag, re-pinned to the other index it points at now."""
+        return (self.from_version == self.to_version and self.from_digest is not None
+                and self.to_digest is not None and self.from_digest != self.to_digest)
 
 
 @dataclass
@@ -399,15 +477,15 @@ def lock_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | Non
 
 def update_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                   options: Options, *, dry_run: bool = False) -> ChangeResult:
-    """``pinlock update``: move inputs to the newest version their intent allows."""
+    """``pinlock update``: move inputs to the newest version their intent allows.
+
+    A tag that now points at another index (same tag, new digest) is re-pinned
+    too; a release asset replaced under its version is not (see ``plan_move``).
+    """
     def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
         cand: Candidate | None = src.newest(inp, ctx, allow_major=options.allow_major,
                                             prerelease=options.prerelease)
-        if cand is None or cand.version == current_version(inp):
-            if needs_lock(inp, ctx.lock):
-                return src.resolve(inp, ctx)  # type: ignore[no-any-return]
-            return None
-        return src.resolve(inp, ctx, version=cand.version)  # type: ignore[no-any-return]
+        return carry_out(src, inp, ctx, plan_move(inp, cand, ctx.lock), cand)
 
     return change(dockerfile, lock_path, names, plan, options, dry_run=dry_run)
 

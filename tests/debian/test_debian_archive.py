@@ -125,9 +125,11 @@ def test_debian_index_cache_is_content_addressed(
     a = _archive(tmp)
     rel = a.release(_loc(archive_server), "trixie", SNAP1)
     a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
-    cached = list(tmp.iterdir())
-    assert len(cached) == 1
-    cached[0].write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted
+    cached = sorted(tmp.iterdir())
+    assert [p.suffix for p in cached] == [".index-v1", ".xz"]  # the scanned index, the bytes
+    assert len({p.name.split(".")[0] for p in cached}) == 1  # both named by the index sha256
+    for p in cached:
+        p.write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted
     archive_server.requests.clear()
     recs = _archive(tmp).packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
     assert recs and archive_server.requests

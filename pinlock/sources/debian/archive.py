@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import gzip
 import hashlib
 import lzma
 import os
 import tempfile
+import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -18,11 +19,13 @@ import httpx
 from pinlock.errors import IntegrityError
 from pinlock.http import send_with_retries
 from pinlock.sources.debian.deb822 import (
+    INDEX_CACHE_FORMAT,
+    Buffer,
     ControlError,
     IndexFile,
-    PackageRecord,
+    PackagesIndex,
+    PackagesIndexBuilder,
     Release,
-    parse_packages,
     parse_release,
 )
 from pinlock.sources.debian.errors import ArchiveError, SignatureError
@@ -37,6 +40,7 @@ DEFAULT_DEBIAN = "https://snapshot.debian.org/archive/debian/{snapshot}/"
 DEFAULT_SECURITY = "https://snapshot.debian.org/archive/debian-security/{snapshot}/"
 _COMPRESSIONS = (".xz", ".gz", "")
 _MAX_REDIRECTS = 5
+_CHUNK = 1 << 22  # decompressed bytes scanned at a time: bounds memory, not speed
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,54 @@ class SignedRelease:
     sha256: str
 
 
-def decompress(data: bytes, path: str) -> bytes:
+def decompress_chunks(data: bytes, path: str, size: int = _CHUNK) -> Iterator[bytes]:
+    """Decompress ``data`` (by the extension of ``path``) in pieces of at most ``size`` bytes.
+
+    Like lzma.decompress and gzip.decompress, concatenated streams are read in
+    turn; unlike them, the whole output never has to be in memory at once.
+    """
+    if not path.endswith((".xz", ".gz")):
+        for i in range(0, len(data), size):
+            yield data[i:i + size]
+        return
     try:
-        if path.endswith(".xz"):
-            return lzma.decompress(data)
-        if path.endswith(".gz"):
-            return gzip.decompress(data)
+        first = True
+        while data:
+            if path.endswith(".xz"):
+                xz = lzma.LZMADecompressor()
+                try:
+                    out = xz.decompress(data, size)
+                except lzma.LZMAError:
+                    if first:
+                        raise
+                    return  # not another xz stream: ignored, as lzma.decompress does
+                first = False
+                yield out
+                while not xz.eof and not xz.needs_input:
+                    yield xz.decompress(b"", size)
+                if not xz.eof:
+                    raise EOFError("compressed data ends before the end-of-stream marker")
+                data = xz.unused_data
+            else:
+                gz = zlib.decompressobj(wbits=31)
+                yield gz.decompress(data, size)
+                while not gz.eof and gz.unconsumed_tail:
+                    yield gz.decompress(gz.unconsumed_tail, size)
+                if not gz.eof:
+                    raise EOFError("compressed data ends before the end-of-stream marker")
+                data = gz.unused_data
+                if not data.strip(b"\0"):  # gzip allows zero padding after the last member
+                    return
     except (lzma.LZMAError, OSError, EOFError, zlib.error) as exc:
         raise IntegrityError(f"{path}: cannot decompress ({exc})") from None
-    return data
+
+
+def scan_index(data: bytes, path: str) -> PackagesIndex:
+    """The verified compressed index ``data`` as a PackagesIndex, decompressed as it is scanned."""
+    builder = PackagesIndexBuilder()
+    for chunk in decompress_chunks(data, path):
+        builder.feed(chunk)
+    return builder.finish()
 
 
 def check_index(data: bytes, entry: IndexFile, *, what: str) -> None:
@@ -119,7 +162,7 @@ class Archive:
         self.client = client
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.cache_dir = cache_dir
-        self._parsed: dict[str, list[PackageRecord]] = {}
+        self._parsed: dict[str, PackagesIndex] = {}
 
     # ------------------------------------------------------------ HTTP
 
@@ -181,22 +224,30 @@ class Archive:
     def packages(
         self, loc: Location, signed: SignedRelease, component: str, arch: str,
         snapshot: str | None,
-    ) -> list[PackageRecord]:
+    ) -> PackagesIndex:
         """The verified, parsed Packages index of one component and architecture."""
         entry = self.index_entry(signed, component, arch)
         if entry.sha256 in self._parsed:
             return self._parsed[entry.sha256]
-        raw = self._cached(entry)
-        if raw is None:
-            raw = self._fetch_index(loc, signed, entry, snapshot)
-            self._store(entry, raw)
-        text = decompress(raw, entry.path).decode("utf-8", "replace")
-        try:
-            recs = parse_packages(text)
-        except ControlError as exc:
-            raise ArchiveError(f"{signed.url} {entry.path}: {exc}") from None
-        self._parsed[entry.sha256] = recs
-        return recs
+        index = self._cached_index(entry)
+        if index is None:
+            raw = self._cached(entry)
+            if raw is None:
+                raw = self._fetch_index(loc, signed, entry, snapshot)
+                self._store(self._cache_path(entry), [raw], keep=False)
+            try:
+                index = scan_index(raw, entry.path)
+            except ControlError as exc:
+                raise ArchiveError(f"{signed.url} {entry.path}: {exc}") from None
+            del raw
+            path = self._index_cache_path(entry)
+            if path is not None:
+                chunks = index.serialize(entry.sha256)
+                written = self._store(path, chunks)
+                if written is not None:
+                    index.read_from(written, chunks)  # records from disk, not memory
+        self._parsed[entry.sha256] = index
+        return index
 
     def _fetch_index(
         self, loc: Location, signed: SignedRelease, entry: IndexFile, snapshot: str | None
@@ -215,32 +266,113 @@ class Archive:
         check_index(data, entry, what=what)
         return data
 
+    # ------------------------------------------------------------ disk cache
+    # Two files per index, both named by the index's SHA256 from the signed InRelease:
+    # the compressed bytes (checked against that hash again whenever read), and the
+    # scanned index, which cannot be re-checked against the hash without the work it
+    # saves: it carries its own checksum and the hash it was made from, and anything
+    # that does not load cleanly is rebuilt from the verified bytes.
+
     def _cache_path(self, entry: IndexFile) -> str | None:
         if not self.cache_dir:
             return None
         return os.path.join(self.cache_dir, f"{entry.sha256}{_suffix(entry.path)}")
 
+    def _index_cache_path(self, entry: IndexFile) -> str | None:
+        if not self.cache_dir:
+            return None
+        return os.path.join(self.cache_dir, f"{entry.sha256}.index-v{INDEX_CACHE_FORMAT}")
+
     def _cached(self, entry: IndexFile) -> bytes | None:
         path = self._cache_path(entry)
-        if path is None or not os.path.exists(path):
+        data = _read(path)
+        if data is None:
             return None
-        with open(path, "rb") as f:
-            data = f.read()
         try:
-            check_index(data, entry, what=path)  # content-addressed: re-checked, never trusted
+            # content-addressed: re-checked, never trusted
+            check_index(data, entry, what=path or "")
         except IntegrityError:
             return None
         return data
 
-    def _store(self, entry: IndexFile, data: bytes) -> None:
-        path = self._cache_path(entry)
+    def _cached_index(self, entry: IndexFile) -> PackagesIndex | None:
+        path = self._index_cache_path(entry)
         if path is None:
-            return
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+            return None
+        try:
+            return PackagesIndex.load(FileBytes(path), entry.sha256)
+        except (OSError, ControlError, ArchiveError):
+            return None  # missing, corrupt, truncated, foreign or older: rebuilt and replaced
+
+    def _store(
+        self, path: str | None, chunks: Sequence[Buffer], *, keep: bool = True
+    ) -> FileBytes | None:
+        """Write atomically: a reader sees the old file or the whole new one, never a part.
+
+        With ``keep``, the file written stays open for reading (even if another
+        run replaces it meanwhile).
+        """
+        if path is None:
+            return None
+        folder = os.path.dirname(path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        except OSError:
+            return None  # a cache that cannot be written only costs time
+        try:
+            with os.fdopen(fd, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+            written = FileBytes(tmp) if keep else None
+            os.replace(tmp, path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            return None
+        return written
+
+
+class FileBytes:
+    """The bytes of a file, read by range when asked (os.pread): they stay out of memory.
+
+    Holds the file open, so a file replaced or removed meanwhile is still the
+    one read; the descriptor is closed when the object is collected.
+    """
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            self._size = os.fstat(fd).st_size
+        except OSError:
+            os.close(fd)
+            raise
+        self.path = path
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, s: slice, /) -> bytes:
+        start, stop, _ = s.indices(self._size)
+        if stop <= start:
+            return b""
+        data = os.pread(self._fd, stop - start, start)
+        if len(data) != stop - start:
+            raise ArchiveError(f"{self.path}: the file shrank while it was read",
+                               hint="something else writes to pinlock's cache; run again")
+        return data
+
+
+def _read(path: str | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def _suffix(path: str) -> str:

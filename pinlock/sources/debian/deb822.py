@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import array
+import bisect
+import hashlib
+import itertools
+import marshal
 import re
-from collections.abc import Iterator
+import struct
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, overload
 
 
 class ControlError(ValueError):
@@ -282,3 +290,360 @@ def installed_records(status_text: str) -> list[PackageRecord]:
     """
     recs = parse_packages(status_text)
     return [r for r in recs if r.status.split()[-1:] == ["installed"]]
+
+
+# ---------------------------------------------------------------- compact Packages indexes
+
+_SEP = b"\nPackage: "
+# Fields no resolution or lock reads, dropped while scanning: together they are over a third
+# of a Debian Packages index. Lines are dropped whole; a continuation line left behind (a long
+# Description elsewhere) is skipped when a record is read, as parse_packages skips it.
+_DROP = re.compile(
+    rb"\n(?:Description|Description-md5|Maintainer|Homepage|MD5sum|Tag|Section):[^\n]*"
+)
+_BOOL_FIELDS = {"Essential": "essential", "Important": "important"}
+_PROVIDES_LINE = re.compile(rb"\nProvides:[ \t]*([^\n]*)")
+_NAME = r"[a-z0-9][a-z0-9+.\-]*"
+_ITEM = _NAME + r"(?::[a-z0-9\-]+)?(?:[ \t]*\([ \t]*=[ \t]*[^)\s]+[ \t]*\))?"
+_PROVIDES_PLAIN = re.compile(rf"[ \t]*{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*\Z")
+_PROVIDED_NAME = re.compile(rf"({_NAME})(?::[a-z0-9\-]+)?(?:[ \t]*\([^)]*\))?")
+_REQUIRED_LINE = re.compile(rb"\nPriority:[ \t]*required[ \t]*(?:\n|$)")
+INDEX_CACHE_FORMAT = 1
+_CACHE_MAGIC = b"pinlock packages index\n"
+_HEAD = struct.Struct("<II32sQ")  # format, marshal version, sha256 of the rest, tables length
+_CHECK_STEP = 1 << 22
+
+Buffer = bytes | bytearray | memoryview
+
+
+class Blob(Protocol):
+    """Bytes read by range: a buffer, or a file read on demand (records stay on disk)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, s: slice, /) -> Buffer: ...
+
+
+@dataclass
+class _Positions:
+    """name -> positions of records, as two dicts: most names have one (an int is small)."""
+
+    first: dict[str, int] = field(default_factory=dict)
+    more: dict[str, list[int]] = field(default_factory=dict)  # names with several
+
+    def get(self, name: str) -> Sequence[int]:
+        got = self.more.get(name)
+        if got is not None:
+            return got
+        i = self.first.get(name)
+        return () if i is None else (i,)
+
+    def add(self, name: str, pos: int) -> None:
+        i = self.first.setdefault(name, pos)
+        if i != pos:
+            seen = self.more.setdefault(name, [i])
+            if seen[-1] != pos:  # a record providing one name twice is listed once
+                seen.append(pos)
+
+    def dump(self) -> tuple[bytes, bytes, dict[str, list[int]]]:
+        """For marshal: names joined and positions packed load faster than a dict of both."""
+        return (
+            "\n".join(self.first).encode(), array.array("I", self.first.values()).tobytes(),
+            self.more,
+        )
+
+    @classmethod
+    def restore(cls, dumped: object, n: int) -> _Positions:
+        """The inverse of dump(), checked: ValueError unless every position is below ``n``."""
+        if not isinstance(dumped, tuple) or len(dumped) != 3:
+            raise ValueError("malformed name table")
+        keys, raw, more = dumped
+        positions = array.array("I")
+        positions.frombytes(raw)
+        names = keys.decode().split("\n") if positions else []
+        if (
+            len(names) != len(positions) or max(positions, default=-1) >= n
+            or not isinstance(more, dict)
+            or not all(isinstance(v, list) and max(v, default=-1) < n for v in more.values())
+        ):
+            raise ValueError("name table does not match the records")
+        return cls(dict(zip(names, positions, strict=True)), more)
+
+
+class PackagesIndex(Sequence[PackageRecord]):
+    """A Packages index kept as its scanned bytes, read into records only when asked.
+
+    An index holds ~65,000 paragraphs and a resolution reads a few thousand of
+    them, so the index keeps, per record, only the bytes of the fields that
+    resolution and the lock use, plus three tables built while scanning: name
+    -> positions, provided name -> positions of the providers, and the names
+    with ``Priority: required``. A record is parsed on first access and the same
+    object is returned afterwards (the resolver tells records apart by
+    identity). ``order`` is the position in the index, as with parse_packages.
+    """
+
+    def __init__(
+        self, blob: Blob, offsets: array.array[int], names: _Positions, provided: _Positions,
+        required: tuple[str, ...], records: list[PackageRecord | None] | None = None,
+        *, base: int = 0,
+    ) -> None:
+        self._blob = blob
+        self._base = base
+        self._offsets = offsets  # record i is blob[base + offsets[i]:base + offsets[i + 1]]
+        self._names = names
+        self._provided = provided
+        self.required = required
+        self._records: list[PackageRecord | None] = (
+            records if records is not None else [None] * (len(offsets) - 1)
+        )
+
+    # ------------------------------------------------------------ building
+
+    @classmethod
+    def parse(cls, data: bytes) -> PackagesIndex:
+        b = PackagesIndexBuilder()
+        b.feed(data)
+        return b.finish()
+
+    @classmethod
+    def from_records(cls, recs: Iterable[PackageRecord]) -> PackagesIndex:
+        """An index over records already parsed (a status file, or records built in tests)."""
+        records: list[PackageRecord | None] = list(recs)
+        names, provided = _Positions(), _Positions()
+        required: list[str] = []
+        for i, rec in enumerate(records):
+            assert rec is not None
+            names.add(rec.package, i)
+            for group in rec.relations("provides"):
+                for rel in group:
+                    provided.add(rel.name, i)
+            if rec.priority == "required":
+                required.append(rec.package)
+        offsets = array.array("I", bytes(4 * (len(records) + 1)))
+        return cls(b"", offsets, names, provided, tuple(required), records)
+
+    # ------------------------------------------------------------ Sequence
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, i: int) -> PackageRecord: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[PackageRecord]: ...
+
+    def __getitem__(self, i: int | slice) -> PackageRecord | list[PackageRecord]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        rec = self._records[i]
+        if rec is None:
+            if i < 0:
+                i += len(self)
+            a, b = self._base + self._offsets[i], self._base + self._offsets[i + 1]
+            rec = self._records[i] = _read_record(bytes(self._blob[a:b]), i)
+        return rec
+
+    def __iter__(self) -> Iterator[PackageRecord]:
+        for i in range(len(self)):
+            yield self[i]
+
+    # ------------------------------------------------------------ lookups
+
+    def positions(self, name: str) -> Sequence[int]:
+        return self._names.get(name)
+
+    def named(self, name: str) -> list[PackageRecord]:
+        """The records of ``name``, in index order."""
+        return [self[i] for i in self._names.get(name)]
+
+    def providing(self, name: str) -> list[tuple[int, str | None]]:
+        """Who provides ``name``: (position, the version if the Provides says ``= version``).
+
+        One entry per mention, in index order; the versions are read from the
+        providers' records, so only the records asked about are parsed.
+        """
+        return [
+            (i, rel.version if rel.op == "=" else None)
+            for i in self._provided.get(name)
+            for group in self[i].relations("provides") for rel in group if rel.name == name
+        ]
+
+    def names(self) -> set[str]:
+        return set(self._names.first) | set(self._provided.first)
+
+    # ------------------------------------------------------------ cache file
+
+    def serialize(self, sha256: str) -> list[Buffer]:
+        """The index as cache-file chunks: a header with a checksum, the tables, the bytes.
+
+        ``sha256`` is the (verified) hash of the index it was scanned from; load()
+        only accepts the file for that hash.
+        """
+        tables = marshal.dumps((
+            sha256, self._offsets.tobytes(), self._names.dump(), self._provided.dump(),
+            self.required,
+        ))
+        size = self._offsets[-1]
+        blob: Buffer
+        if isinstance(self._blob, bytes | bytearray | memoryview) and len(self._blob) == size:
+            blob = self._blob  # as scanned: no copy
+        else:
+            blob = self._blob[self._base:self._base + size]
+        digest = hashlib.sha256(struct.pack("<Q", len(tables)))
+        digest.update(tables)
+        digest.update(blob)
+        head = _HEAD.pack(INDEX_CACHE_FORMAT, marshal.version, digest.digest(), len(tables))
+        return [_CACHE_MAGIC, head, tables, blob]
+
+    def read_from(self, written: Blob, chunks: Sequence[Buffer]) -> None:
+        """Read records from ``written`` from now on: it holds ``chunks``, from serialize().
+
+        Lets the caller trade the bytes in memory for the file it just wrote.
+        """
+        if len(written) != sum(len(c) for c in chunks):
+            raise ControlError("the written index cache has another size")
+        self._blob = written
+        self._base = len(written) - self._offsets[-1]
+
+    @classmethod
+    def load(cls, data: Blob, sha256: str) -> PackagesIndex:
+        """Read a cache file written by serialize(); ControlError unless it is whole and ours.
+
+        The checksum catches a truncated or corrupted file; the recorded hash
+        catches a file of another index (renamed, or from another version).
+        Records are read from ``data`` when asked for: it must not change.
+        """
+        start = len(_CACHE_MAGIC) + _HEAD.size
+        head = bytes(data[:start])
+        if len(head) < start or not head.startswith(_CACHE_MAGIC):
+            raise ControlError("not a pinlock index cache file")
+        fmt, mver, digest, tlen = _HEAD.unpack_from(head, len(_CACHE_MAGIC))
+        if (fmt, mver) != (INDEX_CACHE_FORMAT, marshal.version):
+            raise ControlError(f"index cache format {fmt}.{mver}, expected "
+                               f"{INDEX_CACHE_FORMAT}.{marshal.version}")
+        check = hashlib.sha256(struct.pack("<Q", tlen))
+        for k in range(start, len(data), _CHECK_STEP):  # in steps: ``data`` may be a file
+            check.update(data[k:k + _CHECK_STEP])
+        if check.digest() != digest or start + tlen > len(data):
+            raise ControlError("index cache checksum does not match")
+        try:
+            got, raw, dumped_names, dumped_provided, required = marshal.loads(
+                data[start:start + tlen]
+            )
+            offsets = array.array("I")
+            offsets.frombytes(raw)
+            n = len(offsets) - 1
+            if n < 0 or start + tlen + offsets[-1] != len(data):
+                raise ValueError("record offsets do not match the file")
+            if not isinstance(required, tuple):
+                raise ValueError("malformed required names")
+            names = _Positions.restore(dumped_names, n)
+            provided = _Positions.restore(dumped_provided, n)
+        except (ValueError, EOFError, TypeError, AttributeError) as exc:
+            raise ControlError(f"index cache tables unreadable ({exc})") from None
+        if got != sha256:
+            raise ControlError(f"index cache is for index {got!r}, expected {sha256}")
+        return cls(data, offsets, names, provided, required, base=start + tlen)
+
+
+class PackagesIndexBuilder:
+    """Scan a Packages index fed in chunks (as it is decompressed) into a PackagesIndex."""
+
+    def __init__(self) -> None:
+        # a leading newline makes the first paragraph look like every other one
+        self._pending = b"\n"
+        self._blob = bytearray()
+        self._offsets = array.array("I", [0])
+        self._names = _Positions()
+        self._provided = _Positions()
+        self._required: list[str] = []
+
+    def feed(self, chunk: bytes) -> None:
+        buf = self._pending + chunk if self._pending else chunk
+        cut = buf.rfind(_SEP)
+        if cut <= 0:
+            self._pending = buf
+            return
+        self._pending = buf[cut:]
+        self._scan(buf[:cut])
+
+    def finish(self) -> PackagesIndex:
+        if self._pending.strip():
+            self._scan(self._pending)
+        self._pending = b""
+        return PackagesIndex(
+            self._blob, self._offsets, self._names, self._provided, tuple(self._required)
+        )
+
+    def _scan(self, segment: bytes) -> None:
+        """``segment`` holds whole paragraphs, each but the file's first after b"\\nPackage: ".
+
+        Work is done on the whole segment where C can do it (drop, split, count,
+        one regex pass per field looked for): a Python step per paragraph costs
+        more than all of that together.
+        """
+        text = _DROP.sub(b"", segment)
+        parts = text.split(_SEP)
+        head = parts.pop(0)
+        if head.strip():  # only before the file's first paragraph: feed() cuts at _SEP
+            field = head.strip().split(b":", 1)[0].decode("utf-8", "replace")
+            raise ControlError(f"field {field!r} before the first 'Package: ' line")
+        if not parts:
+            return
+        if text.count(b"\nPackage:") != len(parts):
+            # every paragraph of an archive's index opens with "Package: name"
+            raise ControlError("a 'Package:' line is not written 'Package: name'")
+        base = len(self._offsets) - 1
+        raw = b"\n".join([p.split(b"\n", 1)[0] for p in parts])
+        if b" " in raw or b"\t" in raw:
+            raw = b"\n".join([n.strip(b" \t") for n in raw.split(b"\n")])
+        names = [sys.intern(n) for n in raw.decode("utf-8", "replace").split("\n")]
+        for i, p in enumerate(parts):
+            if b"\nVersion:" not in p:
+                raise ControlError(f"package {names[i]!r} has no Version field")
+        add = self._names.add
+        for i, name in enumerate(names, base):
+            add(name, i)
+        # where each paragraph starts in ``text``, to place the matches of a field
+        starts = list(itertools.accumulate((len(p) + len(_SEP) for p in parts),
+                                           initial=len(head)))
+        for m in _PROVIDES_LINE.finditer(text):
+            self._add_provides(base + bisect.bisect_right(starts, m.start()) - 1, m.group(1))
+        for m in _REQUIRED_LINE.finditer(text):
+            self._required.append(names[bisect.bisect_right(starts, m.start()) - 1])
+        end = self._offsets[-1]
+        self._offsets.extend(itertools.accumulate((len(p) for p in parts), initial=end))
+        del self._offsets[base + 1]  # accumulate repeats ``end``, already the last offset
+        self._blob += b"".join(parts)
+
+    def _add_provides(self, pos: int, value: bytes) -> None:
+        text = value.decode("utf-8", "replace")
+        add = self._provided.add
+        if _PROVIDES_PLAIN.match(text):
+            # the common shape ("a, b (= 1.0)"): one regex pass instead of one per item
+            for name in _PROVIDED_NAME.findall(text):
+                add(name, pos)
+            return
+        for group in parse_relations(text):
+            for rel in group:
+                add(rel.name, pos)
+
+
+def _read_record(raw: bytes, order: int) -> PackageRecord:
+    """One scanned paragraph (its bytes after "Package: ") as a record, like parse_packages."""
+    lines = raw.decode("utf-8", "replace").split("\n")
+    rec = PackageRecord(lines[0].strip(" \t"), order=order)
+    for line in lines[1:]:
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        attr = _ATTR.get(key)
+        if attr is not None:
+            setattr(rec, attr, value.strip(" \t"))
+        elif key == "Size":
+            value = value.strip(" \t")
+            rec.size = int(value) if value.isdigit() else 0
+        elif key in _BOOL_FIELDS:
+            setattr(rec, _BOOL_FIELDS[key], value.strip(" \t").lower() == "yes")
+    return rec

@@ -34,7 +34,13 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pinlock.sources.debian.deb822 import Group, PackageRecord, Relation, parse_relation
+from pinlock.sources.debian.deb822 import (
+    Group,
+    PackageRecord,
+    PackagesIndex,
+    Relation,
+    parse_relation,
+)
 from pinlock.sources.debian.errors import UnsatisfiableError
 from pinlock.sources.debian.version import compare, satisfies
 
@@ -44,12 +50,20 @@ _CRITICAL = ("pre_depends", "depends")
 
 @dataclass
 class Universe:
-    """Every version of every package of one architecture, plus what is installed."""
+    """Every version of every package of one architecture, plus what is installed.
+
+    The indexes are read lazily: versions and providers of a name are gathered
+    when the solver first asks for them, so a resolution touches the few
+    thousand records it needs, not the ~65,000 of each index.
+    """
 
     arch: str
-    versions: dict[str, list[PackageRecord]] = field(default_factory=dict)  # highest first
-    providers: dict[str, list[tuple[PackageRecord, str | None]]] = field(default_factory=dict)
+    indexes: list[PackagesIndex] = field(default_factory=list)  # in suite order
     installed: dict[str, PackageRecord] = field(default_factory=dict)
+    _versions: dict[str, list[PackageRecord]] = field(default_factory=dict)
+    _providers: dict[str, list[tuple[PackageRecord, str | None]]] = field(default_factory=dict)
+    _rank: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _installed_provides: dict[str, list[tuple[PackageRecord, str | None]]] | None = None
     _candidates: dict[str, PackageRecord | None] = field(default_factory=dict)
 
     @classmethod
@@ -58,37 +72,76 @@ class Universe:
         installed: Iterable[PackageRecord] = (),
     ) -> Universe:
         """``indexes`` in suite order (it breaks ties between equal versions)."""
-        u = cls(arch)
-        for index in indexes:
-            for rec in index:
-                if rec.architecture not in (arch, "all"):
-                    continue
-                u.versions.setdefault(rec.package, []).append(rec)
-        for name, recs in u.versions.items():
-            if len(recs) > 1:
-                # stable sort: the first suite wins between identical versions
-                recs.sort(key=functools.cmp_to_key(lambda a, b: compare(b.version, a.version)))
-                u.versions[name] = recs
+        u = cls(arch, [
+            i if isinstance(i, PackagesIndex) else PackagesIndex.from_records(i) for i in indexes
+        ])
         for rec in installed:
             if rec.architecture in (arch, "all"):
                 u.installed[rec.package] = rec
-        seen: set[int] = set()
-        for rec in [*u.installed.values(), *(r for rs in u.versions.values() for r in rs)]:
-            if not rec.provides or id(rec) in seen:
-                continue
-            seen.add(id(rec))
-            for group in rec.relations("provides"):
-                for rel in group:
-                    u.providers.setdefault(rel.name, []).append(
-                        (rec, rel.version if rel.op == "=" else None)
-                    )
         return u
+
+    def _native(self, rec: PackageRecord) -> bool:
+        return rec.architecture in (self.arch, "all")
+
+    def versions(self, name: str) -> list[PackageRecord]:
+        """The archive's versions of ``name``, highest first; the first suite wins a tie."""
+        got = self._versions.get(name)
+        if got is None:
+            got = [r for index in self.indexes for r in index.named(name) if self._native(r)]
+            if len(got) > 1:
+                # stable sort: the first suite wins between identical versions
+                got.sort(key=functools.cmp_to_key(lambda a, b: compare(b.version, a.version)))
+            self._versions[name] = got
+        return got
+
+    def _first_seen(self, name: str) -> tuple[int, int]:
+        """(index, position) of the first record of ``name``: the order names enter apt's cache."""
+        got = self._rank.get(name)
+        if got is None:
+            got = next(
+                ((n, i) for n, index in enumerate(self.indexes) for i in index.positions(name)
+                 if self._native(index[i])),
+                (len(self.indexes), 0),
+            )
+            self._rank[name] = got
+        return got
+
+    def providers(self, name: str) -> list[tuple[PackageRecord, str | None]]:
+        """Who provides ``name`` (and the version, for ``Provides: name (= v)``).
+
+        Installed packages come first, then the archive's in the order their
+        names entered the cache and, per name, highest version first.
+        """
+        got = self._providers.get(name)
+        if got is not None:
+            return got
+        if self._installed_provides is None:
+            self._installed_provides = {}
+            for rec in self.installed.values():
+                for group in rec.relations("provides"):
+                    for rel in group:
+                        self._installed_provides.setdefault(rel.name, []).append(
+                            (rec, rel.version if rel.op == "=" else None)
+                        )
+        got = list(self._installed_provides.get(name, ()))
+        found: list[tuple[tuple[int, int, int], PackageRecord, str | None]] = []
+        for index in self.indexes:
+            for pos, provided in index.providing(name):
+                rec = index[pos]
+                if not self._native(rec) or self.installed.get(rec.package) is rec:
+                    continue
+                place = next(k for k, r in enumerate(self.versions(rec.package)) if r is rec)
+                found.append(((*self._first_seen(rec.package), place), rec, provided))
+        found.sort(key=lambda f: f[0])  # stable: one record's provides keep their order
+        got.extend((rec, provided) for _, rec, provided in found)
+        self._providers[name] = got
+        return got
 
     def candidate(self, name: str) -> PackageRecord | None:
         """Highest archive version; the installed record itself when it is that version."""
         if name in self._candidates:
             return self._candidates[name]
-        recs = self.versions.get(name, [])
+        recs = self.versions(name)
         best = recs[0] if recs else None
         cur = self.installed.get(name)
         if cur is not None and (best is None or compare(cur.version, best.version) >= 0):
@@ -97,10 +150,21 @@ class Universe:
         return best
 
     def is_virtual(self, name: str) -> bool:
-        return name not in self.versions and name not in self.installed and name in self.providers
+        return not self.versions(name) and name not in self.installed \
+            and bool(self.providers(name))
 
     def names(self) -> list[str]:
-        return sorted(set(self.versions) | set(self.providers))
+        out: set[str] = set()
+        for index in self.indexes:
+            out |= index.names()
+        for rec in self.installed.values():
+            out.update(rel.name for group in rec.relations("provides") for rel in group)
+        return sorted(out)
+
+    def required(self) -> list[str]:
+        """Names whose candidate has ``Priority: required``."""
+        names = {n for index in self.indexes for n in index.required}
+        return sorted(n for n in names if (c := self.candidate(n)) and c.priority == "required")
 
 
 @dataclass(frozen=True)
@@ -157,7 +221,7 @@ class _Solver:
         cur = self.state.get(rel.name)
         if cur is not None and _direct_ok(cur, rel):
             return True
-        for rec, provided in self.u.providers.get(rel.name, ()):
+        for rec, provided in self.u.providers(rel.name):
             if self.state.get(rec.package) is rec and _provide_ok(rec, provided, rel):
                 return True
         return False
@@ -169,7 +233,7 @@ class _Solver:
             return True
         return any(
             self.cand(rec.package) is rec and _provide_ok(rec, provided, rel)
-            for rec, provided in self.u.providers.get(rel.name, ())
+            for rec, provided in self.u.providers(rel.name)
         )
 
     def solutions(self, group: Group, *, installed_too: bool = False) -> list[PackageRecord]:
@@ -184,7 +248,7 @@ class _Solver:
             for c in choices:
                 if c is not None and _direct_ok(c, rel) and c not in found:
                     found.append(c)
-            for rec, provided in self.u.providers.get(rel.name, ()):
+            for rec, provided in self.u.providers(rel.name):
                 ok_ver = self.cand(rec.package) is rec or (
                     installed_too and self.u.installed.get(rec.package) is rec
                 )
@@ -353,11 +417,11 @@ class _Solver:
             c = self.cand(rel.name)
             orig = self.u.candidate(rel.name)
             provs = [
-                rec for rec, p in self.u.providers.get(rel.name, ())
+                rec for rec, p in self.u.providers(rel.name)
                 if self.u.candidate(rec.package) is rec and _provide_ok(rec, p, rel)
             ]
             if orig is None and not provs:
-                if rel.name in self.u.providers:
+                if self.u.providers(rel.name):
                     whys.append(f"{rel}: only provided without a matching version")
                 else:
                     whys.append(f"{rel}: no candidate (no such package in the enabled suites)")
@@ -441,7 +505,7 @@ def resolve(
         name = raw.split(":", 1)[0]
         if u.candidate(name) is None:
             provs = sorted({
-                rec.package for rec, _ in u.providers.get(name, ())
+                rec.package for rec, _ in u.providers(name)
                 if u.candidate(rec.package) is rec
             })
             if len(provs) == 1:
@@ -501,12 +565,8 @@ def minbase(u: Universe) -> list[PackageRecord]:
     Resolved from an empty system with the same solver, so the base and the
     closure agree on every alternative; returned sorted by name.
     """
-    empty = Universe(u.arch, u.versions, u.providers, {})
-    req = sorted(
-        {n for n, recs in u.versions.items() if (c := empty.candidate(n)) and
-         c.priority == "required" and recs}
-        | ({"apt"} if "apt" in u.versions else set())
-    )
+    empty = Universe(u.arch, u.indexes)
+    req = sorted(set(empty.required()) | ({"apt"} if empty.versions("apt") else set()))
     return list(resolve(empty, req).closure)
 
 

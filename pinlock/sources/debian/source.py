@@ -54,7 +54,7 @@ from pinlock.sources.debian.archive import (
     SignedRelease,
     security_template,
 )
-from pinlock.sources.debian.deb822 import PackageRecord, installed_records
+from pinlock.sources.debian.deb822 import PackageRecord, PackagesIndex, installed_records
 from pinlock.sources.debian.resolver import Universe, minbase, resolve
 from pinlock.sources.debian.signature import DEFAULT_KEYRING
 from pinlock.sources.interface import Candidate, Context
@@ -180,8 +180,8 @@ class AptSource:
 
     def _indexes(
         self, inp: AptInput, releases: Mapping[str, SignedRelease], arch: str, snapshot: str
-    ) -> list[tuple[str, list[PackageRecord]]]:
-        out: list[tuple[str, list[PackageRecord]]] = []
+    ) -> list[tuple[str, PackagesIndex]]:
+        out: list[tuple[str, PackagesIndex]] = []
         for suite, signed in releases.items():
             for comp in inp.intent.components:
                 recs = self.archive.packages(self.location(suite), signed, comp, arch, snapshot)
