@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.fake_github import FakeGitHub, add_s6_overlay  # type: ignore[import-not-found]  # noqa: E402
-from support.oci_registry import (  # type: ignore[import-not-found]  # noqa: E402
+from support.fake_github import FakeGitHub, add_s6_overlay  # noqa: E402
+from support.oci_registry import (  # noqa: E402
     Layout,
     build_image,
     push_built,

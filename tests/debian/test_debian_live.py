@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import re
 from pathlib import Path
 
-import httpx
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
+from support.debian_mirror import require_mirrors
 
 from pinlock.http import make_client
 from pinlock.model import AptInput, AptIntent, AptLocked, Lock
 from pinlock.sources.debian import AptSource, AptSourceConfig
-from pinlock.sources.debian.archive import Archive, Location, security_template
+from pinlock.sources.debian.archive import Archive, Location
 from pinlock.sources.debian.resolver import Universe, minbase
 from pinlock.sources.debian.signature import DEFAULT_KEYRING
 from pinlock.sources.interface import Context
@@ -28,34 +26,9 @@ SEED = [
 SUITES = ("trixie", "trixie-updates", "trixie-security")
 
 
-def _machine_mirrors() -> tuple[str, str] | None:
-    uris: list[str] = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        uris += re.findall(r"^URIs:\s*(.+)$", Path(path).read_text(), re.MULTILINE)
-    for path in ["/etc/apt/sources.list", *glob.glob("/etc/apt/sources.list.d/*.list")]:
-        if Path(path).exists():
-            uris += re.findall(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)", Path(path).read_text(),
-                               re.MULTILINE)
-    flat = [u.rstrip("/") for line in uris for u in line.split()]
-    debian = next((u for u in flat if u.endswith("/debian")), None)
-    if debian is None:
-        return None
-    security = next((u for u in flat if u.endswith("/debian-security")), None)
-    return debian, security or security_template(debian)
-
-
 @pytest.fixture(scope="session")
 def mirrors() -> tuple[str, str]:
-    found = _machine_mirrors()
-    if found is None:
-        pytest.skip("this machine's apt sources name no Debian archive")
-    try:
-        r = httpx.head(f"{found[0]}/dists/trixie/InRelease", timeout=10)
-    except httpx.HTTPError as exc:
-        pytest.skip(f"the machine's Debian mirror is unreachable: {type(exc).__name__}")
-    if r.status_code != 200:
-        pytest.skip(f"the machine's Debian mirror does not serve trixie (HTTP {r.status_code})")
-    return found
+    return require_mirrors()
 
 
 @pytest.fixture(scope="session")
