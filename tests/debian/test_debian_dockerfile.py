@@ -26,18 +26,23 @@ RUN apt-get update && \\
 @pytest.fixture
 def project(tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
             capsys: pytest.CaptureFixture[str]) -> Path:
-    root = tmp_path / "project"
+    return _project(tmp_path / "project", DOCKERFILE, archive_server, monkeypatch,
+                    capsys).parent
+
+
+def _project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+             capsys: pytest.CaptureFixture[str]) -> Path:
     root.mkdir()
-    (root / "Dockerfile").write_text(DOCKERFILE)
+    (root / "Dockerfile").write_text(text)
     monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", archive_server.security())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no index cache shared between tests
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
+    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security())
+    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
+    # no index cache shared between tests: each reads (and checks) what the archive serves
+    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(root.parent / "cache"))
     r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
     assert r.code == 0, r.err
-    return root
+    return root / "Dockerfile"
 
 
 def _changed(before: str, after: str) -> list[str]:
@@ -120,18 +125,11 @@ def test_lock_apt_stops_on_upstream_faults_with_nothing_written(
 def test_existing_literal_snapshot_and_global_arg_are_kept_in_step(
         tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
     text = (f"ARG DEBIAN_SNAPSHOT={SNAP1}\n"
             "FROM debian:13.4\n"
             "  RUN apt-get -S 20200101T000000Z update \\\n"
             "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT -y app\n")
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    root = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys).parent
     r = run_cli(capsys, "lock", "apt")
     assert r.code == 0, r.err
     ts = _snapshot_of((root / "image.lock.toml").read_text())
@@ -173,34 +171,15 @@ def test_snapshot_argument_is_not_taken_for_a_package() -> None:
 def test_exec_form_apt_is_reported_not_rewritten(
         tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    root = tmp_path / "p"
-    root.mkdir()
     text = ('FROM debian:13.4\nRUN ["apt-get", "update"]\n'
             'RUN ["apt-get", "install", "-y", "app"]\n')
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(archive_server.archive.keyring))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    root = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys).parent
     assert run_cli(capsys, "lock", "apt").code == 0
     # the pin goes in (a JSON string), but no ARG: exec form has no shell to expand it
     assert (root / "Dockerfile").read_text() == text.replace('"app"', '"app=1.0-1"')
     r = run_cli(capsys, "verify")
     assert r.code == 0
     assert "Dockerfile:2: [apt] apt-get update in exec (JSON) form cannot be pointed" in r.out
-
-
-def _project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> Path:
-    root.mkdir()
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
-    monkeypatch.setenv("HOME", str(root.parent / "home"))
-    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
-    return root / "Dockerfile"
 
 
 def test_a_hand_written_pin_is_not_overwritten(
