@@ -163,6 +163,8 @@ def _report_failures(failures: list[tuple[str, _Error]]) -> int:
 
 
 def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
+    from pinlock.app import short_digest
+
     for note in result.notes:
         typer.echo(f"warning: [{note.input}] {note.message}", err=True)
     if result.failures:
@@ -171,7 +173,9 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
         return code
     if as_json:
         typer.echo(json.dumps({
-            "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version}
+            "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version,
+                         "from_digest": c.from_digest, "to_digest": c.to_digest,
+                         "digest_moved": c.digest_moved}
                         for c in result.changes],
             "dockerfile_changed": result.dockerfile_changed,
             "lock_changed": result.lock_changed, "dry_run": result.dry_run,
@@ -182,6 +186,9 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
     for c in result.changes:
         moved = c.from_version if c.from_version == c.to_version else (
             f"{c.from_version} -> {c.to_version}")
+        if c.digest_moved:  # the same tag, pushed again: say which index it left and took
+            moved += (f" ({short_digest(c.from_digest, 8)}… → "
+                      f"{short_digest(c.to_digest, 8)}…)")
         typer.echo(f"{c.input}: {moved}")
     if result.dry_run:
         typer.echo("dry run: nothing written")
@@ -276,7 +283,7 @@ def outdated(
     prerelease: Annotated[bool, typer.Option(
         "--prerelease", help="Count pre-releases.")] = False,
     exit_code: Annotated[bool, typer.Option(
-        "--exit-code", help="Exit 1 when any input can move.")] = False,
+        "--exit-code", help="Exit 1 when any input can move or raised an alarm.")] = False,
     registry_mirror: MirrorOpt = None,
     debian_mirror: DebianMirrorOpt = None,
     as_json: JsonOpt = False,
@@ -295,7 +302,9 @@ def outdated(
     typer.echo(report_json(report) if as_json else report_text(report))
     if report.errors:
         return EXIT_UPSTREAM
-    return EXIT_FINDINGS if exit_code and report.movable else EXIT_OK
+    # An alarm (upstream changed without a new version) needs a person as much as an
+    # update does: both make --exit-code fail; the JSON tells them apart.
+    return EXIT_FINDINGS if exit_code and (report.movable or report.alarms) else EXIT_OK
 
 
 @app.command()

@@ -1,4 +1,10 @@
-"""`pinlock outdated`: per input, the locked version, the newest allowed one, upstream drift."""
+"""`pinlock outdated`: per input, the locked version, the newest allowed one, upstream drift.
+
+Whether an input can move is decided by ``app.plan_move``, the function `pinlock
+update` (and so `pinlock pr`) acts on: what this report calls movable is exactly
+what `pr` opens a pull request for. Drift that no update explains (a release
+asset replaced under its version, a locked manifest gone) is an alarm instead.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinlock.app import Options, Sources, current_version, open_project
+from pinlock.app import (
+    Move,
+    Options,
+    Sources,
+    current_version,
+    index_digest,
+    open_project,
+    plan_move,
+    short_digest,
+)
 from pinlock.errors import PinlockError
 from pinlock.model import Finding, Input, Lock
 
@@ -15,8 +30,12 @@ if TYPE_CHECKING:
     from pinlock.sources.interface import Context
 
 # Findings of Source.check that are not drift: values pinlock has not pinned yet, or a
-# checksum with one source only. They are shown, but do not make an input "movable".
-_NOT_DRIFT = frozenset({"not-pinned", "single-checksum-source"})
+# checksum with one source only. They are shown, but are neither a move nor an alarm.
+_NOT_DRIFT = frozenset({"not-pinned", "not-locked", "single-checksum-source"})
+# Drift that an update picks up: a re-pushed tag is a digest update (app.plan_move).
+_UPDATES = frozenset({"tag-moved"})
+
+_STATUS: dict[Move, str] = {"version": "newer", "digest": "new digest", "pin": "not pinned"}
 
 
 @dataclass(frozen=True)
@@ -30,10 +49,13 @@ class Row:
     notes_url: str | None = None
     drift: tuple[Finding, ...] = ()
     error: str | None = None  # upstream could not be asked; the row says so, the run goes on
+    move: Move | None = None  # what `pinlock update` / `pinlock pr` would do (app.plan_move)
+    locked_digest: str | None = None  # images: the locked index digest
+    newest_digest: str | None = None  # images: the index the newest tag points at now
 
     @property
     def newer(self) -> bool:
-        return self.newest is not None and self.newest != self.locked
+        return self.move == "version"
 
     @property
     def drifted(self) -> bool:
@@ -41,7 +63,29 @@ class Row:
 
     @property
     def movable(self) -> bool:
-        return self.newer or self.drifted
+        return self.move is not None
+
+    @property
+    def alarms(self) -> tuple[Finding, ...]:
+        """Upstream changed what the lock names, and no update explains it (a replaced
+        release asset, a vanished manifest): a person must look; `verify --online` fails."""
+        return tuple(f for f in self.drift if f.severity == "error"
+                     and f.code not in _NOT_DRIFT and f.code not in _UPDATES)
+
+    @property
+    def alarm(self) -> bool:
+        return bool(self.alarms)
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "error"
+        parts = [_STATUS[self.move]] if self.move is not None else []
+        if self.alarm:
+            parts.append("alarm: changed upstream")
+        elif self.drifted and self.move is None:
+            parts.append("changed upstream")
+        return "; ".join(parts) or "up to date"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,8 +95,13 @@ class Row:
             "newest": self.newest,
             "notes_url": self.notes_url,
             "newer": self.newer,
-            "drift": [f.to_json() for f in self.drift],
+            "move": self.move,
             "movable": self.movable,
+            "locked_digest": self.locked_digest,
+            "newest_digest": self.newest_digest,
+            "drift": [f.to_json() for f in self.drift],
+            "alarm": self.alarm,
+            "alarms": [f.code for f in self.alarms],
             "error": self.error,
         }
 
@@ -64,6 +113,10 @@ class Report:
     @property
     def movable(self) -> list[Row]:
         return [r for r in self.rows if r.movable]
+
+    @property
+    def alarms(self) -> list[Row]:
+        return [r for r in self.rows if r.alarm]
 
     @property
     def errors(self) -> list[Row]:
@@ -94,7 +147,9 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
     return Row(inp.name, inp.kind, locked,
                newest=cand.version if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
-               drift=drift)
+               drift=drift, move=plan_move(inp, cand, ctx.lock),
+               locked_digest=index_digest(inp),
+               newest_digest=cand.digest if cand is not None else None)
 
 
 def outdated(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
@@ -118,32 +173,36 @@ def report_text(report: Report) -> str:
     header = ("input", "kind", "locked", "newest", "status")
     rows: list[tuple[str, ...]] = []
     for r in report.rows:
-        if r.error is not None:
-            status = "error"
-        elif r.newer and r.drifted:
-            status = "newer; changed upstream"
-        elif r.newer:
-            status = "newer"
-        elif r.drifted:
-            status = "changed upstream"
-        else:
-            status = "up to date"
+        status = r.status
+        if r.move == "digest":
+            status += f" ({short_digest(r.locked_digest)} → {short_digest(r.newest_digest)})"
         rows.append((r.input, r.kind, r.locked, r.newest or "-", status))
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
              for row in (header, *rows)]
     for r in report.rows:
+        alarms = r.alarms
         for f in r.drift:
             if f.code not in _NOT_DRIFT:
-                lines.append(f"{r.input}: {f.code}: {f.message}")
+                what = "alarm: " if f in alarms else ""
+                lines.append(f"{r.input}: {what}{f.code}: {f.message}")
+        if alarms:
+            lines.append(f"{r.input}: alarm: upstream changed what the lock names without a "
+                         "new version; this is not an update (pinlock update and pinlock pr "
+                         f"leave it alone) and `pinlock verify --online {r.input}` fails until "
+                         "a person has found out why")
         if r.error is not None:
             lines.append(f"{r.input}: error: {r.error}")
-    n = len(report.movable)
-    lines.append(f"{n} input(s) can move" if n else "everything is up to date")
+    n, m = len(report.movable), len(report.alarms)
+    summary = [f"{n} input(s) can move"] if n else []
+    if m:
+        summary.append(f"{m} input(s) raised an alarm")
+    lines.append("; ".join(summary) if summary else "everything is up to date")
     return "\n".join(lines)
 
 
 def report_json(report: Report) -> str:
     return json.dumps({"inputs": [r.to_json() for r in report.rows],
-                       "movable": [r.input for r in report.movable]},
+                       "movable": [r.input for r in report.movable],
+                       "alarms": [r.input for r in report.alarms]},
                       indent=2, sort_keys=True)

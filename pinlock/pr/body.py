@@ -6,12 +6,19 @@ value holding a pipe or a newline cannot break GitHub's table.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote
 
-from pinlock.app import Change
+from pinlock.app import Change, current_version, short_digest
 from pinlock.model import AptInput, AptPackage, ImageInput, Input, ReleaseInput
 
 MARKER = "<!-- pinlock -->"  # marks a PR body as pinlock's own
+# What the pull request moves its inputs to, hidden in the body: a person who closes it
+# unmerged declines exactly this target, and `pinlock pr` does not open it again.
+TARGET_MARKER = "<!-- pinlock:target {} -->"
+_TARGET = re.compile(r"^<!-- pinlock:target (.*) -->$", re.MULTILINE)
 # GitHub refuses a body over 65536 characters; stay well below it.
 MAX_BODY = 60_000
 
@@ -55,6 +62,9 @@ def bump_version(inp: Input) -> str:
 
 
 def _moved(change: Change) -> str:
+    if change.digest_moved:
+        return (f"{change.input} {change.to_version} digest {short_digest(change.from_digest)}"
+                f" → {short_digest(change.to_digest)}")
     if change.from_version == change.to_version:
         return f"{change.input} {change.to_version}"
     return f"{change.input} {change.from_version} → {change.to_version}"
@@ -63,11 +73,58 @@ def _moved(change: Change) -> str:
 def title(changes: Sequence[Change], *, group: str | None = None) -> str:
     """``pinlock: bump s6-overlay 3.2.3.0 → 3.2.4.0``; a group lists every input it moves.
 
-    "pin" instead of "bump" when no version moves (values filled or re-read).
+    "update" when no version moves but a tag points at a new digest
+    (``pinlock: update debian 13.4 digest sha256:abcd123 → sha256:ef56789``);
+    "pin" when only values are filled or re-read.
     """
-    verb = "bump" if any(c.from_version != c.to_version for c in changes) else "pin"
+    if any(c.from_version != c.to_version for c in changes):
+        verb = "bump"
+    elif any(c.digest_moved for c in changes):
+        verb = "update"
+    else:
+        verb = "pin"
     moved = ", ".join(_moved(c) for c in changes)
     return f"pinlock: {verb} {group}: {moved}" if group else f"pinlock: {verb} {moved}"
+
+
+# ------------------------------------------------------------------ the target
+
+
+def _apt_versions(inp: AptInput) -> str:
+    """Which package versions an apt lock installs: a later snapshot with the same
+    versions is the same update, not a newer one."""
+    lines = sorted(f"{arch} {kind} {name}={version}"
+                   for arch, al in inp.locked.archs.items()
+                   for kind, pairs in (("top", al.top.items()),
+                                       ("closure", ((p.name, p.version) for p in al.closure)))
+                   for name, version in pairs)
+    return "versions:" + hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _target_value(inp: Input) -> str:
+    if isinstance(inp, ImageInput):
+        return f"{inp.locked.tag}@{inp.locked.index_digest or ''}"
+    if isinstance(inp, AptInput):
+        return _apt_versions(inp)
+    return current_version(inp)
+
+
+def target(changes: Sequence[Change]) -> str:
+    """What the changes move to, one ``input=value`` per input, sorted: an image's
+    ``tag@index-digest``, a release's version, the package versions of an apt lock."""
+    return " ".join(sorted(f"{c.input}={quote(_target_value(c.new), safe='@:+')}"
+                           for c in changes))
+
+
+def target_of(body: str) -> str | None:
+    """The target a pull request's body names, if pinlock wrote one."""
+    found = _TARGET.search(body)
+    return found.group(1) if found else None
+
+
+def withdraw_target(body: str) -> str:
+    """The body without its target: pinlock closing its own pull request declines nothing."""
+    return _TARGET.sub("<!-- pinlock:withdrawn -->", body, count=1)
 
 
 # ------------------------------------------------------------------ pins
@@ -190,13 +247,18 @@ def render(changes: Sequence[Change], *, command: str,
 
 def _render(changes: Sequence[Change], command: str, notes_urls: Mapping[str, str],
             *, detailed: bool) -> str:
-    lines = [MARKER, "This update was made by pinlock. Every value below was resolved "
+    lines = [MARKER, TARGET_MARKER.format(target(changes)),
+             "This update was made by pinlock. Every value below was resolved "
              "from upstream and cross-checked before it was written.", ""]
     inputs = []
     for c in changes:
         url = notes_urls.get(c.input)
         notes = f"[release notes]({url})" if url else "—"
-        inputs.append([_cell(c.input), _code(c.from_version), _code(c.to_version), notes])
+        before, after = c.from_version, c.to_version
+        if c.digest_moved:  # the same tag, pushed again upstream
+            before += f"@{short_digest(c.from_digest)}"
+            after += f"@{short_digest(c.to_digest)}"
+        inputs.append([_cell(c.input), _code(before), _code(after), notes])
     lines += table(("input", "from", "to", "release notes"), inputs)
     rows = [[_cell(inp), _cell(pin), _code(a), _code(b), _cell(how)]
             for c in changes for inp, pin, a, b, how in pin_rows(c.old, c.new)]

@@ -22,6 +22,7 @@ class PullRequest:
     head_sha: str
     html_url: str
     head_label: str = ""  # "owner:branch"; a fork's pull request names the fork's owner
+    merged_at: str | None = None  # None: not merged (open, or closed without merging)
 
     @classmethod
     def from_json(cls, data: object, *, where: str) -> PullRequest:
@@ -41,6 +42,7 @@ class PullRequest:
             head_sha=str(head.get("sha") or ""),
             html_url=str(data.get("html_url") or ""),
             head_label=str(head.get("label") or ""),
+            merged_at=str(data["merged_at"]) if data.get("merged_at") else None,
         )
 
 
@@ -72,6 +74,17 @@ class PullsClient:
                 return pr
         return None
 
+    def closed_for(self, branch: str) -> list[PullRequest]:
+        """The closed PRs whose head is ``owner:branch``, merged or not (``merged_at``)."""
+        params: dict[str, str | int] = {"head": f"{self.owner}:{branch}", "state": "closed"}
+        where = f"{self.repository} closed pulls head={branch}"
+        out = []
+        for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
+            pr = PullRequest.from_json(item, where=where)
+            if pr.head_ref == branch:
+                out.append(pr)
+        return out
+
     def open_with_prefix(self, prefix: str) -> list[PullRequest]:
         """Every open PR from this repository whose head branch starts with ``prefix``."""
         params: dict[str, str | int] = {"state": "open"}
@@ -94,8 +107,10 @@ class PullsClient:
         data = self._json("PATCH", f"/pulls/{number}", {"title": title, "body": body}, (200,))
         return PullRequest.from_json(data, where=f"{self.repository} pull {number}")
 
-    def close(self, number: int) -> None:
-        self._json("PATCH", f"/pulls/{number}", {"state": "closed"}, (200,))
+    def close(self, number: int, *, body: str | None = None) -> None:
+        """Close, and with ``body`` replace the body in the same request."""
+        data = {"state": "closed"} if body is None else {"state": "closed", "body": body}
+        self._json("PATCH", f"/pulls/{number}", data, (200,))
 
     def comment(self, number: int, body: str) -> None:
         self._json("POST", f"/issues/{number}/comments", {"body": body}, (201,))

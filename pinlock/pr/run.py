@@ -8,6 +8,11 @@ change is left alone (no push, no API write), so a scheduled job that finds
 nothing new changes nothing. A run over the whole lock also closes pinlock's
 open pull requests whose input or group is gone from the lock.
 
+An update a person declined (its pull request closed without merging) is not
+offered again: the body's hidden target marker says what the pull request moved
+to, and a closed, unmerged pull request of the branch with the same target makes
+the unit ``declined``. A newer target opens a new pull request as usual.
+
 Faults leave nothing half-made: a branch pushed for a pull request that could
 not be opened is deleted again, and the worktree is always removed.
 """
@@ -65,7 +70,8 @@ class PrAction:
 
     input: str  # the unit: an input name, or a group name
     branch: str
-    action: str  # opened, updated, unchanged, closed, up-to-date, skipped; would-… in a dry run
+    # opened, updated, unchanged, closed, up-to-date, skipped, declined; would-… in a dry run
+    action: str
     detail: str = ""
     title: str | None = None
     body: str | None = None
@@ -231,7 +237,9 @@ class _Runner:
             opts += f" --dockerfile {self.rel_df}"
         steps = []
         for c in changes:
-            if c.from_version == c.to_version:
+            if c.digest_moved:  # no version to name: update re-reads the tag
+                steps.append(f"pinlock update {c.input}{opts}")
+            elif c.from_version == c.to_version:
                 steps.append(f"pinlock lock {c.input}{opts}")
             else:
                 steps.append(f"pinlock bump {c.input} {pr_body.bump_version(c.new)}{opts}")
@@ -298,6 +306,9 @@ class _Runner:
             changes = self._update(top, unit)
             if not changes:
                 return self._not_needed(unit, branch, open_pr, head_sha)
+            declined = None if open_pr is not None else self._declined(unit, branch, changes)
+            if declined is not None:
+                return declined
             title = pr_body.title(changes, group=unit.group)
             body = self._body(changes)
             wt = Git(top, token=self.git.token)
@@ -365,9 +376,26 @@ class _Runner:
             return self._create(unit, branch, title, body)
         return self._refresh(unit, branch, open_pr, title, body, pushed=pushed)
 
-    def _close(self, number: int, why: str) -> None:
-        self.pulls.comment(number, why)
-        self.pulls.close(number)
+    def _close(self, pull: PullRequest, why: str) -> None:
+        self.pulls.comment(pull.number, why)
+        # pinlock withdrawing its own pull request declines nothing: drop its target, so
+        # the same update can be offered again if it is ever needed again.
+        body = pr_body.withdraw_target(pull.body)
+        self.pulls.close(pull.number, body=body if body != pull.body else None)
+
+    def _declined(self, unit: Unit, branch: str, changes: Sequence[Change]) -> PrAction | None:
+        """A person closed, without merging, a pull request of this branch that moved to
+        exactly this target: do not offer it again (a newer target is a new offer)."""
+        want = pr_body.target(changes)
+        for closed in self.pulls.closed_for(branch):
+            if closed.merged_at is None and pr_body.target_of(closed.body) == want:
+                return PrAction(
+                    unit.key, branch, "declined",
+                    detail=f"#{closed.number} offered this update and was closed without "
+                    "merging; a newer version or digest opens a new pull request",
+                    title=pr_body.title(changes, group=unit.group), number=closed.number,
+                    url=closed.html_url or None, inputs=unit.inputs)
+        return None
 
     def _not_needed(self, unit: Unit, branch: str, open_pr: PullRequest | None,
                     head_sha: str | None) -> PrAction:
@@ -378,7 +406,7 @@ class _Runner:
         why = (f"pinlock: closing, {what}: {self.base} already has the newest version "
                "its intent allows.")
         if open_pr is not None:
-            self._close(open_pr.number, why)
+            self._close(open_pr, why)
         if head_sha is not None:
             self.git.delete_remote_branch(self.pr.remote, branch, lease=head_sha)
             self.result.pushes += 1
@@ -408,6 +436,9 @@ class _Runner:
                                 detail=f"{unit.key} no longer needs an update",
                                 inputs=unit.inputs)
             return PrAction(unit.key, branch, "up-to-date", inputs=unit.inputs)
+        declined = None if open_pr is not None else self._declined(unit, branch, changes)
+        if declined is not None:
+            return declined
         return PrAction(unit.key, branch, "would-update" if open_pr else "would-open",
                         title=pr_body.title(changes, group=unit.group),
                         body=self._body(changes),
@@ -440,7 +471,7 @@ class _Runner:
                 self.result.actions.append(PrAction(key, branch, "would-close", detail=why,
                                                     number=open_pr.number))
                 continue
-            self._close(open_pr.number, why)
+            self._close(open_pr, why)
             detail = why
             head_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{branch}")
             base_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{self.base}")

@@ -23,6 +23,10 @@ class Candidate:
     version: str  # the human version ("3.2.4.0", "13.5", "0.11.7")
     ref: str  # what is written: tag, release tag, …
     notes_url: str | None = None  # release notes or tag page, for PR bodies
+    # What ``ref`` points at now, when the source can tell cheaply (an image's index
+    # digest): a ref that moved without a new version (a re-pushed tag) is an update too.
+    # None when the source has no such notion (a release's version is its identity).
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,11 @@ class Source(Protocol[I]):
     def newest(
         self, inp: I, ctx: Context, *, allow_major: bool = False, prerelease: bool = False
     ) -> Candidate | None:
-        """The newest version the input's intent allows, or None if upstream has none."""
+        """The newest version the input's intent allows, or None if upstream has none.
+
+        With ``digest`` when the source can tell what the candidate's ref points at
+        now, so a ref that moved under the same version is seen (``app.plan_move``).
+        """
         ...
 
     def check(self, inp: I, ctx: Context) -> list[Finding]:

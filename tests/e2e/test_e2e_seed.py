@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,6 +81,57 @@ def test_lock_and_bump_images(project: Path, registry: tuple[Registry, dict[str,
     r = run_cli(capsys, "bump", "debian", "13.99")
     assert r.code != 0 and "13.99" in r.err and "nothing was written" in r.err
     assert snapshot(project) == before_all
+
+
+def test_update_repins_a_tag_pushed_again(project: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """debian:13.4 rebuilt upstream (same tag, new index): update re-pins it, keeping the tag."""
+    if shutil.which("docker-registry") is None:
+        pytest.skip("needs docker-registry (apt-get install docker-registry)")
+    layout = Layout(tmp_path / "layout")
+    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
+    try:
+        first = build_image(layout, "debian-13.4-first", seed="debian-13.4-first")
+        push_built(reg.url, "library/debian", first, "13.4")
+        monkeypatch.chdir(project)
+        monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
+        assert run_cli(capsys, "lock", "debian").code == 0
+        df, lock_file = project / "docker" / "Dockerfile", project / "image.lock.toml"
+        before, lock_before = df.read_text(), lock_file.read_text()
+        r = run_cli(capsys, "update", "debian")
+        assert (r.code, r.out) == (0, "nothing to update\n"), r
+        rebuilt = build_image(layout, "debian-13.4-rebuilt", seed="debian-13.4-rebuilt")
+        push_built(reg.url, "library/debian", rebuilt, "13.4")
+        old, new = first.index_digest, rebuilt.index_digest
+        r = run_cli(capsys, "update", "debian", "--dry-run", "--json")
+        assert r.code == 0, r
+        (c,) = json.loads(r.out)["changes"]
+        assert (c["from"], c["to"], c["digest_moved"]) == ("13.4", "13.4", True)
+        assert (c["from_digest"], c["to_digest"]) == (old, new)
+        assert df.read_text() == before
+        r = run_cli(capsys, "update", "debian")
+        assert r.code == 0, r
+        assert r.out == f"debian: 13.4 ({old[:15]}… → {new[:15]}…)\n"
+        assert _changed_lines(before, df.read_text()) == [f"- FROM debian:13.4@{old}",
+                                                          f"+ FROM debian:13.4@{new}"]
+        lock = lock_file.read_text()
+        assert f'index-digest = "{new}"' in lock and 'tag = "13.4"' in lock
+        assert old not in lock
+        for platform, digest in rebuilt.platforms.items():
+            assert f'"{platform}" = "{digest}"' in lock
+            assert first.platforms[platform] not in lock
+        changed = _changed_lines(lock_before, lock)
+        assert all("digest" in line or '"linux/' in line for line in changed), changed
+        assert run_cli(capsys, "verify", "--online", "debian", "--strict").code == 0
+        # Upstream did not move again: the second update changes nothing.
+        after = snapshot(project)
+        r = run_cli(capsys, "update", "debian", "--json")
+        assert r.code == 0, r
+        assert json.loads(r.out)["changes"] == []
+        assert snapshot(project) == after
+    finally:
+        reg.stop()
 
 
 def test_bump_s6_overlay(project: Path, capsys: pytest.CaptureFixture[str],

@@ -112,6 +112,38 @@ def test_oci_newest_debian(registry: Registry, tmp_path: Path, allow_major: bool
     assert cand is not None and (cand.ref, cand.version) == (tag, tag)
 
 
+def test_oci_newest_names_the_digest_its_tag_points_at(
+    mutable_registry: Registry, content: Content, tmp_path: Path
+) -> None:
+    src = source_for(mutable_registry.url, tmp_path)
+    locked = src.resolve(debian_input("13.10"), CTX)
+    cand = src.newest(locked, CTX)
+    assert cand is not None and (cand.ref, cand.version) == ("13.10", "13.10")
+    assert cand.digest == locked.locked.index_digest
+    # Re-push 13.10 with other content (13.5's index): same version, another digest.
+    other = content.image("library/debian", "13.5")
+    raw, media = other.manifests[other.index_digest]
+    push_manifest(mutable_registry.url, "library/debian", "13.10", raw, media)
+    cand = src.newest(locked, CTX)
+    assert cand is not None and (cand.ref, cand.digest) == ("13.10", other.index_digest)
+
+
+def test_oci_newest_of_a_tag_that_is_no_version_is_that_tag(
+    mutable_registry: Registry, content: Content, tmp_path: Path
+) -> None:
+    src = source_for(mutable_registry.url, tmp_path)
+    locked = src.resolve(debian_input("trixie"), CTX)
+    cand = src.newest(locked, CTX)
+    assert cand is not None and (cand.ref, cand.version) == ("trixie", "trixie")
+    assert cand.digest == content.image("library/debian", "trixie").index_digest
+    other = content.image("library/debian", "13.5")
+    raw, media = other.manifests[other.index_digest]
+    push_manifest(mutable_registry.url, "library/debian", "trixie", raw, media)
+    cand = src.newest(locked, CTX)
+    assert cand is not None and cand.digest == other.index_digest
+    assert src.newest(debian_input("sid"), CTX) is None  # no such tag: no candidate
+
+
 def test_oci_check_clean_lock_has_no_findings(registry: Registry, tmp_path: Path) -> None:
     src = source_for(registry.url, tmp_path)
     locked = src.resolve(uv_input("0.11.6-python3.13-trixie"), CTX)

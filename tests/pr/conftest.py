@@ -31,10 +31,11 @@ def token() -> str:
 @pytest.fixture
 def make_world(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
                capsys: pytest.CaptureFixture[str]) -> Iterator[MakeWorld]:
-    """Build the world: s6-overlay 3.2.3.0 locked, 3.2.4.0 upstream; ``tool``: acme/tool too."""
+    """Build the world: s6-overlay 3.2.3.0 locked, 3.2.4.0 upstream; ``tool``: acme/tool too;
+    ``base``: the ``FROM`` image (its registry is the caller's to set up)."""
     stack = contextlib.ExitStack()
 
-    def make(*, tool: bool = False) -> World:
+    def make(*, tool: bool = False, base: str = "scratch") -> World:
         # No user or system git config may leak in (signing, hooks, default branch).
         monkeypatch.setenv("HOME", str(tmp_path / "home"))
         monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -49,7 +50,7 @@ def make_world(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
         git(work, "config", "user.email", "dev@example.org")
         (work / "docker").mkdir()
         (work / "docker" / "Dockerfile").write_text(
-            dockerfile_for("3.2.3.0", tool="1.0.0" if tool else None))
+            dockerfile_for("3.2.3.0", tool="1.0.0" if tool else None, base=base))
         monkeypatch.chdir(work)
         init = run_cli(capsys, "init")
         assert init.code == 0, init.err

@@ -202,3 +202,55 @@ def test_a_huge_closure_diff_is_summarised_to_fit_github() -> None:
     assert_well_formed(text)
     assert "- amd64: 2000 added, 0 removed, 0 changed (too many to list here" in text
     assert text.splitlines()[-1].startswith("Reproduce locally: ")
+
+
+def test_a_moved_tag_is_a_digest_update_in_title_table_and_marker() -> None:
+    old = image("0.11.6-python3.13-trixie", "abcd1234" + sha("1")[8:], sha("2"), sha("3"))
+    new = image("0.11.6-python3.13-trixie", "ef567890" + sha("4")[8:], sha("5"), sha("3"))
+    change = Change("uv", old, new)
+    assert change.digest_moved and not Change("uv", old, old).digest_moved
+    assert body.title([change]) == (
+        "pinlock: update uv 0.11.6-python3.13-trixie digest sha256:abcd123 → sha256:ef56789")
+    # A version bump in the same group still makes it a bump.
+    s6 = Change("s6-overlay", release("3.2.3.0", sha("a"), sha("b"), sha("c")),
+                release("3.2.4.0", sha("d"), sha("e"), sha("f")))
+    assert body.title([s6, change], group="g").startswith("pinlock: bump g: s6-overlay ")
+    text = body.render([change], command="pinlock update uv")
+    assert_well_formed(text)
+    assert ("| uv | `0.11.6-python3.13-trixie@sha256:abcd123` | "
+            "`0.11.6-python3.13-trixie@sha256:ef56789` | — |") in text
+    pins = tables(text)[1][2:]
+    assert [row[1] for row in pins] == [
+        "ghcr.io/astral-sh/uv:0.11.6-python3.13-trixie index", "ghcr.io/astral-sh/uv linux/amd64"]
+    assert pins[0][2:4] == [f"`{old.locked.index_digest}`", f"`{new.locked.index_digest}`"]
+
+
+def test_the_target_marker_names_what_the_update_moves_to() -> None:
+    uv = Change("uv", image("0.11.6-python3.13-trixie", sha("1"), sha("2"), sha("3")),
+                image("0.11.7-python3.13-trixie", sha("4"), sha("5"), sha("6")))
+    s6 = Change("s6-overlay", release("3.2.3.0", sha("a"), sha("b"), sha("c")),
+                release("3.2.4.0", sha("d"), sha("e"), sha("f")))
+    want = f"s6-overlay=3.2.4.0 uv=0.11.7-python3.13-trixie@sha256:{sha('4')}"
+    assert body.target([uv, s6]) == body.target([s6, uv]) == want
+    text = body.render([uv, s6], command="…")
+    assert text.splitlines()[:2] == [body.MARKER, f"<!-- pinlock:target {want} -->"]
+    assert body.target_of(text) == want and body.target_of("a body by hand") is None
+    # Withdrawn when pinlock closes the pull request itself; the rest of the body stays.
+    gone = body.withdraw_target(text)
+    assert body.target_of(gone) is None and body.MARKER in gone
+    assert gone.replace("<!-- pinlock:withdrawn -->", f"<!-- pinlock:target {want} -->") == text
+    # A value that would end the HTML comment early is quoted.
+    odd = Change("s6-overlay", s6.old, release("3.2.4.0 -->", sha("d"), sha("e"), sha("f")))
+    assert body.target([odd]) == "s6-overlay=3.2.4.0%20--%3E"
+
+
+def test_apt_target_is_its_package_versions_not_its_snapshot() -> None:
+    old = apt("20250101T000000Z", sha("1"), {"amd64": [pkg("curl", "8.0-1", "amd64", "a")]})
+    new = apt("20250201T000000Z", sha("2"), {"amd64": [pkg("curl", "8.1-1", "amd64", "b")]})
+    later = apt("20250301T000000Z", sha("3"), {"amd64": [pkg("curl", "8.1-1", "amd64", "b")]})
+    newer = apt("20250301T000000Z", sha("3"), {"amd64": [pkg("curl", "8.2-1", "amd64", "c")]})
+    t = body.target([Change("apt", old, new)])
+    assert t.startswith("apt=versions:")
+    # A later snapshot that installs the same versions offers nothing new.
+    assert body.target([Change("apt", old, later)]) == t
+    assert body.target([Change("apt", old, newer)]) != t

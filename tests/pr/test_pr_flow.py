@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from support.cli import run_cli, snapshot
 from support.fake_github import Answer, s6_tarballs, sha256_hex
@@ -185,3 +187,56 @@ def test_pr_of_a_removed_input_is_closed_with_a_comment(
     assert "pinlock/tool" not in world.remote_heads()
     assert sorted(p.head for p in world.fake.open_pulls()) == ["pinlock/notes", BRANCH]
     assert "pinlock/notes" in world.remote_heads()
+
+
+def test_declined_update_is_not_reopened_but_a_newer_version_is(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    (first,) = world.fake.pulls
+    assert "<!-- pinlock:target s6-overlay=3.2.4.0 -->" in first.body
+    world.fake.close_by_hand(first.number)  # a person declines 3.2.4.0
+    heads = world.remote_heads()
+    world.fake.clear_requests()
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: declined #1" in out and "closed without merging" in out
+    assert world.fake.writes() == [] and world.remote_heads() == heads
+    assert len(world.fake.pulls) == 1
+    code, out, err = pr(capsys, "--json")
+    assert code == 0, err
+    (action,) = json.loads(out)["actions"]
+    assert (action["action"], action["number"]) == ("declined", 1)
+    # A merged pull request was not declined; it does not hold back the same target.
+    world.fake.close_by_hand(first.number, merged=True)
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: opened #2" in out
+    world.fake.close_by_hand(2)
+    # Upstream publishes a newer version: a new offer, a new pull request.
+    world.publish("3.2.5.0")
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: opened #3" in out
+    third = world.fake.pulls[-1]
+    assert third.state == "open" and third.title.endswith("3.2.3.0 → 3.2.5.0")
+    assert "ARG S6_OVERLAY_VERSION=3.2.5.0" in world.remote_file(BRANCH, "docker/Dockerfile")
+
+
+def test_a_pr_pinlock_closed_itself_is_not_a_decline(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
+    assert run.code == 0, run.err
+    git(world.work, "commit", "--quiet", "-am", "bump s6-overlay by hand")
+    git(world.work, "push", "--quiet", "origin", "main")
+    assert "s6-overlay: closed #1" in pr(capsys)[1]
+    (first,) = world.fake.pulls
+    assert first.state == "closed" and "pinlock:target" not in first.body
+    # The hand bump is reverted: the same update is needed again, and offered again.
+    git(world.work, "revert", "--no-edit", "HEAD")
+    git(world.work, "push", "--quiet", "origin", "main")
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: opened #2" in out

@@ -36,16 +36,31 @@ def test_nothing_to_move_exits_zero(world: World, capsys: pytest.CaptureFixture[
     assert "up to date" in run.out and run.out.splitlines()[-1] == "everything is up to date"
 
 
-def test_replaced_asset_is_a_change_without_a_version(
+def test_replaced_asset_is_an_alarm_not_an_update(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world.fake.release(S6_REPOSITORY, "v3.2.4.0").draft = True
     world.fake.replace_asset(S6_REPOSITORY, "v3.2.3.0", "s6-overlay-x86_64.tar.xz", b"new bytes")
     run = run_cli(capsys, "outdated", "--json", "--exit-code")
-    assert run.code == 1
-    (row,) = json.loads(run.out)["inputs"]
-    assert row["newer"] is False and row["movable"] is True
+    assert run.code == 1  # a person must act, though nothing can move
+    data = json.loads(run.out)
+    assert (data["movable"], data["alarms"]) == ([], ["s6-overlay"])
+    (row,) = data["inputs"]
+    assert (row["newer"], row["move"], row["movable"]) == (False, None, False)
+    assert (row["alarm"], row["alarms"]) == (True, ["asset-replaced"])
     assert [f["code"] for f in row["drift"]] == ["asset-replaced"]
+    run = run_cli(capsys, "outdated")
+    assert run.code == 0, run.err  # without --exit-code the table is information
+    assert run.out.splitlines()[1].split()[-4:] == ["3.2.3.0", "alarm:", "changed", "upstream"]
+    assert "`pinlock verify --online s6-overlay` fails" in run.out
+    assert run.out.splitlines()[-1] == "1 input(s) raised an alarm"
+    # The same verdict as `pinlock pr`, which neither re-pins nor opens anything for it.
+    run = run_cli(capsys, "pr", "--json")
+    assert run.code == 0, run.err
+    (action,) = json.loads(run.out)["actions"]
+    assert action["action"] == "up-to-date"
+    assert world.fake.pulls == [] and world.fake.writes() == []
+    assert run_cli(capsys, "verify", "--online", "s6-overlay").code == 1
 
 
 def test_upstream_failure_is_a_row_not_a_crash(

@@ -29,6 +29,7 @@ class FakePull:
     head: str
     base: str
     state: str = "open"
+    merged: bool = False  # closed by a merge: GitHub sets merged_at
     labels: list[str] = field(default_factory=list)
     reviewers: list[str] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
@@ -60,6 +61,12 @@ class FakeGitHubPulls(FakeGitHub):
     def open_pulls(self) -> list[FakePull]:
         return [p for p in self.pulls if p.state == "open"]
 
+    def close_by_hand(self, number: int, *, merged: bool = False) -> FakePull:
+        """A person closes (or merges) a pull request in GitHub's web page."""
+        pull = next(p for p in self.pulls if p.number == number)
+        pull.state, pull.merged = "closed", merged
+        return pull
+
     def branch_sha(self, branch: str) -> str | None:
         proc = subprocess.run(
             ["git", "--git-dir", str(self.remote), "rev-parse", "--verify", "--quiet",
@@ -85,7 +92,9 @@ class FakeGitHubPulls(FakeGitHub):
             "labels": [{"name": name} for name in p.labels],
             "requested_reviewers": [{"login": r} for r in p.reviewers],
             "draft": False,
-            "merged": False,
+            "merged": p.merged,
+            "merged_at": "2026-01-02T00:00:00Z" if p.merged else None,
+            "closed_at": "2026-01-02T00:00:00Z" if p.state == "closed" else None,
             "head": {"label": f"{owner}:{p.head}", "ref": p.head,
                      "sha": self.branch_sha(p.head) or "", "user": self.user_json()},
             "base": {"label": f"{owner}:{p.base}", "ref": p.base,

@@ -46,8 +46,9 @@ def tool_files(version: str) -> dict[str, bytes]:
     return {TOOL_ASSET: make_tar_xz({"tool/VERSION": f"{version}\n".encode()})}
 
 
-def dockerfile_for(version: str, *, tool: str | None = None) -> str:
-    """The s6-overlay project at ``version``; with ``tool``, also acme/tool at that version."""
+def dockerfile_for(version: str, *, tool: str | None = None, base: str = "scratch") -> str:
+    """The s6-overlay project at ``version``; with ``tool``, also acme/tool at that version;
+    ``base`` is the image of the ``FROM`` line (an image input unless it is ``scratch``)."""
     files = s6_tarballs(version)
     text = DOCKERFILE.format(
         version=version,
@@ -56,6 +57,7 @@ def dockerfile_for(version: str, *, tool: str | None = None) -> str:
         arm=sha256_hex(files["s6-overlay-aarch64.tar.xz"]),
         symlinks=sha256_hex(files["s6-overlay-symlinks-noarch.tar.xz"]),
     )
+    text = text.replace("FROM scratch\n", f"FROM {base}\n", 1)
     if tool is not None:
         text += TOOL_LINES.format(version=tool, sha=sha256_hex(tool_files(tool)[TOOL_ASSET]))
     return text

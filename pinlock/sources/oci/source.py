@@ -72,7 +72,14 @@ class ImageSource:
         self, inp: ImageInput, ctx: Context, *, allow_major: bool = False,
         prerelease: bool = False,
     ) -> Candidate | None:
-        tags = self.client.list_tags(inp.intent.image)
+        """The newest tag of the locked tag's shape, with the index digest it points at now.
+
+        A tag that is no version (``latest``, ``stable``) is its own only candidate,
+        so a re-push of it is still seen. The digest comes from HEAD: it only tells
+        whether the tag moved; ``resolve`` hashes the bytes before anything is locked.
+        """
+        image = inp.intent.image
+        tags = self.client.list_tags(image)
         try:
             tag = newest_tag(
                 tags, inp.locked.tag, pattern=inp.intent.tag_pattern, allow_major=allow_major,
@@ -80,10 +87,15 @@ class ImageSource:
             )
         except TagPatternError as exc:
             raise ImageReferenceError(f"{inp.name}: {exc}") from exc
+        if tag is None and inp.locked.tag and inp.locked.tag in tags:
+            tag = inp.locked.tag
         if tag is None:
             return None
         version = version_of(tag, inp.intent.tag_pattern) or tag
-        return Candidate(version=version, ref=tag)
+        digest, _ = self.client.head_manifest(image, tag)
+        if digest is None:  # a registry whose HEAD names no digest: hash the manifest
+            digest = self.client.get_manifest(image, tag).digest
+        return Candidate(version=version, ref=tag, digest=digest)
 
     # ------------------------------------------------------------ check
 
