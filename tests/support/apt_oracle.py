@@ -91,3 +91,29 @@ def simulate_install(
     flag = "--install-recommends" if recommends else "--no-install-recommends"
     proc = root.run("-s", "install", flag, *packages)
     return {m.group(1).split(":")[0]: m.group(3) for m in _INST.finditer(proc.stdout)}
+
+
+_REMV = re.compile(r"^Remv (\S+) (?:\[(\S+)\])?", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """What ``apt-get -s install`` would do: what it installs or upgrades, and what it removes."""
+
+    installed: dict[str, str]  # package -> version it installs (new or upgraded)
+    removed: dict[str, str]  # package -> installed version it removes
+    ok: bool  # apt-get exited 0
+    output: str
+
+
+def simulate(root: AptRoot, packages: Sequence[str], *, recommends: bool = False) -> Simulation:
+    """``apt-get -s install``, removals included; a refusal is a result (``ok`` False)."""
+    flag = "--install-recommends" if recommends else "--no-install-recommends"
+    proc = root.run("-s", "install", flag, *packages, check=False)
+    out = proc.stdout
+    return Simulation(
+        installed={m.group(1).split(":")[0]: m.group(3) for m in _INST.finditer(out)},
+        removed={m.group(1).split(":")[0]: m.group(2) or "" for m in _REMV.finditer(out)},
+        ok=proc.returncode == 0,
+        output=out + proc.stderr,
+    )

@@ -183,7 +183,7 @@ class PackageRecord:
     source: str = ""
     priority: str = ""
     essential: bool = False
-    important: bool = False
+    important: bool = False  # ``Important: yes`` or ``Protected: yes``: apt will not remove it
     status: str = ""
     order: int = 0  # position of first mention, the tie-break apt's package IDs give
     _parsed: dict[str, tuple[Group, ...]] | None = None
@@ -209,6 +209,8 @@ class PackageRecord:
             lines.append(f"Priority: {self.priority}")
         if self.essential:
             lines.append("Essential: yes")
+        if self.important:
+            lines.append("Protected: yes")
         lines.append(f"Architecture: {self.architecture}")
         if self.multi_arch:
             lines.append(f"Multi-Arch: {self.multi_arch}")
@@ -245,7 +247,7 @@ _ATTR = {
 _FIELD = re.compile(
     r"^(Package|Version|Architecture|Multi-Arch|Depends|Pre-Depends|Recommends|Provides"
     r"|Conflicts|Breaks|Filename|Size|SHA256|Source|Priority|Essential|Important|Status"
-    r"|Suggests|Replaces|Installed-Size)"
+    r"|Suggests|Replaces|Installed-Size|Protected)"
     r":[ \t]*(.*?)[ \t]*$",
     re.MULTILINE,
 )
@@ -272,8 +274,8 @@ def parse_packages(text: str, *, start_order: int = 0) -> list[PackageRecord]:
             rec.size = int(value) if value.isdigit() else 0
         elif key == "Essential":
             rec.essential = value.lower() == "yes"
-        elif key == "Important":
-            rec.important = value.lower() == "yes"
+        elif key in ("Important", "Protected"):
+            rec.important = rec.important or value.lower() == "yes"
         else:
             setattr(rec, _ATTR[key], value)
     for r in out:
@@ -301,7 +303,7 @@ _SEP = b"\nPackage: "
 _DROP = re.compile(
     rb"\n(?:Description|Description-md5|Maintainer|Homepage|MD5sum|Tag|Section):[^\n]*"
 )
-_BOOL_FIELDS = {"Essential": "essential", "Important": "important"}
+_BOOL_FIELDS = {"Essential": "essential", "Important": "important", "Protected": "important"}
 _PROVIDES_LINE = re.compile(rb"\nProvides:[ \t]*([^\n]*)")
 _NAME = r"[a-z0-9][a-z0-9+.\-]*"
 _ITEM = _NAME + r"(?::[a-z0-9\-]+)?(?:[ \t]*\([ \t]*=[ \t]*[^)\s]+[ \t]*\))?"
@@ -645,5 +647,6 @@ def _read_record(raw: bytes, order: int) -> PackageRecord:
             value = value.strip(" \t")
             rec.size = int(value) if value.isdigit() else 0
         elif key in _BOOL_FIELDS:
-            setattr(rec, _BOOL_FIELDS[key], value.strip(" \t").lower() == "yes")
+            attr = _BOOL_FIELDS[key]
+            setattr(rec, attr, getattr(rec, attr) or value.strip(" \t").lower() == "yes")
     return rec

@@ -22,9 +22,33 @@ Each architecture is resolved natively, as a single-architecture image is built:
 satisfied only by ``Multi-Arch: allowed`` packages, ``:native`` by native ones;
 ``Multi-Arch: foreign``/``same`` change nothing without a foreign architecture.
 
-No I/O: records in, records out. Conflicts and Breaks are not solved around
-(apt would remove or keep back packages); a closure that contains one is
-reported as unsatisfiable rather than silently locked.
+Conflicts and Breaks (both "negative" relations to apt) are handled as apt's
+``MarkInstall`` and, for the common cases, its ``pkgProblemResolver`` do:
+
+* a relation never hits its own package, directly or through its Provides
+  (``Conflicts/Provides/Replaces: mail-transport-agent``);
+* when a package is marked, what its Conflicts/Breaks hit is moved out of the
+  way: a package marked earlier in the run is unmarked unless it is protected
+  (requested, or on the chain being installed), which makes this package fail;
+  an installed package is upgraded when its candidate is not hit (``Breaks: foo
+  (<< 2)``), else removed after the package's dependencies are installed,
+  unless it is Essential or Protected/Important, which makes this package fail;
+* a package that fails is an alternative skipped: ``a | b`` takes ``b`` when
+  ``a`` clashes with something that must stay;
+* a requested package proactively keeps out the candidates its Conflicts/Breaks
+  hit, so a later ``x | y`` takes ``y``;
+* what marking leaves broken is settled as apt's problem resolver settles it in
+  the usual cases: in a clash between a requested package and an installed one,
+  the installed one is upgraded or else removed; an installed package whose
+  Conflicts/Breaks hit a package pulled in as a dependency wins (that
+  alternative is not taken); installed packages that depended on a removed one
+  are removed with it.
+
+Anything else that stays broken (two new packages clashing, an Essential
+package in the way) is reported as unsatisfiable, naming the clash. Removals
+of installed packages are returned in ``Resolution.removed``.
+
+No I/O: records in, records out.
 """
 
 from __future__ import annotations
@@ -46,6 +70,7 @@ from pinlock.sources.debian.version import compare, satisfies
 
 _PRIORITY = {"required": 1, "important": 2, "standard": 3, "optional": 4, "extra": 5}
 _CRITICAL = ("pre_depends", "depends")
+_NEGATIVE = ("conflicts", "breaks")
 
 
 @dataclass
@@ -174,6 +199,9 @@ class Resolution:
     top: dict[str, str]  # requested name -> version (installed or to be installed)
     closure: tuple[PackageRecord, ...]  # what apt would download and install, sorted by name
     selected: dict[str, str] = field(default_factory=dict)  # virtual requested -> provider
+    # installed packages apt would remove (``Remv``), as installed, sorted by name; the
+    # closure holds what replaces them, the lock does not list them
+    removed: tuple[PackageRecord, ...] = ()
 
 
 def _direct_ok(rec: PackageRecord, rel: Relation) -> bool:
@@ -184,6 +212,22 @@ def _direct_ok(rec: PackageRecord, rel: Relation) -> bool:
     if rel.archqual not in (None, "any", "native") and rel.archqual != rec.architecture:
         return False
     return rel.op is None or satisfies(rec.version, rel.op, rel.version or "")
+
+
+def _rel_hits(owner: PackageRecord, rel: Relation, rec: PackageRecord) -> bool:
+    """Does ``owner``'s Conflicts/Breaks ``rel`` hit ``rec``, by name or through its Provides?
+
+    Never its own package: ``Conflicts: mta`` with ``Provides: mta`` is how one
+    of several providers says "only one of us" (apt's ``IsIgnorable``).
+    """
+    if rec.package == owner.package:
+        return False
+    if rec.package == rel.name and _direct_ok(rec, rel):
+        return True
+    return any(
+        p.name == rel.name and _provide_ok(rec, p.version if p.op == "=" else None, rel)
+        for group in rec.relations("provides") for p in group
+    )
 
 
 def _provide_ok(rec: PackageRecord, provided: str | None, rel: Relation) -> bool:
@@ -200,11 +244,15 @@ class _Solver:
         self.u = u
         self.recommends = install_recommends
         self.state: dict[str, PackageRecord] = dict(u.installed)  # install state per name
-        self.marked: dict[str, PackageRecord] = {}
+        self.marked: dict[str, PackageRecord] = {}  # new installs and upgrades
+        self.deleted: dict[str, PackageRecord] = {}  # installed packages to remove
         self.protected: set[str] = set()
+        self.requested: set[str] = set()
         self.cand_override: dict[str, PackageRecord | None] = {}
         self.reason: dict[str, tuple[str, str]] = {}  # pkg -> (parent, dependency text)
         self.failures: list[tuple[str, Group]] = []
+        self.blocked: dict[str, str] = {}  # pkg -> the clash that made marking it fail
+        self._negatives: dict[str, list[tuple[PackageRecord, str, Relation]]] | None = None
 
     # ------------------------------------------------------------ queries
 
@@ -259,9 +307,97 @@ class _Solver:
                 (upgrade if rec.package in self.u.installed else new).append(rec)
         out: list[PackageRecord] = []
         for rec in [*upgrade, *new]:
-            if rec not in out:
+            if rec not in out and not self._kept_out(rec.package):
                 out.append(rec)
         return out
+
+    def _kept_out(self, name: str) -> bool:
+        """Protected in a removed or not-installed state: no dependency may bring it back."""
+        return name in self.protected and (
+            name in self.deleted or (name not in self.marked and name not in self.u.installed)
+        )
+
+    def _negative_targets(
+        self, owner: PackageRecord, rel: Relation, *, installed: bool
+    ) -> list[PackageRecord]:
+        """The candidate (or installed) versions ``owner``'s Conflicts/Breaks ``rel`` hits,
+        sorted as apt's getAllPossibleSolutions sorts them."""
+        def pick(name: str) -> PackageRecord | None:
+            return self.u.installed.get(name) if installed else self.cand(name)
+
+        found: list[PackageRecord] = []
+        t = pick(rel.name)
+        if t is not None and t.package != owner.package and _direct_ok(t, rel):
+            found.append(t)
+        for rec, provided in self.u.providers(rel.name):
+            if rec.package != owner.package and pick(rec.package) is rec \
+                    and _provide_ok(rec, provided, rel) and rec not in found:
+                found.append(rec)
+        found.sort(key=functools.cmp_to_key(functools.partial(self._cmp_providers, rel.name)))
+        return [r for r in found if r.package in self.u.installed] + [
+            r for r in found if r.package not in self.u.installed
+        ]
+
+    def clashes_now(self, owner: PackageRecord, rel: Relation) -> list[PackageRecord]:
+        """What ``owner``'s Conflicts/Breaks ``rel`` hits in the install state."""
+        out: list[PackageRecord] = []
+        t = self.state.get(rel.name)
+        if t is not None and _rel_hits(owner, rel, t):
+            out.append(t)
+        for rec, _ in self.u.providers(rel.name):
+            if self.state.get(rec.package) is rec and rec not in out and _rel_hits(owner, rel, rec):
+                out.append(rec)
+        return out
+
+    def undeletable(self, name: str) -> str | None:
+        """Why apt's solver will not remove ``name`` on its own; None when it may."""
+        recs = [r for r in (self.u.installed.get(name), self.u.candidate(name)) if r is not None]
+        if any(r.essential for r in recs):
+            return "Essential"
+        if any(r.important for r in recs):
+            return "Protected"
+        return None
+
+    def _mode(self, name: str) -> str:
+        if name in self.marked:
+            return "install"
+        return "delete" if name in self.deleted else "keep"
+
+    def _mode_change_ok(self, name: str, mode: str) -> bool:
+        """apt's IsModeChangeOk for a change the solver (not the user) makes."""
+        if self._mode(name) == mode:
+            return True
+        if name in self.protected:
+            return False
+        return not (mode == "delete" and self.undeletable(name))
+
+    def _installed_negatives(self) -> dict[str, list[tuple[PackageRecord, str, Relation]]]:
+        """name -> the installed packages whose Conflicts/Breaks name it."""
+        if self._negatives is None:
+            self._negatives = {}
+            for rec in self.u.installed.values():
+                for key in _NEGATIVE:
+                    for group in rec.relations(key):
+                        for rel in group:
+                            self._negatives.setdefault(rel.name, []).append((rec, key, rel))
+        return self._negatives
+
+    def reverse_clash(self, c: PackageRecord) -> str | None:
+        """An installed package that stays and whose Conflicts/Breaks hit ``c``, as text.
+
+        ``c``'s own Conflicts/Breaks remove or upgrade what they hit, so those
+        do not count. apt's problem resolver settles such a clash in favour of
+        the installed package when ``c`` was only pulled in as a dependency.
+        """
+        names = [c.package, *(p.name for g in c.relations("provides") for p in g)]
+        mine = [rel for key in _NEGATIVE for g in c.relations(key) for rel in g]
+        for name in dict.fromkeys(names):
+            for x, key, rel in self._installed_negatives().get(name, ()):
+                if self.state.get(x.package) is not x or x.package in self.marked:
+                    continue
+                if _rel_hits(x, rel, c) and not any(_rel_hits(c, r, x) for r in mine):
+                    return f"installed {x.package} ({x.version}) {key} {rel}"
+        return None
 
     def _cmp_providers(self, target: str, a: PackageRecord, b: PackageRecord) -> int:
         """apt's CompareProviders: negative when ``a`` is preferred."""
@@ -287,19 +423,48 @@ class _Solver:
     # ------------------------------------------------------------ marking
 
     def _mark(self, rec: PackageRecord) -> None:
+        self.deleted.pop(rec.package, None)
         if self.u.installed.get(rec.package) is rec:
             self.marked.pop(rec.package, None)
         else:
             self.marked[rec.package] = rec
         self.state[rec.package] = rec
 
-    def _unmark(self, name: str) -> None:
+    def _discard_install(self, name: str) -> None:
+        """apt's MarkInstall_DiscardInstall: back to what is installed, and that is the
+        candidate from now on (a package that failed once is not tried again)."""
         self.marked.pop(name, None)
+        cur = self.u.installed.get(name)
+        if name not in self.deleted:
+            if cur is None:
+                self.state.pop(name, None)
+            else:
+                self.state[name] = cur
+        self.cand_override[name] = None if name in self.deleted else cur
+
+    def mark_keep(self, name: str) -> bool:
+        if not self._mode_change_ok(name, "keep"):
+            return False
+        self.marked.pop(name, None)
+        self.deleted.pop(name, None)
         cur = self.u.installed.get(name)
         if cur is None:
             self.state.pop(name, None)
         else:
             self.state[name] = cur
+        return True
+
+    def mark_delete(self, name: str) -> bool:
+        if not self._mode_change_ok(name, "delete"):
+            return False
+        if name in self.deleted or name not in self.state:
+            return True
+        self.marked.pop(name, None)
+        del self.state[name]
+        cur = self.u.installed.get(name)
+        if cur is not None:
+            self.deleted[name] = cur
+        return True
 
     def _deps_satisfiable(self, rec: PackageRecord) -> bool:
         for key in _CRITICAL:
@@ -310,19 +475,30 @@ class _Solver:
 
     def mark_install(self, name: str, *, auto: bool, from_user: bool) -> bool:
         c = self.cand(name)
-        if c is None:
-            return False
         cur = self.u.installed.get(name)
         is_protected = name in self.protected
+        # a protected package kept at its installed version may be walked again, to
+        # protect its dependencies; otherwise the mode must be allowed to change
+        walk = is_protected and c is not None and c is cur and self._mode(name) == "keep" \
+            and name in self.state
+        if not from_user and not walk and not self._mode_change_ok(name, "install"):
+            return False
+        if c is None:
+            return False
         if not is_protected:
             if c is cur:
-                return True
+                return self.mark_keep(name) if name in self.deleted else True
             if self.marked.get(name) is c:
                 return True
         if auto and c is not cur and not from_user and not self._deps_satisfiable(c):
             if not is_protected:
                 self.cand_override[name] = cur
             return False
+        if auto and not is_protected and not from_user:
+            clash = self.reverse_clash(c)
+            if clash is not None:
+                self.blocked[name] = clash
+                return False
         if from_user:
             self._mark(c)
         if not auto:
@@ -333,33 +509,136 @@ class _Solver:
             g for key in self._important() for g in c.relations(key)
             if not any(self.dep_install(r) for r in g)
         ]
-        upgrades = self._reverse_upgrades(c) if cur is not None and c is not cur else []
+        fail_early = not is_protected and not from_user
+        failed = False
+        to_upgrade: list[str] = []
+        delayed: list[str] = []
+        why = self._remove_conflicts(c, to_upgrade, delayed, propagate=is_protected,
+                                     from_user=from_user)
+        if why is not None:
+            if fail_early:
+                self.blocked[name] = why
+                return False
+            failed = True
+        if cur is not None and c is not cur:
+            to_upgrade.extend(p for p in self._reverse_upgrades(c) if p not in to_upgrade)
         if not from_user:
             self._mark(c)
         already = is_protected
         self.protected.add(name)
         try:
-            ok = True
-            for other in upgrades:
-                if self.marked.get(other) is None and not self.mark_install(
-                    other, auto=True, from_user=False
-                ):
-                    ok = False
-            ok = self._install_deps(c, to_install, propagate=already, from_user=from_user) and ok
+            if not self._upgrade_or_remove(to_upgrade, propagate=already, from_user=from_user):
+                if fail_early:
+                    self._discard_install(name)
+                    return False
+                failed = True
+            if not self._install_deps(c, to_install, propagate=already, from_user=from_user):
+                if fail_early:
+                    self._discard_install(name)
+                    return False
+                failed = True
+            for other in delayed:
+                if not self.mark_delete(other):
+                    if fail_early:
+                        self._discard_install(name)
+                        return False
+                    failed = True
         finally:
             if not already:
                 self.protected.discard(name)
-        if not ok and not already and not from_user:
-            self._unmark(name)
+        return not failed
+
+    def _remove_conflicts(
+        self, c: PackageRecord, to_upgrade: list[str], delayed: list[str], *,
+        propagate: bool, from_user: bool,
+    ) -> str | None:
+        """apt's MarkInstall_RemoveConflictsIfNotUpgradeable for what ``c`` Conflicts/Breaks.
+
+        A package marked in this run is unmarked (not if protected); an installed
+        one goes to ``to_upgrade`` when its candidate is not hit, else to
+        ``delayed`` for removal (not if Essential or Protected). With ``propagate``
+        (``c`` is protected) the hit candidates are also kept out for the rest of
+        the run and removals happen now. Returns what could not be moved, or None.
+        """
+        why: str | None = None
+        stop = not propagate and not from_user
+        bad: list[str] = []
+        for key in _NEGATIVE:
+            for group in c.relations(key):
+                for rel in group:
+                    if not propagate and not self.clashes_now(c, rel):
+                        continue  # apt only collects the ones that clash (or all, protected)
+                    for ver in self._negative_targets(c, rel, installed=False):
+                        pkg = ver.package
+                        if self.u.installed.get(pkg) is not ver:
+                            if pkg in self.marked and not self.mark_keep(pkg):
+                                why = f"{c.package} ({c.version}) {key} {rel}, which must stay"
+                            elif propagate:
+                                self.blocked.setdefault(pkg, f"{c.package} {key} {rel}")
+                                self.cand_override[pkg] = self.state.get(pkg)
+                                if pkg not in self.u.installed:
+                                    self.protected.add(pkg)
+                            else:
+                                self.blocked.setdefault(pkg, f"{c.package} {key} {rel}")
+                                bad.append(pkg)
+                        elif not self._delete_not_upgradeable(pkg, propagate, delayed):
+                            why = self._refusal(c, key, rel, pkg)
+                        if why is not None and stop:
+                            return why
+                    for ver in self._negative_targets(c, rel, installed=True):
+                        pkg = ver.package
+                        cand = self.cand(pkg)
+                        if cand is not ver and cand is not None and pkg not in bad:
+                            if pkg not in to_upgrade:
+                                to_upgrade.append(pkg)
+                        elif cand is ver:
+                            pass  # handled above
+                        elif not self._delete_not_upgradeable(pkg, propagate, delayed):
+                            why = self._refusal(c, key, rel, pkg)
+                        if why is not None and stop:
+                            return why
+        return why
+
+    def _refusal(self, c: PackageRecord, key: str, rel: Relation, pkg: str) -> str:
+        kind = self.undeletable(pkg) or ("requested" if pkg in self.requested else "protected")
+        return f"{c.package} ({c.version}) {key} {rel}; apt does not remove {kind} {pkg}"
+
+    def _delete_not_upgradeable(self, pkg: str, propagate: bool, delayed: list[str]) -> bool:
+        if not propagate:
+            if pkg in self.deleted:
+                return True
+            if not self._mode_change_ok(pkg, "delete"):
+                return False
+            if pkg not in delayed:
+                delayed.append(pkg)
+            return True
+        if pkg not in self.deleted and not self.mark_delete(pkg):
             return False
-        return ok
+        self.cand_override[pkg] = None
+        self.protected.add(pkg)
+        return True
+
+    def _upgrade_or_remove(self, to_upgrade: list[str], *, propagate: bool,
+                           from_user: bool) -> bool:
+        """apt's MarkInstall_UpgradeOrRemoveConflicts: upgrade each, or remove it."""
+        failed = False
+        for pkg in to_upgrade:
+            if pkg in self.marked or self.mark_install(pkg, auto=True, from_user=False):
+                continue
+            if not self.mark_delete(pkg):
+                failed = True
+                if not propagate and not from_user:
+                    break
+            elif propagate:
+                self.protected.add(pkg)
+        return not failed
 
     def _reverse_upgrades(self, new: PackageRecord) -> list[str]:
         """Installed packages whose dependency on ``new.package`` the upgrade would break."""
         old = self.u.installed[new.package]
         out: list[str] = []
         for pkg, rec in self.u.installed.items():
-            if pkg in self.marked:
+            if pkg in self.marked or self.state.get(pkg) is not rec:
                 continue
             for key in self._important():
                 for group in rec.relations(key):
@@ -435,6 +714,9 @@ class _Solver:
                 whys.append(f"{rel}: candidate is {target.version}, which does not satisfy it")
                 continue
             chosen = target if target is not None and _direct_ok(target, rel) else provs[0]
+            if chosen.package in self.blocked:
+                whys.append(f"{rel}: {self.blocked[chosen.package]}")
+                continue
             if depth >= 8 or chosen.package in seen:
                 whys.append(f"{rel}: cannot be installed")
                 continue
@@ -473,20 +755,102 @@ def _group_text(group: Group) -> str:
     return " | ".join(str(r) for r in group)
 
 
-def _conflicts(state: dict[str, PackageRecord], changed: dict[str, PackageRecord]) -> list[str]:
-    """Conflicts/Breaks between a changed package and anything in the final state."""
+def _settle(s: _Solver) -> None:
+    """The part of apt's pkgProblemResolver pinlock follows, once marking is done.
+
+    A clash between a requested package and an installed one that stays is
+    settled against the installed one (a request scores highest): it is
+    upgraded when its candidate no longer clashes, else removed. Installed
+    packages left with a broken dependency by a removal are removed as well.
+    Essential and Protected packages stay, and resolve() reports the clash.
+    """
+    for _ in range(len(s.u.installed) + 1):
+        changed = False
+        for rec in sorted(s.state.values(), key=lambda r: r.package):
+            for key in _NEGATIVE:
+                for group in rec.relations(key):
+                    for rel in group:
+                        for other in s.clashes_now(rec, rel):
+                            changed = _settle_clash(s, rec, other) or changed
+        for name, x in sorted(s.state.items()):
+            if name in s.marked or s.u.installed.get(name) is not x:
+                continue
+            if any(
+                not any(s.dep_install(r) for r in g) for key in _CRITICAL for g in x.relations(key)
+            ) and s.mark_delete(name) and name in s.deleted:
+                changed = True
+        if not changed:
+            return
+
+
+def _settle_clash(s: _Solver, owner: PackageRecord, target: PackageRecord) -> bool:
+    """``owner``'s Conflicts/Breaks hit ``target``: move the installed side if the other is
+    requested. True when something changed."""
+    def stays(rec: PackageRecord) -> bool:
+        return rec.package not in s.marked and rec.package not in s.requested \
+            and s.u.installed.get(rec.package) is rec
+
+    if owner.package in s.requested and stays(target):
+        loser, winner = target, owner
+    elif target.package in s.requested and stays(owner):
+        loser, winner = owner, target
+    else:
+        return False
+    c = s.cand(loser.package)
+    if c is not None and c is not loser and not _clash_between(c, winner) \
+            and s.mark_install(loser.package, auto=True, from_user=False) \
+            and s.state.get(loser.package) is c:
+        return True
+    return s.mark_delete(loser.package) and loser.package in s.deleted
+
+
+def _clash_between(a: PackageRecord, b: PackageRecord) -> bool:
+    return any(
+        _rel_hits(x, rel, y) for x, y in ((a, b), (b, a))
+        for key in _NEGATIVE for g in x.relations(key) for rel in g
+    )
+
+
+def _clashes(s: _Solver) -> list[str]:
+    """Conflicts/Breaks left in the final state that involve a changed package, explained."""
     out: list[str] = []
-    for rec in state.values():
-        for key in ("conflicts", "breaks"):
+    for rec in sorted(s.state.values(), key=lambda r: r.package):
+        for key in _NEGATIVE:
             for group in rec.relations(key):
                 for rel in group:
-                    other = state.get(rel.name)
-                    if other is None or other is rec:
-                        continue
-                    if rec.package not in changed and rel.name not in changed:
-                        continue
-                    if rel.op is None or satisfies(other.version, rel.op, rel.version or ""):
-                        out.append(f"{rec.package} ({rec.version}) {key} {rel}")
+                    for other in s.clashes_now(rec, rel):
+                        if rec.package not in s.marked and other.package not in s.marked:
+                            continue
+                        text = f"{rec.package} ({rec.version}) {key} {rel}"
+                        out.append(text + _why_stays(s, rec.package, other.package))
+    return out
+
+
+def _why_stays(s: _Solver, a: str, b: str) -> str:
+    """Why neither side of a clash between ``a`` and ``b`` can give way, as a clause."""
+    for name in (b, a):
+        why = s.undeletable(name)
+        if why and name not in s.requested and name not in s.marked and name in s.u.installed:
+            return f"; apt does not remove {why} {name}"
+    if a in s.requested and b in s.requested:
+        return "; both are requested"
+    if a in s.marked and b in s.marked:
+        return "; both would be installed"
+    return ""
+
+
+def _broken_installed(s: _Solver) -> list[str]:
+    """Installed packages that stay but lose a dependency to a removal."""
+    out: list[str] = []
+    for name, x in sorted(s.state.items()):
+        if name in s.marked:
+            continue
+        for key in _CRITICAL:
+            for g in x.relations(key):
+                if not any(s.dep_install(r) for r in g):
+                    gone = ", ".join(sorted(r.name for r in g if r.name in s.deleted)) or "?"
+                    why = "requested" if name in s.requested else s.undeletable(name) or "kept"
+                    out.append(f"removing {gone} breaks {name} ({x.version}), which is {why}")
     return out
 
 
@@ -524,6 +888,7 @@ def resolve(
                 )
         if name not in names:
             names.append(name)
+    s.requested.update(names)
     # first pass: mark every request without dependencies (apt's TryToInstall)
     for name in names:
         s.protected.add(name)
@@ -531,6 +896,7 @@ def resolve(
     # second pass: dependencies, in apt's package order
     for name in sorted(names, key=lambda n: s.state[n].order):
         s.mark_install(name, auto=True, from_user=True)
+    _settle(s)
     broken: list[tuple[str, Group]] = []
     for name, rec in sorted(s.marked.items()):
         for key in _CRITICAL:
@@ -547,16 +913,18 @@ def resolve(
             f"cannot install {', '.join(requested)} for {u.arch}: {msg}",
             hint="check the package names and suites, or pin a different version",
         )
-    clashes = _conflicts(s.state, s.marked)
+    clashes = _clashes(s) + _broken_installed(s)
     if clashes:
         raise UnsatisfiableError(
-            f"cannot install {', '.join(requested)} for {u.arch}: {'; '.join(clashes[:3])}",
-            hint="apt would have to remove or hold back packages; pinlock does not lock that",
+            f"cannot install {', '.join(requested)} for {u.arch}: {' | '.join(clashes[:3])}",
+            hint="apt refuses this combination too: drop a clashing package from the install "
+            "line, or use suites where they do not clash",
         )
     top = {raw.split(":", 1)[0]: s.state[selected.get(raw, raw.split(":", 1)[0])].version
            for raw in requested}
     closure = tuple(sorted(s.marked.values(), key=lambda r: r.package))
-    return Resolution(top, closure, selected)
+    removed = tuple(sorted(s.deleted.values(), key=lambda r: r.package))
+    return Resolution(top, closure, selected, removed)
 
 
 def minbase(u: Universe) -> list[PackageRecord]:
