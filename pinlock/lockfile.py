@@ -329,7 +329,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
                     sha256=str(p.sha256("sha256", required=True)),
                     size=p.opt_int("size") or 0, filename=p.text("filename", required=True),
                     source=p.text("source", required=True)))
-            archs[arch] = AptArchLocked(top, tuple(closure))
+            archs[arch] = AptArchLocked(top, tuple(closure), a.str_list("removed", ()))
         return AptInput(name, intent_a, AptLocked(
             snapshot=locked.opt_str("snapshot"), archive=locked.opt_str("archive"),
             base=locked.opt_str("base"), suites=suites, archs=archs))
@@ -393,6 +393,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
                  "source": p.source}
                 for p in sorted(aa.closure, key=lambda p: (p.name, p.architecture, p.version))
             ],
+            "removed": sorted(aa.removed) or None,
         }
     locked = {"snapshot": al.snapshot, "archive": al.archive, "base": al.base,
               "suites": suites or None, "arch": archs or None}

@@ -181,6 +181,7 @@ class SuiteState:
 class AptArchLocked:
     top: Mapping[str, str]  # name -> version
     closure: tuple[AptPackage, ...] = ()
+    removed: tuple[str, ...] = ()  # "name=version" of base packages apt removes, sorted
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pinlock import lockfile
 from pinlock.errors import LockfileError
-from pinlock.model import ImageInput, ImageLocked
+from pinlock.model import AptArchLocked, AptInput, AptPackage, ImageInput, ImageLocked
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = (ROOT / "image.lock.toml").read_text()
@@ -57,3 +58,19 @@ def test_newer_schema_is_refused_with_advice() -> None:
     with pytest.raises(LockfileError) as exc:
         lockfile.load(COMMITTED.replace("version = 1", "version = 7"), "x.toml")
     assert "upgrade pinlock" in exc.value.diagnostics()
+
+
+def test_apt_removals_round_trip_and_are_absent_when_none() -> None:
+    lock, doc = lockfile.load(COMMITTED, "image.lock.toml")
+    apt = lock.inputs["apt"]
+    assert isinstance(apt, AptInput)
+    pkg = AptPackage("mta-b", "1.0-1", "amd64", "ab" * 32, 10, "pool/m/mta-b_1.0-1_amd64.deb",
+                     "mta-b")
+    archs = {"amd64": AptArchLocked({"mta-b": "1.0-1"}, (pkg,), ("mta-a=1.0-1",)),
+             "arm64": AptArchLocked({"mta-b": "1.0-1"}, (pkg,))}
+    new = replace(apt, locked=replace(apt.locked, snapshot="20250101T000000Z", archs=archs))
+    out = lockfile.render(lock.replace_input(new), doc)
+    assert out.count("removed = ") == 1 and 'removed = ["mta-a=1.0-1"]' in out
+    again, _ = lockfile.load(out, "image.lock.toml")
+    assert again.inputs["apt"] == new
+    assert lockfile.load_fast(out, "image.lock.toml") == again

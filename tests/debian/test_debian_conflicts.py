@@ -18,10 +18,13 @@ from support.apt_oracle import AptRoot, make_root, simulate, sources_entry
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
 
 from pinlock.http import make_client
+from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+from pinlock.sources.debian import AptSource, AptSourceConfig
 from pinlock.sources.debian.archive import Archive, Location
 from pinlock.sources.debian.deb822 import PackageRecord, PackagesIndex
 from pinlock.sources.debian.errors import UnsatisfiableError
 from pinlock.sources.debian.resolver import Universe, minbase, resolve
+from pinlock.sources.interface import Context
 
 _BASE = [  # all Priority: required, so all of them are the base
     P("base-req", "1.0-1", Priority="required", Essential="yes", Depends="libbase"),
@@ -193,3 +196,16 @@ def test_debian_protected_field_is_read_and_written(tmp_path: Path) -> None:
     assert [r.important for r in index] == [True, True, False]
     assert "\nProtected: yes\n" in index[0].control()
     assert "Protected" not in index[2].control()
+
+
+def test_debian_conflicts_removals_reach_the_lock(world: World, server: ArchiveServer) -> None:
+    status = "\n".join(r.control() for r in world.base)
+    cfg = AptSourceConfig(mirror=server.debian(), security_mirror=server.security(),
+                          keyring=str(server.archive.keyring))
+    src = AptSource(make_client(timeout=10), cfg, base_status=lambda inp, arch: status)
+    inp = AptInput("apt", AptIntent(packages=("mta-b",), stage="0", suites=SUITES), AptLocked())
+    got = src.resolve(inp, Context(Lock(platforms=("linux/amd64",))), version=SNAP2)
+    lk = got.locked
+    assert lk.base == "image-dpkg-status"
+    assert lk.archs["amd64"].removed == ("mta-a=1.0-1",)
+    assert [p.name for p in lk.archs["amd64"].closure] == ["mta-b"]

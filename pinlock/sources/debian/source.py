@@ -237,6 +237,7 @@ class AptSource:
                     sorted((_to_locked(r) for r in res.closure),
                            key=lambda p: (p.name, p.architecture))
                 ),
+                removed=tuple(sorted(f"{r.package}={r.version}" for r in res.removed)),
             )
         locked = AptLocked(
             snapshot=snapshot,
