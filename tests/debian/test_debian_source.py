@@ -154,3 +154,18 @@ def test_debian_plain_mirror_snapshot_is_the_second_of_reading(
                     now=lambda: dt.datetime(2025, 2, 15, 13, 45, 12, tzinfo=dt.UTC))
     assert src.resolve(apt_input("app"), CTX).locked.snapshot == "20250215T134512Z"
     assert source(archive_server, "2025-02-15T13:45:12").snapshot_now() == "20250215T000000Z"
+
+
+def test_debian_security_archive_has_its_own_keyring(archive_server: ArchiveServer) -> None:
+    env = {"PINLOCK_DEBIAN_MIRROR": archive_server.debian(),
+           "PINLOCK_DEBIAN_KEYRING": str(archive_server.archive.keyring),
+           "PINLOCK_DEBIAN_SECURITY_KEYRING": str(archive_server.archive.untrusted_keyring)}
+    cfg = AptSourceConfig.from_env(env)
+    src = AptSource(make_client(timeout=10), cfg,
+                    now=lambda: dt.datetime(2025, 1, 15, tzinfo=dt.UTC))
+    # the security suite is signed by the archive key, which that keyring does not hold
+    with pytest.raises(IntegrityError, match="trixie-security"):
+        src.resolve(apt_input("app"), CTX)
+    env["PINLOCK_DEBIAN_SECURITY_KEYRING"] = env["PINLOCK_DEBIAN_KEYRING"]
+    src.config = AptSourceConfig.from_env(env)
+    assert src.resolve(apt_input("app"), CTX).locked.archs

@@ -84,7 +84,8 @@ class AptSourceConfig:
         cache_dir: str | None = None,
     ) -> AptSourceConfig:
         """Flags win over ``PINLOCK_DEBIAN_MIRROR`` / ``PINLOCK_DEBIAN_SECURITY_MIRROR`` /
-        ``PINLOCK_DEBIAN_KEYRING``; without either, snapshot.debian.org.
+        ``PINLOCK_DEBIAN_KEYRING`` (``PINLOCK_DEBIAN_SECURITY_KEYRING`` for the security
+        archive, default the same); without either, snapshot.debian.org.
 
         A mirror given without a security mirror implies its ``debian-security``
         sibling (``…/debian`` -> ``…/debian-security``).
@@ -102,6 +103,7 @@ class AptSourceConfig:
         return cls(
             mirror=m or DEFAULT_DEBIAN, security_mirror=s or DEFAULT_SECURITY,
             keyring=keyring or env.get("PINLOCK_DEBIAN_KEYRING") or DEFAULT_KEYRING,
+            security_keyring=env.get("PINLOCK_DEBIAN_SECURITY_KEYRING") or None,
             cache_dir=cache_dir,
         )
 
