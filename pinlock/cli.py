@@ -53,6 +53,10 @@ DeepOpt = Annotated[bool, typer.Option(
     "--deep", help="Also download release assets and locked .deb files and hash their bytes.")]
 DebianMirrorOpt = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--debian-mirror", help="Read Debian packages from this archive instead of snapshots.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Change nothing.")]
+AllowMajorOpt = Annotated[bool, typer.Option(
+    "--allow-major", help="Allow a new major version.")]
+PrereleaseOpt = Annotated[bool, typer.Option("--prerelease", help="Allow pre-releases.")]
 DEFAULT_LOCK = Path("image.lock.toml")
 
 
@@ -203,7 +207,7 @@ def lock_cmd(
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> int:
@@ -224,14 +228,12 @@ def update(
     names: NamesArg = None,
     dockerfile: DockerfileOpt = None,
     lockfile: LockfileOpt = DEFAULT_LOCK,
-    allow_major: Annotated[bool, typer.Option(
-        "--allow-major", help="Allow a new major version.")] = False,
-    prerelease: Annotated[bool, typer.Option(
-        "--prerelease", help="Allow pre-releases.")] = False,
+    allow_major: AllowMajorOpt = False,
+    prerelease: PrereleaseOpt = False,
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> int:
@@ -257,7 +259,7 @@ def bump(
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Change nothing.")] = False,
+    dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> int:
@@ -331,10 +333,8 @@ def pr(
         "--label", help="Label for new pull requests (repeatable).")] = None,
     reviewer: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--reviewer", help="Reviewer for new pull requests (repeatable).")] = None,
-    allow_major: Annotated[bool, typer.Option(
-        "--allow-major", help="Allow a new major version.")] = False,
-    prerelease: Annotated[bool, typer.Option(
-        "--prerelease", help="Allow pre-releases.")] = False,
+    allow_major: AllowMajorOpt = False,
+    prerelease: PrereleaseOpt = False,
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
