@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from support.git_world import (
     World,
     dockerfile_for,
     git,
+    new_repository,
     tool_files,
 )
 
@@ -36,18 +36,7 @@ def make_world(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
     stack = contextlib.ExitStack()
 
     def make(*, tool: bool = False, base: str = "scratch") -> World:
-        # No user or system git config may leak in (signing, hooks, default branch).
-        monkeypatch.setenv("HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        (tmp_path / "home").mkdir()
-        remote = tmp_path / "remote.git"
-        subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)],
-                       check=True)
-        work = tmp_path / "work"
-        git(tmp_path, "clone", "--quiet", str(remote), str(work))
-        git(work, "checkout", "--quiet", "-b", "main")
-        git(work, "config", "user.name", "Dev")
-        git(work, "config", "user.email", "dev@example.org")
+        remote, work = new_repository(tmp_path, monkeypatch.setenv)
         (work / "docker").mkdir()
         (work / "docker" / "Dockerfile").write_text(
             dockerfile_for("3.2.3.0", tool="1.0.0" if tool else None, base=base))

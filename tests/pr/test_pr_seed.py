@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from support.cli import run_cli
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
 from support.fake_github import add_s6_overlay
 from support.fake_github_pulls import FakeGitHubPulls
-from support.git_world import REPOSITORY, World, git
+from support.git_world import REPOSITORY, World, git, new_repository
 from support.oci_registry import Registry, start_registry
 from support.seed_world import build_seed_archive, fill_registry
 
@@ -56,16 +55,7 @@ def archive(seed_archive: BuiltArchive) -> Iterator[ArchiveServer]:
 def seed(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
          registry: tuple[Registry, dict[str, str]], archive: ArchiveServer,
          seed_archive: BuiltArchive) -> Iterator[World]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the apt index cache lives there
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    (tmp_path / "home").mkdir()
-    remote = tmp_path / "remote.git"
-    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "--quiet", str(remote), str(work))
-    git(work, "checkout", "--quiet", "-b", "main")
-    git(work, "config", "user.name", "Dev")
-    git(work, "config", "user.email", "dev@example.org")
+    remote, work = new_repository(tmp_path, monkeypatch.setenv)  # HOME: the apt index cache
     (work / "docker").mkdir()
     shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
     shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")

@@ -68,6 +68,26 @@ def git(cwd: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
+def new_repository(tmp_path: Path, env: Callable[[str, str], None]) -> tuple[Path, Path]:
+    """A bare remote (``main``) and a clone of it with an author set: (remote, work).
+
+    ``env`` sets environment variables (``monkeypatch.setenv``): HOME goes to a fresh
+    folder and the system git config is ignored, so no user setting (signing, hooks,
+    default branch) leaks in.
+    """
+    env("HOME", str(tmp_path / "home"))
+    env("GIT_CONFIG_NOSYSTEM", "1")
+    (tmp_path / "home").mkdir()
+    remote = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", "-b", "main", str(remote)], check=True)
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "--quiet", str(remote), str(work))
+    git(work, "checkout", "--quiet", "-b", "main")
+    git(work, "config", "user.name", "Dev")
+    git(work, "config", "user.email", "dev@example.org")
+    return remote, work
+
+
 @dataclass
 class World:
     work: Path  # the user's clone, the current directory
