@@ -8,7 +8,6 @@ and write both files together or not at all.
 from __future__ import annotations
 
 import os
-import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -149,12 +148,7 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
     with Sources(options) as sources:
         for inp in lock.select(names):
             try:
-                src = sources.for_input(inp)
-                out.extend(src.check(inp, ctx))
-                check_debs = getattr(src, "check_debs", None)
-                if options.deep and callable(check_debs):  # apt: the .deb bytes themselves
-                    out.extend(check_debs(inp, ctx, sample=options.sample,
-                                          seed=random.SystemRandom().randrange(1 << 32)))
+                out.extend(sources.for_input(inp).check(inp, ctx))
             except PinlockError as exc:
                 out.append(Finding(inp.name, "error", "upstream", exc.diagnostics()))
     return out
@@ -238,7 +232,8 @@ def _apt_source(sources: Sources) -> Any:
         security_mirror=sources.options.debian_security_mirror, keyring=None,
         cache_dir=os.path.join(cache_dir(os.environ), "debian"))
     return AptSource(sources.http, cfg, now=None,
-                     base_status=lambda inp, arch: _base_status(sources, inp, arch))
+                     base_status=lambda inp, arch: _base_status(sources, inp, arch),
+                     deep=sources.options.deep, sample=sources.options.sample)
 
 
 def _base_status(sources: Sources, inp: AptInput, arch: str) -> str | None:

@@ -154,8 +154,13 @@ class AptSource:
     def __init__(
         self, client: httpx.Client, config: AptSourceConfig | None = None, *,
         now: Callable[[], dt.datetime] | None = None, base_status: BaseStatus | None = None,
+        deep: bool = False, sample: int | None = None, seed: int | None = None,
     ) -> None:
+        """``deep``: ``check`` also downloads the locked .debs (``sample`` of them, chosen
+        with ``seed``, random when None) and hashes them."""
         self.config = config or AptSourceConfig()
+        self.deep, self.sample = deep, sample
+        self.seed = random.SystemRandom().randrange(1 << 32) if seed is None else seed
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.base_status = base_status
         self.client = client
@@ -278,7 +283,14 @@ class AptSource:
         return Candidate(version=snapshot, ref=snapshot)
 
     def check(self, inp: AptInput, ctx: Context) -> list[Finding]:
-        """Does the locked archive state still serve the locked indexes and packages?"""
+        """Does the locked archive state still serve the locked indexes and packages (and,
+        when deep, the same .deb bytes)?"""
+        findings = self._check_listed(inp)
+        if self.deep and not any(f.code in ("not-locked", "signature") for f in findings):
+            findings += self.check_debs(inp, ctx, sample=self.sample, seed=self.seed)
+        return findings
+
+    def _check_listed(self, inp: AptInput) -> list[Finding]:
         lk = inp.locked
         if not lk.snapshot or not lk.archs:
             return [Finding(inp.name, "error", "not-locked", "apt input is not locked")]
