@@ -36,6 +36,7 @@ class PinSite:
     value: Value  # where it lives now (empty span: to be inserted)
     expected: str  # the text the lock wants at ``value``
     pinned: bool = True  # False: the lock has no pin for it yet (a warning, not a mismatch)
+    wiring: bool = False  # a piece that points apt at the locked snapshot (missing: inserted)
 
     @property
     def agrees(self) -> bool:
@@ -141,21 +142,26 @@ def _release(inp: ReleaseInput, lock: Lock, sites: Sites, path: str) -> list[Pin
     return out
 
 
-def apt_sites_for(inp: AptInput, sites: Sites, path: str) -> list[AptSite]:
-    """The install commands of the input's stage that install its packages (all of them:
-    a stage may install in several RUNs); the first one when none names any of them."""
+def apt_sites_for(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[AptSite]:
+    """The install commands of the input's stage: all of them (a stage may install in
+    several RUNs, and a new one must not go unnoticed), unless another apt input of the
+    lock shares the stage: then those that name the input's packages."""
     stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
     candidates = [s for s in sites.apt if s.stage == stage]
     if not candidates:
         raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} has no "
                               "apt-get install", hint="fix `stage` in the lock file")
+    others = [o for o in lock.inputs.values() if isinstance(o, AptInput) and o.name != inp.name
+              and stage_index(sites, o.intent.stage, path, f"input {o.name!r}") == stage]
+    if not others:
+        return candidates
     want = set(inp.intent.packages)
     mine = [s for s in candidates if want & {p.name for p in s.packages}]
     return mine or candidates[:1]
 
 
-def _words(inp: AptInput, sites: Sites, path: str) -> list[AptPackageWord]:
-    return [w for site in apt_sites_for(inp, sites, path) for w in site.packages]
+def _words(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[AptPackageWord]:
+    return [w for site in apt_sites_for(inp, sites, path, lock) for w in site.packages]
 
 
 def locked_version(inp: AptInput, lock: Lock, name: str) -> str | None:
@@ -183,7 +189,7 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
             continue
         ours = isinstance(before, AptInput) and bool(before.locked.archs) and all(
             a.closure for a in before.locked.archs.values())
-        for word in _words(inp, sites, path):
+        for word in _words(inp, sites, path, new):
             if word.version is None:
                 continue
             want = locked_version(inp, new, word.name)
@@ -204,7 +210,7 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
 
 
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
-    found = apt_sites_for(inp, sites, path)
+    found = apt_sites_for(inp, sites, path, lock)
     out = []
     for word in (w for site in found for w in site.packages):
         version = locked_version(inp, lock, word.name)
@@ -213,46 +219,64 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
         pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
                            pinned=pinned))
-    if inp.locked.snapshot:
-        out.extend(_snapshot(inp, inp.locked.snapshot, found[0].stage, sites, path))
+    if inp.locked.snapshot and snapshot_supported(inp):
+        shared = any(isinstance(o, AptInput) and o.name != inp.name
+                     and o.intent.snapshot_arg == inp.intent.snapshot_arg
+                     for o in lock.inputs.values())
+        out.extend(_snapshot(inp, inp.locked.snapshot, found[0].stage, sites, shared))
     return out
 
 
+# Debian releases whose apt (< 2.7) has no --snapshot.
+_NO_SNAPSHOT = frozenset({"jessie", "stretch", "buster", "bullseye", "bookworm"})
+
+
+def snapshot_supported(inp: AptInput) -> bool:
+    """apt of the input's Debian release understands ``--snapshot`` (2.7+: trixie on)."""
+    return not any(s.split("-")[0].split("/")[0] in _NO_SNAPSHOT for s in inp.intent.suites)
+
+
 def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
-              path: str) -> list[PinSite]:
+              shared: bool) -> list[PinSite]:
     """apt reads the locked archive state: ``--snapshot "${ARG}"`` on every apt command that
     reads the package lists in the stage, and ``ARG <snapshot_arg>=<snapshot>`` in scope.
 
-    Missing pieces are sites with an empty span: the rewriter inserts them.
+    Missing pieces are sites with an empty span: the rewriter inserts them. A global
+    default is only used when no other apt input shares the ARG's name (their snapshots
+    may differ): otherwise the stage gets its own default.
     """
     arg = inp.intent.snapshot_arg
-    ref = f'"${{{arg}}}"'
     out: list[PinSite] = []
     cmds = [c for c in sites.apt_commands
             if c.stage == stage and c.sub in APT_LIST_READERS and not c.json_form]
     uses_arg = False
     for c in cmds:
         label = f"{c.tool} {c.sub} --snapshot"
+        # Inside a JSON string (RUN ["sh", "-c", "…"]) a timestamp needs no quotes.
+        ref = f"${{{arg}}}" if c.in_json_string else f'"${{{arg}}}"'
         if c.snapshot is None or c.snapshot_word is None:
             out.append(PinSite(inp.name, label, Value("", c.after_sub, c.after_sub, c.line),
-                               f" --snapshot {ref}"))
+                               f" --snapshot {ref}", wiring=True))
             uses_arg = True
         elif c.snapshot_word in (f"${{{arg}}}", f"${arg}"):
-            out.append(PinSite(inp.name, label, c.snapshot, c.snapshot.text))
+            out.append(PinSite(inp.name, label, c.snapshot, c.snapshot.text, wiring=True))
             uses_arg = True
         elif "$" not in c.snapshot_word:
-            out.append(PinSite(inp.name, label, c.snapshot, snapshot))
+            out.append(PinSite(inp.name, label, c.snapshot, snapshot, wiring=True))
         else:
-            out.append(PinSite(inp.name, label, c.snapshot, ref))
+            out.append(PinSite(inp.name, label, c.snapshot, ref, wiring=True))
             uses_arg = True
     decls = sites.args_named(arg)
-    for d in decls:
-        if d.value is not None and d.stage in (-1, stage):
-            out.append(PinSite(inp.name, f"ARG {arg}", d.value, snapshot))
-    if uses_arg and not any(d.stage == stage for d in decls):
+    local = [d for d in decls if d.stage == stage]
+    glob = [d for d in decls if d.stage == -1 and d.value is not None]
+    use_global = not shared and not any(d.value is not None for d in local)
+    for d in (glob if use_global else []) + [d for d in local if d.value is not None]:
+        assert d.value is not None
+        out.append(PinSite(inp.name, f"ARG {arg}", d.value, snapshot, wiring=True))
+    if uses_arg and not local:
         first = min(cmds, key=lambda c: c.arg_at)
-        has_global = any(d.stage == -1 and d.value is not None for d in decls)
-        text = f"{first.indent}ARG {arg}" + ("" if has_global else f"={snapshot}") + "\n"
+        text = f"{first.indent}ARG {arg}" + ("" if use_global and glob else f"={snapshot}")
         out.append(PinSite(inp.name, f"ARG {arg}",
-                           Value("", first.arg_at, first.arg_at, first.line), text))
+                           Value("", first.arg_at, first.arg_at, first.line), text + "\n",
+                           wiring=True))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
-from pinlock.pins import PinSite, apt_sites_for, pin_sites
+from pinlock.pins import PinSite, apt_sites_for, pin_sites, snapshot_supported
 
 
 def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | None = None,
@@ -17,7 +17,7 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
         if site.agrees and not site.pinned and site.label.startswith("apt package "):
             apt_unpinned.setdefault((site.input, site.value.line), []).append(site.value.text)
             continue
-        if not site.agrees and site.value.start == site.value.end and not site.value.text:
+        if not site.agrees and site.wiring and site.value.start == site.value.end:
             findings.append(Finding(
                 site.input, "error", "snapshot-not-wired",
                 f"{site.label} is missing: apt would not read the locked archive state "
@@ -41,7 +41,7 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     for inp in lock.select(names):
         name = inp.name
         if isinstance(inp, AptInput):
-            findings.extend(_apt_membership(inp, sites, path))
+            findings.extend(_apt_membership(inp, lock, sites, path))
         elif isinstance(inp, ImageInput) and inp.locked.index_digest and not inp.locked.platforms:
             findings.append(Finding(
                 name, "warning", "not-resolved",
@@ -50,10 +50,16 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     return findings
 
 
-def _apt_membership(inp: AptInput, sites: Sites, path: str) -> list[Finding]:
-    found = apt_sites_for(inp, sites, path)
+def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[Finding]:
+    found = apt_sites_for(inp, sites, path, lock)
     out = []
-    if inp.locked.snapshot:
+    if inp.locked.snapshot and not snapshot_supported(inp):
+        out.append(Finding(
+            inp.name, "warning", "snapshot-not-wired",
+            f"apt of {inp.intent.suites[0]} has no --snapshot: the versions are pinned, but a "
+            "build fails once the mirror drops them (apt 2.7+, Debian 13, reads snapshots)",
+            path, found[0].line))
+    elif inp.locked.snapshot:
         for c in sites.apt_commands:
             if c.stage == found[0].stage and c.json_form and c.sub in APT_LIST_READERS:
                 # Exec form has no shell to expand the ARG: pinlock does not rewrite it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pinlock.dockerfile import shell
 from pinlock.dockerfile.parser import (
@@ -125,6 +125,7 @@ class AptCommand:
     snapshot: Value | None = None
     snapshot_word: str | None = None
     json_form: bool = False
+    in_json_string: bool = False  # the script of RUN ["sh", "-c", "…"]: inserts stay JSON-safe
 
 
 @dataclass(frozen=True)
@@ -421,8 +422,11 @@ def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, js
             # when its characters sit unescaped in the source (so offsets map 1:1).
             w = words[2]
             if script.text[w.start:w.end] == w.value:
+                before = len(commands)
                 _scan_shell(df, ins, script, w.start, w.end, stage, urls, apt, commands,
                             unmanaged)
+                commands[before:] = [replace(c, in_json_string=True)
+                                     for c in commands[before:]]
                 return
         cmds = [words] if words else []
         _scan_commands(df, ins, script, cmds, [[c] for c in cmds], True, stage, urls, apt,

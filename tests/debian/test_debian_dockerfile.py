@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import json
 import tomllib
 from pathlib import Path
 
 import pytest
 from support.cli import run_cli, snapshot
-from support.debian_archive import SNAP1, ArchiveServer
+from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
 
 from pinlock.dockerfile.parser import parse
 from pinlock.dockerfile.sites import find_sites
@@ -261,3 +262,66 @@ def test_a_stage_installing_in_several_runs_is_one_input(
     df.write_text(df.read_text().replace("prelib=0.6-1", "prelib=0.6-1 alt1"))
     r = run_cli(capsys, "verify")
     assert r.code == 1 and "Dockerfile:5: [apt] apt package alt1 is installed but not" in r.out
+
+
+def test_two_apt_stages_sharing_a_global_snapshot_arg_each_get_their_own(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = (f"ARG DEBIAN_SNAPSHOT={SNAP1}\n"
+            "FROM debian:13.4 AS build\nRUN apt-get update && apt-get install -y prelib\n"
+            "FROM debian:13.4\nRUN apt-get update && apt-get install -y tool\n")
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "bump", "apt", SNAP1)  # both adopted the global default at init
+    assert r.code == 0, r.err
+    r = run_cli(capsys, "bump", "apt-1", SNAP2)  # the second stage moves on alone
+    assert r.code == 0, r.err
+    out = df.read_text()
+    lock = tomllib.loads((tmp_path / "p" / "image.lock.toml").read_text())["inputs"]
+    other = lock["apt-1"]["locked"]["snapshot"]
+    assert other == SNAP2
+    # the global default is left alone: each stage declares the snapshot it was locked to
+    assert out.startswith(f"ARG DEBIAN_SNAPSHOT={SNAP1}\nFROM debian:13.4 AS build\n"
+                          f"ARG DEBIAN_SNAPSHOT={SNAP1}\n")
+    assert f"FROM debian:13.4\nARG DEBIAN_SNAPSHOT={other}\n" in out
+    assert "prelib=0.5-1" in out and "tool=1.0-1" in out
+    assert run_cli(capsys, "verify").code == 0
+
+
+def test_sh_c_in_exec_form_stays_valid_json(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = ('FROM debian:13.4\n'
+            'RUN ["sh", "-c", "apt-get update && apt-get install -y app"]\n')
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    assert run_cli(capsys, "lock", "apt").code == 0
+    run = df.read_text().splitlines()[-1]
+    assert json.loads(run[len("RUN "):]) == [
+        "sh", "-c", "apt-get update --snapshot ${DEBIAN_SNAPSHOT} && apt-get install "
+        "--snapshot ${DEBIAN_SNAPSHOT} -y app=1.0-1"]
+    assert run_cli(capsys, "verify").code == 0
+
+
+def test_bookworm_gets_versions_but_no_snapshot_option(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # apt before 2.7 (Debian 12) has no --snapshot: writing it would break the build
+    table = {SNAP1: {"bookworm": [P("apt", "2.6-1", Priority="important"), P("app", "1.0-1")],
+                     "bookworm-updates": [], "bookworm-security": []}}
+    text = "FROM debian:12\nRUN apt-get update && apt-get install -y app\n"
+    for srv in serve(build_archive(tmp_path / "archive", table)):
+        df = _project(tmp_path / "p", text, srv, monkeypatch, capsys)
+        assert run_cli(capsys, "lock", "apt").code == 0
+        assert df.read_text() == text.replace("-y app", "-y app=1.0-1")
+        r = run_cli(capsys, "verify")
+        assert r.code == 0 and "apt of bookworm has no --snapshot" in r.out
+
+
+def test_a_new_install_command_in_the_stage_is_noticed(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    df = _project(tmp_path / "p", "FROM debian:13.4\nRUN apt-get update && "
+                  "apt-get install -y app\n", archive_server, monkeypatch, capsys)
+    assert run_cli(capsys, "lock", "apt").code == 0
+    df.write_text(df.read_text() + "RUN apt-get install -y alt1\n")
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "Dockerfile:4: [apt] apt package alt1 is installed but not" in r.out
