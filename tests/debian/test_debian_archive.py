@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import httpx
@@ -150,3 +151,15 @@ def test_debian_security_template() -> None:
     )
     with pytest.raises(ArchiveError):
         security_template("http://m/ubuntu")
+
+
+def test_debian_hash_of_streams_and_stops_past_the_limit(archive_server: ArchiveServer) -> None:
+    pool = archive_server.root / "archive" / "debian" / SNAP1 / "pool" / "trixie" / "main"
+    deb = next(pool.rglob("*.deb"))
+    data = deb.read_bytes()
+    url = f"{archive_server.debian(SNAP1)}{deb.relative_to(pool.parents[2]).as_posix()}"
+    a = Archive(make_client(timeout=10))
+    assert a.hash_of(url, limit=len(data)) == (hashlib.sha256(data).hexdigest(), len(data))
+    # a file larger than the lock says is not read to its end
+    assert a.hash_of(url, limit=10) == (hashlib.sha256(data[:11]).hexdigest(), 11)
+    assert a.hash_of(url + ".missing", limit=10) is None

@@ -22,22 +22,25 @@ Acquire-By-Hash: yes
 MD5Sum:
  0123 10 main/binary-amd64/Packages.xz
 SHA256:
- aa11 1234 main/binary-amd64/Packages.xz
- bb22 99 main/binary-arm64/Packages.gz
+ aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11aa11 1234 main/binary-amd64/Packages.xz
+ bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22bb22 99 main/binary-arm64/Packages.gz
 """
 
 
 def test_debian_release_reads_sha256_only() -> None:
     rel = parse_release(RELEASE)
     assert rel.codename == "trixie" and rel.acquire_by_hash
-    assert rel.files["main/binary-amd64/Packages.xz"].sha256 == "aa11"
+    assert rel.files["main/binary-amd64/Packages.xz"].sha256 == "aa11" * 16
     assert rel.files["main/binary-amd64/Packages.xz"].size == 1234
     assert set(rel.files) == {"main/binary-amd64/Packages.xz", "main/binary-arm64/Packages.gz"}
 
 
 def test_debian_release_rejects_malformed_hash_line() -> None:
     with pytest.raises(ControlError):
-        parse_release(RELEASE.replace(" bb22 99 ", " bb22 xx "))
+        parse_release(RELEASE.replace(" 99 ", " xx "))
+    # the hash names a cache file: anything but 64 hex digits is refused
+    with pytest.raises(ControlError):
+        parse_release(RELEASE.replace("bb22" * 16, "../../../etc/passwd"))
 
 
 def test_debian_paragraphs_continuations() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pinlock.digest import sha256_stream
 from pinlock.errors import IntegrityError
 from pinlock.http import send_with_retries
 from pinlock.sources.debian.deb822 import (
@@ -168,23 +169,51 @@ class Archive:
 
     def get(self, url: str, *, missing_ok: bool = False) -> bytes | None:
         """GET following same-origin redirects (snapshot.debian.org redirects to a run)."""
+        resp = self._open(url, missing_ok=missing_ok, stream=False)
+        return None if resp is None else resp.content
+
+    def hash_of(self, url: str, *, limit: int) -> tuple[str, int] | None:
+        """sha256 and size of what ``url`` serves, streamed; reading stops past ``limit``
+        bytes (the size then reported is ``limit + 1``). None: not served."""
+        resp = self._open(url, missing_ok=True, stream=True)
+        if resp is None:
+            return None
+
+        def capped() -> Iterator[bytes]:
+            seen = 0
+            for chunk in resp.iter_bytes():
+                seen += len(chunk)
+                if seen > limit:
+                    yield chunk[: len(chunk) - (seen - limit - 1)]
+                    return
+                yield chunk
+
+        try:
+            return sha256_stream(capped())
+        finally:
+            resp.close()
+
+    def _open(self, url: str, *, missing_ok: bool, stream: bool) -> httpx.Response | None:
         origin = urlsplit(url)[:2]
         for _ in range(_MAX_REDIRECTS + 1):
-            resp = send_with_retries(self.client, self.client.build_request("GET", url))
+            resp = send_with_retries(self.client, self.client.build_request("GET", url),
+                                     stream=stream)
             if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
+                resp.close()
                 nxt = urljoin(url, resp.headers["location"])
                 if urlsplit(nxt)[:2] != origin:
                     raise ArchiveError(f"GET {url}: redirected to another host ({nxt})")
                 url = nxt
                 continue
-            if resp.status_code in (404, 410) and missing_ok:
-                return None
             if resp.status_code != 200:
+                resp.close()
+                if resp.status_code in (404, 410) and missing_ok:
+                    return None
                 raise ArchiveError(
                     f"GET {url}: HTTP {resp.status_code}",
                     hint="check the suite name and the mirror" if resp.status_code == 404 else None,
                 )
-            return resp.content
+            return resp
         raise ArchiveError(f"GET {url}: more than {_MAX_REDIRECTS} redirects")
 
     # ------------------------------------------------------------ InRelease
@@ -316,7 +345,8 @@ class Archive:
             return None
         folder = os.path.dirname(path)
         try:
-            os.makedirs(folder, exist_ok=True)
+            # Only this user may write what later runs read back (mode 0700).
+            os.makedirs(folder, mode=0o700, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         except OSError:
             return None  # a cache that cannot be written only costs time

@@ -147,7 +147,8 @@ def parse_release(text: str) -> Release:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 3 or not parts[1].isdigit():
+        if (len(parts) != 3 or not parts[1].isdigit()
+                or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0])):
             raise ControlError(f"Release SHA256: malformed line {line!r}")
         files[parts[2]] = IndexFile(parts[2], parts[0].lower(), int(parts[1]))
     return Release(fields, files)

@@ -174,10 +174,6 @@ class Universe:
         self._candidates[name] = best
         return best
 
-    def is_virtual(self, name: str) -> bool:
-        return not self.versions(name) and name not in self.installed \
-            and bool(self.providers(name))
-
     def names(self) -> list[str]:
         out: set[str] = set()
         for index in self.indexes:

@@ -26,7 +26,6 @@ Semantics (the orchestration layer relies on them):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import random
 import re
@@ -363,14 +362,15 @@ class AptSource:
         self, name: str, bases: list[str], filename: str, sha: str, size: int
     ) -> list[Finding]:
         for base in bases:
-            data = self.archive.get(base + filename, missing_ok=True)
-            if data is None:
+            served = self.archive.hash_of(base + filename, limit=size)
+            if served is None:
                 continue
-            got = hashlib.sha256(data).hexdigest()
-            if got != sha or len(data) != size:
+            got, got_size = served
+            if got != sha or got_size != size:
+                found = f"{got} {got_size}" if got_size <= size else f"more than {size} bytes"
                 return [Finding(
                     name, "error", "deb-mismatch", f"{filename}: bytes differ from the lock",
-                    expected=f"{sha} {size}", found=f"{got} {len(data)}",
+                    expected=f"{sha} {size}", found=found,
                 )]
             return []
         return [Finding(name, "error", "deb-missing", f"{filename} is not served")]
