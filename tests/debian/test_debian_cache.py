@@ -1,4 +1,4 @@
-"""Scanned Packages indexes read as parse_packages does; a disk cache never trusted blindly."""
+"""Scanned Packages indexes read as parse_packages does; a damaged cache file is rebuilt."""
 
 from __future__ import annotations
 
