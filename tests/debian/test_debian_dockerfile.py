@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -230,6 +231,8 @@ def test_verify_online_deep_checks_the_debs(
     assert run_cli(capsys, "verify", "--online", "apt").code == 0  # the indexes still agree
     r = run_cli(capsys, "verify", "--online", "--deep", "apt")
     assert r.code == 1 and "bytes differ from the lock" in r.out
+    r = run_cli(capsys, "verify", "--online", "--deep", "--sample", "1", "apt")
+    assert r.code == 1 and re.search(r"one of 1 sampled from \d+ with seed \d+", r.out)
     # --sample needs --deep, and both need --online
     assert run_cli(capsys, "verify", "--online", "--sample", "2").code == 2
     assert run_cli(capsys, "verify", "--deep").code == 2

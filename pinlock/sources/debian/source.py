@@ -346,7 +346,9 @@ class AptSource:
         pkgs = sorted(
             {(p.filename, p.sha256, p.size) for al in lk.archs.values() for p in al.closure}
         )
+        how = ""
         if sample is not None and sample < len(pkgs):
+            how = f" (one of {sample} sampled from {len(pkgs)} with seed {seed})"
             pkgs = sorted(random.Random(seed).sample(pkgs, sample))
         bases = []
         for suite in inp.intent.suites:
@@ -355,7 +357,8 @@ class AptSource:
                 bases.append(base)
         findings: list[Finding] = []
         for filename, sha, size in pkgs:
-            findings.extend(self._check_deb(inp.name, bases, filename, sha, size))
+            findings.extend(replace(f, message=f.message + how)
+                            for f in self._check_deb(inp.name, bases, filename, sha, size))
         return findings
 
     def _check_deb(
