@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pinlock import lockfile
-from pinlock.dockerfile.edit import apply_edits
+from pinlock.changes import Change, current_version
+from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
 from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
 from pinlock.dockerfile.sites import Sites, find_sites
 from pinlock.errors import (
@@ -267,14 +268,6 @@ _FACTORIES: dict[str, Callable[[Sources], Any]] = {
 # ------------------------------------------------------------------ changes
 
 
-def current_version(inp: Input) -> str:
-    if isinstance(inp, ImageInput):
-        return inp.locked.tag
-    if isinstance(inp, ReleaseInput):
-        return inp.locked.version
-    return inp.locked.snapshot or "unresolved"
-
-
 def needs_lock(inp: Input, lock: Lock) -> bool:
     """True when the input has values not pinned yet."""
     if isinstance(inp, ImageInput):
@@ -294,6 +287,12 @@ def needs_lock(inp: Input, lock: Lock) -> bool:
 Move = Literal["version", "digest", "pin"]
 
 
+def offered(inp: Input, cand: Candidate) -> str:
+    """What ``cand`` would write, in the terms of ``current_version(inp)``: an image's whole
+    tag (``0.11.7-python3.13-trixie``, not ``0.11.7``), a release's version."""
+    return cand.ref if isinstance(inp, ImageInput) else cand.version
+
+
 def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
     """How ``inp`` can move, given the newest candidate its source offers; None: it cannot.
 
@@ -301,7 +300,7 @@ def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
     a release's version is its identity, so new bytes under it are a supply-chain
     alarm for a person (``outdated``, ``verify --online``), never a silent re-pin.
     """
-    if cand is not None and cand.version != current_version(inp):
+    if cand is not None and offered(inp, cand) != current_version(inp):
         return "version"
     if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)
             and inp.locked.index_digest is not None and cand.ref == inp.locked.tag
@@ -327,47 +326,6 @@ def carry_out(src: Source[Any], inp: Input, ctx: Context, move: Move | None,
     if move == "pin":
         return src.resolve(inp, ctx)  # type: ignore[no-any-return]
     return None
-
-
-def index_digest(inp: Input) -> str | None:
-    return inp.locked.index_digest if isinstance(inp, ImageInput) else None
-
-
-def short_digest(digest: str | None, hex_chars: int = 7) -> str:
-    """``sha256:abcd123`` for people; the full digest stays in the lock and the PR's tables."""
-    if not digest:
-        return "(none)"
-    algorithm, _, hexd = digest.partition(":")
-    return f"{algorithm}:{hexd[:hex_chars]}"
-
-
-@dataclass
-class Change:
-    input: str
-    old: Input
-    new: Input
-
-    @property
-    def from_version(self) -> str:
-        return current_version(self.old)
-
-    @property
-    def to_version(self) -> str:
-        return current_version(self.new)
-
-    @property
-    def from_digest(self) -> str | None:
-        return index_digest(self.old)
-
-    @property
-    def to_digest(self) -> str | None:
-        return index_digest(self.new)
-
-    @property
-    def digest_moved(self) -> bool:
-        """The same tag, re-pinned to the other index it points at now."""
-        return (self.from_version == self.to_version and self.from_digest is not None
-                and self.to_digest is not None and self.from_digest != self.to_digest)
 
 
 @dataclass
@@ -431,8 +389,11 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                                                      project.label))
         if result.failures:
             return result
-        new_source = apply_edits(project.source,
-                                 edits_for(pin_sites(new_lock, project.sites, project.label)))
+        try:
+            new_source = apply_edits(
+                project.source, edits_for(pin_sites(new_lock, project.sites, project.label)))
+        except OverlappingEditsError as exc:  # pragma: no cover - two pins on one value
+            raise PinlockError(f"internal error: {exc}; nothing was written") from None
         _self_check(new_source, new_lock, project.label)
         new_text = lockfile.render(new_lock, project.doc)
         writes: dict[Path, str] = {}

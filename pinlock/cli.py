@@ -167,7 +167,7 @@ def _report_failures(failures: list[tuple[str, _Error]]) -> int:
 
 
 def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
-    from pinlock.app import short_digest
+    from pinlock.changes import short_digest
 
     for note in result.notes:
         typer.echo(f"warning: [{note.input}] {note.message}", err=True)
@@ -350,8 +350,6 @@ def pr(
     """
     from pinlock.pr import Author, PrOptions, run_pr
 
-    if not prefix.strip() or any(c.isspace() or c in "~^:?*[\\" for c in prefix):
-        raise UsageError(f"--branch-prefix {prefix!r} cannot start a git branch name")
     opts = PrOptions(remote=remote, base=base, prefix=prefix,
                      author=Author(author_name, author_email), labels=tuple(label or ()),
                      reviewers=tuple(reviewer or ()), repository=repository, group=group,

@@ -27,6 +27,10 @@ class Digest:
     def __str__(self) -> str:
         return f"{self.algorithm}:{self.hex}"
 
+    def short(self, hex_chars: int = 7) -> str:
+        """``sha256:abcd123``: enough for a person to tell two digests apart."""
+        return f"{self.algorithm}:{self.hex[:hex_chars]}"
+
     @classmethod
     def parse(cls, text: str) -> Digest:
         algorithm, sep, hexpart = text.partition(":")

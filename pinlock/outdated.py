@@ -13,16 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinlock.app import (
-    Move,
-    Options,
-    Sources,
-    current_version,
-    index_digest,
-    open_project,
-    plan_move,
-    short_digest,
-)
+from pinlock.app import Move, Options, Sources, offered, open_project, plan_move
+from pinlock.changes import current_version, index_digest, short_digest
 from pinlock.errors import PinlockError
 from pinlock.model import Finding, Input, Lock
 
@@ -145,7 +137,7 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
     except PinlockError as exc:
         return Row(inp.name, inp.kind, locked, error=exc.diagnostics())
     return Row(inp.name, inp.kind, locked,
-               newest=cand.version if cand is not None else None,
+               newest=offered(inp, cand) if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
                drift=drift, move=plan_move(inp, cand, ctx.lock),
                locked_digest=index_digest(inp),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from pinlock.app import Change, current_version, short_digest
+from pinlock.changes import Change, current_version, short_digest
 from pinlock.model import AptInput, AptPackage, ImageInput, Input, ReleaseInput
 
 MARKER = "<!-- pinlock -->"  # marks a PR body as pinlock's own
@@ -19,8 +19,9 @@ MARKER = "<!-- pinlock -->"  # marks a PR body as pinlock's own
 # unmerged declines exactly this target, and `pinlock pr` does not open it again.
 TARGET_MARKER = "<!-- pinlock:target {} -->"
 _TARGET = re.compile(r"^<!-- pinlock:target (.*) -->$", re.MULTILINE)
-# GitHub refuses a body over 65536 characters; stay well below it.
+# GitHub refuses a body over 65536 characters and a title over 256; stay well below.
 MAX_BODY = 60_000
+MAX_TITLE = 200
 
 # What each `verified-by` word of the lock means, for the legend under the pins table.
 _VERIFIED = {
@@ -75,7 +76,8 @@ def title(changes: Sequence[Change], *, group: str | None = None) -> str:
 
     "update" when no version moves but a tag points at a new digest
     (``pinlock: update debian 13.4 digest sha256:abcd123 → sha256:ef56789``);
-    "pin" when only values are filled or re-read.
+    "pin" when only values are filled or re-read. A group that moves many inputs
+    names the first ones and "… and N more": GitHub refuses a title over 256 characters.
     """
     if any(c.from_version != c.to_version for c in changes):
         verb = "bump"
@@ -83,8 +85,16 @@ def title(changes: Sequence[Change], *, group: str | None = None) -> str:
         verb = "update"
     else:
         verb = "pin"
-    moved = ", ".join(_moved(c) for c in changes)
-    return f"pinlock: {verb} {group}: {moved}" if group else f"pinlock: {verb} {moved}"
+    head = f"pinlock: {verb} {group}: " if group else f"pinlock: {verb} "
+    moved = [_moved(c) for c in changes]
+    text = head + ", ".join(moved)
+    for shown in range(len(moved) - 1, 0, -1):
+        if len(text) <= MAX_TITLE:
+            break
+        text = head + ", ".join(moved[:shown]) + f", … and {len(moved) - shown} more"
+    if len(text) > MAX_TITLE:  # one input whose own words are too long
+        text = text[:MAX_TITLE - 1] + "…"
+    return text
 
 
 # ------------------------------------------------------------------ the target
@@ -238,15 +248,31 @@ def _apt_section(change: Change, *, detailed: bool) -> list[str]:
 
 def render(changes: Sequence[Change], *, command: str,
            notes_urls: Mapping[str, str] | None = None) -> str:
-    """The whole body; the last line is the command that reproduces the change locally."""
-    text = _render(changes, command, notes_urls or {}, detailed=True)
-    if len(text) > MAX_BODY:
-        text = _render(changes, command, notes_urls or {}, detailed=False)
-    return text
+    """The whole body; the last line is the command that reproduces the change locally.
+
+    Too long for GitHub: the Debian package tables become counts; still too long
+    (a group of many inputs), the pins table keeps as many rows as fit, and says
+    how many it left out.
+    """
+    notes = notes_urls or {}
+    text = _render(changes, command, notes, detailed=True)
+    if len(text) <= MAX_BODY:
+        return text
+    text = _render(changes, command, notes, detailed=False)
+    if len(text) <= MAX_BODY:
+        return text
+    low, high = 0, sum(len(pin_rows(c.old, c.new)) for c in changes)
+    while low < high:  # the most pin rows that still fit
+        mid = (low + high + 1) // 2
+        if len(_render(changes, command, notes, detailed=False, max_pins=mid)) <= MAX_BODY:
+            low = mid
+        else:
+            high = mid - 1
+    return _render(changes, command, notes, detailed=False, max_pins=low)
 
 
 def _render(changes: Sequence[Change], command: str, notes_urls: Mapping[str, str],
-            *, detailed: bool) -> str:
+            *, detailed: bool, max_pins: int | None = None) -> str:
     lines = [MARKER, TARGET_MARKER.format(target(changes)),
              "This update was made by pinlock. Every value below was resolved "
              "from upstream and cross-checked before it was written.", ""]
@@ -263,7 +289,12 @@ def _render(changes: Sequence[Change], command: str, notes_urls: Mapping[str, st
     rows = [[_cell(inp), _cell(pin), _code(a), _code(b), _cell(how)]
             for c in changes for inp, pin, a, b, how in pin_rows(c.old, c.new)]
     if rows:
-        lines += ["", "### Pins", "", *table(("input", "pin", "from", "to", "verified by"), rows)]
+        left_out = len(rows) - max_pins if max_pins is not None else 0
+        lines += ["", "### Pins", "", *table(("input", "pin", "from", "to", "verified by"),
+                                              rows[:len(rows) - left_out])]
+        if left_out:
+            lines += ["", f"{left_out} more pins are not shown here, to fit GitHub's limit: "
+                      "see the lock file's diff."]
         used = sorted({w for c in changes if isinstance(c.new, ReleaseInput)
                        for a in c.new.locked.assets for w in a.verified_by if w in _VERIFIED})
         if used:

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pinlock.errors import PinlockError, UpstreamError
 
@@ -39,18 +40,46 @@ class Author:
     email: str = "pinlock@users.noreply.github.com"
 
 
+def _http_origin(url: str) -> str | None:
+    """``https://host[:port]/`` of an http(s) URL, user name dropped; None for ssh or a path."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}/"
+
+
+def config_env(environ: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """``git -c key=value`` for each pair, as ``GIT_CONFIG_KEY_<n>`` environment variables:
+    not in argv, where every user of the machine can read it (``ps``). Pairs a caller
+    set already (``GIT_CONFIG_COUNT``) are kept."""
+    try:
+        first = max(0, int(environ.get("GIT_CONFIG_COUNT") or 0))
+    except ValueError:
+        first = 0
+    out = {"GIT_CONFIG_COUNT": str(first + len(pairs))}
+    for n, (key, value) in enumerate(pairs, first):
+        out[f"GIT_CONFIG_KEY_{n}"] = key
+        out[f"GIT_CONFIG_VALUE_{n}"] = value
+    return out
+
+
 @dataclass
 class Git:
     """git in one working tree. ``secrets`` are scrubbed from every message this class makes.
 
-    The token reaches git only as ``-c http.extraheader=…`` on the one push or
-    fetch that needs it: never in a remote URL or a config file, where it
-    would be left behind on disk.
+    The token reaches git only as an ``http.<origin>.extraheader`` on the one
+    fetch or push that needs it, in the environment of that git process (never
+    in argv, a remote URL or a config file, where it would be seen or left
+    behind), and only for the remote's own host. Those commands run with hooks
+    off (``--no-verify``, ``core.hooksPath``) and without credential helpers,
+    so no program but git's own transport inherits it.
     """
 
     cwd: Path
     token: str | None = field(default=None, repr=False)
     env: Mapping[str, str] | None = None
+    _origins: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def _scrub(self, text: str) -> str:
         if self.token:
@@ -62,20 +91,41 @@ class Git:
         assert self.token is not None
         return base64.b64encode(f"x-access-token:{self.token}".encode()).decode()
 
-    def run(self, *args: str, check: bool = True, auth: bool = False,
+    def _auth_config(self, remote: str) -> list[tuple[str, str]]:
+        """Config for a command that talks to ``remote``: no hooks, and the token as a
+        header for the remote's http(s) hosts only (a redirect or a submodule on another
+        host never gets it)."""
+        pairs = [("core.hooksPath", os.devnull)]
+        if not self.token:
+            return pairs
+        if remote not in self._origins:
+            urls = {self.run("remote", "get-url", remote, check=False),
+                    self.run("remote", "get-url", "--push", remote, check=False)}
+            self._origins[remote] = tuple(sorted(
+                {o for o in map(_http_origin, urls) if o is not None}))
+        for origin in self._origins[remote]:
+            pairs.append((f"http.{origin}.extraheader",
+                          f"AUTHORIZATION: basic {self._basic()}"))
+        if self._origins[remote]:
+            pairs.append(("credential.helper", ""))  # the token is the credential
+        return pairs
+
+    def run(self, *args: str, check: bool = True, auth: str | None = None,
             input_text: str | None = None, env: Mapping[str, str] | None = None) -> str:
-        """Run ``git args…``; return stdout without the trailing newline."""
-        pre: list[str] = []
-        if auth and self.token:
-            pre = ["-c", f"http.extraheader=AUTHORIZATION: basic {self._basic()}"]
+        """Run ``git args…``; return stdout without the trailing newline.
+
+        ``auth``: the remote the command talks to (see the class docstring).
+        """
         full_env = {**os.environ, **(self.env or {}), **(env or {}),
                     # Never wait for a password prompt in a scheduled job.
                     "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         # Hooks and helpers git starts (a local remote's pre-receive hook, too) inherit
-        # the environment: the token reaches git only through the one header above.
+        # the environment: the token reaches git only through the header below.
         for name in _TOKEN_VARIABLES:
             full_env.pop(name, None)
-        proc = subprocess.run(["git", *pre, *args], cwd=self.cwd, env=full_env,
+        if auth is not None:
+            full_env.update(config_env(full_env, self._auth_config(auth)))
+        proc = subprocess.run(["git", *args], cwd=self.cwd, env=full_env,
                               capture_output=True, text=True, input=input_text, check=False)
         if check and proc.returncode != 0:
             shown = " ".join(args)
@@ -128,9 +178,29 @@ class Git:
 
     # ------------------------------------------------------------ changes
 
+    def remote_head(self, remote: str) -> str | None:
+        """The branch the remote's HEAD names (GitHub: the default branch), if it names one."""
+        try:
+            out = self.run("ls-remote", "--symref", remote, "HEAD", auth=remote)
+        except GitError as exc:
+            raise RemoteError(f"git ls-remote of {remote} failed: {exc.detail}",
+                              hint="check the remote's URL and that the token may read the "
+                              "repository") from None
+        for line in out.splitlines():
+            target, _, name = line.partition("\t")
+            if name == "HEAD" and target.startswith("ref: refs/heads/"):
+                return target.removeprefix("ref: refs/heads/")
+        return None
+
+    def check_branch_name(self, name: str) -> bool:
+        """Whether git takes ``name`` as a branch name as it is (``check-ref-format --branch``)."""
+        out = self.run("check-ref-format", "--branch", name, check=False)
+        return out == name
+
     def fetch(self, remote: str, refspecs: Sequence[str]) -> None:
         try:
-            self.run("fetch", "--quiet", "--prune", "--no-tags", remote, *refspecs, auth=True)
+            self.run("fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", remote,
+                     *refspecs, auth=remote)
         except GitError as exc:
             raise RemoteError(f"git fetch from {remote} failed: {exc.detail}",
                               hint="check the remote's URL and that the token may read the "
@@ -138,12 +208,12 @@ class Git:
 
     def push(self, remote: str, refspec: str, *, lease: str | None = None) -> None:
         """Push one refspec; ``lease`` is the sha the remote branch must still have (or "")."""
-        args = ["push", "--quiet", "--porcelain"]
+        args = ["push", "--quiet", "--porcelain", "--no-verify"]
         if lease is not None:
             dst = refspec.split(":", 1)[1]
             args.append(f"--force-with-lease={dst}:{lease}")
         try:
-            self.run(*args, remote, refspec, auth=True)
+            self.run(*args, remote, refspec, auth=remote)
         except GitError as exc:
             src, _, dst = refspec.partition(":")
             raise PushRejectedError(
@@ -155,8 +225,9 @@ class Git:
 
     def delete_remote_branch(self, remote: str, branch: str, *, lease: str) -> None:
         try:
-            self.run("push", "--quiet", f"--force-with-lease=refs/heads/{branch}:{lease}",
-                     remote, f":refs/heads/{branch}", auth=True)
+            self.run("push", "--quiet", "--no-verify",
+                     f"--force-with-lease=refs/heads/{branch}:{lease}",
+                     remote, f":refs/heads/{branch}", auth=remote)
         except GitError as exc:
             raise PushRejectedError(f"deleting {branch} on {remote} was refused: "
                                     f"{exc.detail}") from None

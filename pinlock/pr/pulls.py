@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ class PullRequest:
     head_sha: str
     html_url: str
     head_label: str = ""  # "owner:branch"; a fork's pull request names the fork's owner
+    base_ref: str = ""  # the branch it would merge into
     merged_at: str | None = None  # None: not merged (open, or closed without merging)
 
     @classmethod
@@ -29,6 +30,7 @@ class PullRequest:
         if not isinstance(data, Mapping):
             raise GitHubError(f"{where}: unexpected GitHub answer: a pull request is not an object")
         head = data.get("head")
+        base = data.get("base")
         number = data.get("number")
         if not isinstance(head, Mapping) or not isinstance(number, int):
             raise GitHubError(f"{where}: unexpected GitHub answer: pull request without "
@@ -37,11 +39,13 @@ class PullRequest:
             number=number,
             state=str(data.get("state") or ""),
             title=str(data.get("title") or ""),
-            body=str(data.get("body") or ""),
+            # A body edited in GitHub's web page comes back with CRLF line ends.
+            body=str(data.get("body") or "").replace("\r\n", "\n"),
             head_ref=str(head.get("ref") or ""),
             head_sha=str(head.get("sha") or ""),
             html_url=str(data.get("html_url") or ""),
             head_label=str(head.get("label") or ""),
+            base_ref=str(base.get("ref") or "") if isinstance(base, Mapping) else "",
             merged_at=str(data["merged_at"]) if data.get("merged_at") else None,
         )
 
@@ -64,36 +68,38 @@ class PullsClient:
         except ValueError:
             raise GitHubError(f"{method} {path}: answer is not JSON") from None
 
-    def open_for(self, branch: str) -> PullRequest | None:
-        """The open PR whose head is ``owner:branch``, if any (GitHub allows only one)."""
-        params: dict[str, str | int] = {"head": f"{self.owner}:{branch}", "state": "open"}
-        where = f"{self.repository} pulls head={branch}"
+    def _list(self, params: dict[str, str | int], where: str) -> Iterator[PullRequest]:
         for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
-            pr = PullRequest.from_json(item, where=where)
-            if pr.head_ref == branch:
-                return pr
-        return None
+            yield PullRequest.from_json(item, where=where)
 
-    def closed_for(self, branch: str) -> list[PullRequest]:
-        """The closed PRs whose head is ``owner:branch``, merged or not (``merged_at``)."""
-        params: dict[str, str | int] = {"head": f"{self.owner}:{branch}", "state": "closed"}
-        where = f"{self.repository} closed pulls head={branch}"
-        out = []
-        for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
-            pr = PullRequest.from_json(item, where=where)
-            if pr.head_ref == branch:
-                out.append(pr)
-        return out
+    def _for_branch(self, branch: str, base: str, state: str) -> list[PullRequest]:
+        """The PRs in ``state`` from ``owner:branch`` into ``base``, newest first.
 
-    def open_with_prefix(self, prefix: str) -> list[PullRequest]:
-        """Every open PR from this repository whose head branch starts with ``prefix``."""
-        params: dict[str, str | int] = {"state": "open"}
-        where = f"{self.repository} pulls"
+        The base is checked again on every answer: runs for two base branches must
+        never see (or close) each other's pull requests.
+        """
+        params: dict[str, str | int] = {"head": f"{self.owner}:{branch}", "base": base,
+                                        "state": state}
+        where = f"{self.repository} {state} pulls head={branch} base={base}"
+        return [pr for pr in self._list(params, where)
+                if pr.head_ref == branch and pr.base_ref == base]
+
+    def open_for(self, branch: str, base: str) -> PullRequest | None:
+        """The open PR from ``owner:branch`` into ``base``, if any (GitHub allows only one)."""
+        found = self._for_branch(branch, base, "open")
+        return found[0] if found else None
+
+    def closed_for(self, branch: str, base: str) -> list[PullRequest]:
+        """The closed PRs from ``owner:branch`` into ``base``, merged or not (``merged_at``)."""
+        return self._for_branch(branch, base, "closed")
+
+    def open_with_prefix(self, prefix: str, base: str) -> list[PullRequest]:
+        """Every open PR from this repository into ``base`` whose head starts with ``prefix``."""
+        params: dict[str, str | int] = {"state": "open", "base": base}
         out = []
-        for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):
-            pr = PullRequest.from_json(item, where=where)
+        for pr in self._list(params, f"{self.repository} pulls base={base}"):
             from_here = not pr.head_label or pr.head_label.startswith(f"{self.owner}:")
-            if from_here and pr.head_ref.startswith(prefix):
+            if from_here and pr.base_ref == base and pr.head_ref.startswith(prefix):
                 out.append(pr)
         return out
 

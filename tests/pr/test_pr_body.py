@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from pinlock.app import Change
+from pinlock.changes import Change, short_digest
+from pinlock.digest import Digest
 from pinlock.model import (
     AptArchLocked,
     AptInput,
@@ -22,6 +23,7 @@ from pinlock.model import (
     SuiteState,
 )
 from pinlock.pr import body
+from pinlock.pr.pulls import PullRequest
 
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -254,3 +256,60 @@ def test_apt_target_is_its_package_versions_not_its_snapshot() -> None:
     # A later snapshot that installs the same versions offers nothing new.
     assert body.target([Change("apt", old, later)]) == t
     assert body.target([Change("apt", old, newer)]) != t
+
+
+def _release_named(name: str, version: str, c: str) -> ReleaseInput:
+    inp = release(version, sha(c), sha(c), sha(c))
+    return ReleaseInput(name, inp.intent, inp.locked)
+
+
+def test_a_group_title_stays_within_githubs_limit() -> None:
+    changes = [Change(f"tool-with-a-rather-long-name-{i:02d}",
+                      _release_named(f"tool-with-a-rather-long-name-{i:02d}", "1.0.0", "1"),
+                      _release_named(f"tool-with-a-rather-long-name-{i:02d}", "1.1.0", "2"))
+               for i in range(12)]
+    text = body.title(changes, group="tools")
+    assert len(text) <= body.MAX_TITLE
+    assert text.startswith("pinlock: bump tools: tool-with-a-rather-long-name-00 1.0.0 → 1.1.0, ")
+    shown = text.count(" → ")
+    assert text.endswith(f", … and {12 - shown} more") and 0 < shown < 12
+    # A short group is named whole.
+    assert body.title(changes[:2], group="tools") == (
+        "pinlock: bump tools: tool-with-a-rather-long-name-00 1.0.0 → 1.1.0, "
+        "tool-with-a-rather-long-name-01 1.0.0 → 1.1.0")
+
+
+def test_a_body_still_too_long_after_the_short_form_cuts_the_pins_table() -> None:
+    # So many inputs that even without Debian package tables the pins do not fit.
+    changes = [Change(f"tool{i:04d}", _release_named(f"tool{i:04d}", "1.0.0", "1"),
+                      _release_named(f"tool{i:04d}", "1.1.0", "2")) for i in range(150)]
+    text = body.render(changes, command="pinlock update")
+    assert len(text) <= body.MAX_BODY
+    assert_well_formed(text)
+    pins = tables(text)[1]
+    left_out = 3 * 150 - (len(pins) - 2)
+    assert 0 < left_out < 3 * 150
+    assert (f"{left_out} more pins are not shown here, to fit GitHub's limit: see the lock "
+            "file's diff.") in text
+    assert text.splitlines()[-1] == "Reproduce locally: `pinlock update`"
+
+
+def test_a_body_edited_in_the_browser_still_names_its_target() -> None:
+    # GitHub returns a body edited in its web page with CRLF line ends.
+    old, new = release("3.2.3.0", sha("1"), sha("2"), sha("3")), release(
+        "3.2.4.0", sha("4"), sha("5"), sha("6"))
+    text = body.render([Change("s6-overlay", old, new)], command="pinlock bump s6-overlay 3.2.4.0")
+    crlf = text.replace("\n", "\r\n") + "\r\nLooks good to me.\r\n"
+    pull = PullRequest.from_json({"number": 1, "body": crlf, "head": {"ref": "pinlock/x"}},
+                                 where="test")
+    assert body.target_of(pull.body) == "s6-overlay=3.2.4.0"
+    assert "pinlock:target" not in body.withdraw_target(pull.body)
+    assert pull.body.endswith("\nLooks good to me.\n")
+
+
+def test_short_digest() -> None:
+    assert short_digest("sha256:" + "abcdef0" * 9 + "a") == "sha256:abcdef0"
+    assert short_digest("sha256:" + "a" * 64, 8) == "sha256:aaaaaaaa"
+    assert short_digest(None) == "(none)"
+    assert short_digest("not-a-digest") == "not-a-digest"
+    assert Digest.parse("sha512:" + "f" * 128).short(3) == "sha512:fff"

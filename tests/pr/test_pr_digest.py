@@ -27,7 +27,7 @@ from support.oci_registry import (
     start_registry,
 )
 
-from pinlock.app import short_digest
+from pinlock.changes import short_digest
 
 pytestmark = pytest.mark.registry
 BRANCH = "pinlock/debian"
@@ -172,3 +172,34 @@ def test_declined_digest_update_is_not_reopened_until_the_tag_moves_again(
     assert short_digest(newest.index_digest) in second.title
     assert (f"FROM debian:13.4@{newest.index_digest}"
             in world.remote_file(BRANCH, "docker/Dockerfile"))
+
+
+def test_a_suffixed_tag_is_up_to_date_until_it_is_pushed_again(
+    make_world: MakeWorld, debian: Debian, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The locked tag is the whole tag (13.4-slim), the candidate's version only 13.4:
+    # the two must not be compared, or an up-to-date input looks newer forever.
+    old = debian.push("first", tag="13.4-slim")
+    world = make_world(base="debian:13.4-slim")
+    world.fake.release(S6_REPOSITORY, "v3.2.4.0").draft = True
+    run = run_cli(capsys, "lock", "debian")
+    assert run.code == 0, run.err
+    world.commit_and_push("pin debian")
+    run = run_cli(capsys, "outdated", "--json", "--exit-code")
+    assert run.code == 0, run.out + run.err
+    row = json.loads(run.out)["inputs"][0]
+    assert (row["locked"], row["newest"], row["move"]) == ("13.4-slim", "13.4-slim", None)
+    assert pr(capsys)[1] == {"debian": "up-to-date", "s6-overlay": "up-to-date"}
+    assert world.fake.writes() == [] and world.fake.pulls == []
+    # Pushed again: a new digest under the same tag, not a newer version.
+    new = debian.push("rebuilt", tag="13.4-slim")
+    run = run_cli(capsys, "outdated", "--json", "--exit-code")
+    assert run.code == 1, run.err
+    row = json.loads(run.out)["inputs"][0]
+    assert (row["move"], row["newest_digest"]) == ("digest", new.index_digest)
+    code, actions, err = pr(capsys)
+    assert code == 0, err
+    assert actions["debian"] == "opened"
+    (p,) = world.fake.pulls
+    assert p.title == (f"pinlock: update debian 13.4-slim digest "
+                       f"{short_digest(old.index_digest)} → {short_digest(new.index_digest)}")

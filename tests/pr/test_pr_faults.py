@@ -230,3 +230,44 @@ def test_unreachable_remote_is_an_upstream_error(
     assert "git fetch" in err and "check the remote's URL" in err
     assert world.fake.writes() == []
     assert world.local_leftovers() == ("", "")
+
+
+def test_a_refused_reviewer_keeps_the_pull_request_and_its_branch(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GitHub answers 422 for a reviewer who is not a collaborator; the pull request is
+    # made by then, and deleting its branch would close it (and read as a decline).
+    world.fake.inject(r"/requested_reviewers$", Answer.message(
+        422, "Reviews may only be requested from collaborators."), method="POST")
+    code, out, err = pr(capsys, "--reviewer", "stranger", "--label", "dependencies")
+    assert code == 0, err
+    assert "s6-overlay: opened #1" in out
+    assert "warning: GitHub did not take the reviewers stranger" in out
+    assert "Reviews may only be requested from collaborators" in out
+    (p,) = world.fake.open_pulls()
+    assert p.labels == ["dependencies"] and p.reviewers == []
+    head = world.remote_heads()[BRANCH]
+    world.fake.clear_requests()
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: unchanged #1" in out
+    assert world.remote_heads()[BRANCH] == head and world.fake.writes() == []
+    assert_no_token(world, out, err)
+
+
+def test_a_failed_create_puts_an_existing_branch_back(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The branch outlives a declined pull request; a newer target rewrites it for a new
+    # pull request. If GitHub then refuses the pull request, the branch is put back.
+    assert pr(capsys)[0] == 0
+    world.fake.close_by_hand(1)
+    before = world.remote_heads()
+    world.publish("3.2.5.0")
+    world.fake.inject(r"/pulls$", Answer.message(422, "Validation Failed"), method="POST")
+    code, out, err = pr(capsys)
+    assert code == 3 and "HTTP 422" in err
+    assert world.remote_heads() == before
+    assert world.local_leftovers() == ("", "")
+    assert [p.state for p in world.fake.pulls] == ["closed"]
+    assert_no_token(world, out, err)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import tomlkit
 from support.cli import run_cli, snapshot
 from support.fake_github import Answer, s6_tarballs, sha256_hex
 from support.fake_github_pulls import FakePull
@@ -117,6 +118,49 @@ def test_foreign_commit_is_left_alone_with_one_comment(
     p = world.fake.pulls[0]
     assert p.state == "open" and "3.2.4.0" in p.title
     assert len(p.comments) == 1 and theirs in p.comments[0]
+    assert "delete the branch" in p.comments[0] and "close" not in p.comments[0]
+    # A dry run decides the same: it skips the branch too, and comments nothing.
+    code, out, err = pr(capsys, "--dry-run")
+    assert code == 0, err
+    assert "s6-overlay: skipped #1" in out and len(p.comments) == 1
+
+
+def test_closing_a_pr_with_foreign_commits_is_no_decline(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert pr(capsys)[0] == 0
+    other = world.clone("other")
+    git(other, "checkout", "--quiet", BRANCH)
+    (other / "NOTES").write_text("a reviewer's fix\n")
+    git(other, "add", "NOTES")
+    git(other, "commit", "--quiet", "-m", "fix up")
+    git(other, "push", "--quiet", "origin", BRANCH)
+    assert "skipped" in pr(capsys)[1]
+    # People close the pull request and delete the branch, to let pinlock start afresh.
+    world.fake.close_by_hand(1)
+    git(other, "push", "--quiet", "origin", f":{BRANCH}")
+    code, out, err = pr(capsys)
+    assert code == 0, err
+    assert "s6-overlay: opened #2" in out
+    assert world.fake.pulls[1].title == "pinlock: bump s6-overlay 3.2.3.0 → 3.2.4.0"
+
+
+def test_dry_run_decides_from_the_remote_like_a_real_run(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main was bumped elsewhere; this checkout is behind it. The real run would close
+    # nothing and open nothing: s6-overlay is up to date on the remote's main.
+    other = world.clone("other")
+    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0", "--lockfile",
+                  str(other / "image.lock.toml"), "--dockerfile",
+                  str(other / "docker" / "Dockerfile"))
+    assert run.code == 0, run.err
+    git(other, "commit", "--quiet", "-am", "bump s6-overlay by hand")
+    git(other, "push", "--quiet", "origin", "main")
+    code, out, err = pr(capsys, "--dry-run")
+    assert code == 0, err
+    assert "s6-overlay: up-to-date" in out
+    assert world.fake.writes() == []
 
 
 def test_dry_run_changes_nothing_anywhere(
@@ -143,6 +187,19 @@ def test_dirty_tree_is_refused(world: World, capsys: pytest.CaptureFixture[str])
     assert code == 2
     assert "uncommitted changes" in err and "docker/Dockerfile" in err
     assert world.fake.requests == [] and world.remote_heads() == before_heads
+
+
+@pytest.mark.parametrize("prefix", ["", "bad..name/", "x/.lock/", "-dash/", "a b/"])
+def test_a_bad_branch_prefix_is_refused_before_anything_happens(
+    world: World, capsys: pytest.CaptureFixture[str], prefix: str
+) -> None:
+    before_files = snapshot(world.work)
+    heads = world.remote_heads()
+    code, _out, err = pr(capsys, "--branch-prefix", prefix)
+    assert code == 2, err
+    assert "branch" in err and "--branch-prefix" in err
+    assert world.fake.requests == [] and world.remote_heads() == heads
+    assert snapshot(world.work) == before_files
 
 
 def test_failed_pr_creation_leaves_no_branch(
@@ -240,3 +297,39 @@ def test_a_pr_pinlock_closed_itself_is_not_a_decline(
     code, out, err = pr(capsys)
     assert code == 0, err
     assert "s6-overlay: opened #2" in out
+
+
+def test_two_base_branches_keep_their_own_branches_and_prs(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(world.work, "push", "--quiet", "origin", "main:release-1")
+    assert pr(capsys)[0] == 0
+    code, out, err = pr(capsys, "--base", "release-1")
+    assert code == 0, err
+    # main is the remote's default branch: its branch has no suffix; release-1's has.
+    other = f"{BRANCH}@release-1"
+    assert f"s6-overlay: opened #2 ({other})" in out
+    assert {(p.head, p.base) for p in world.fake.open_pulls()} == {
+        (BRANCH, "main"), (other, "release-1")}
+    assert git(world.remote, "rev-parse", f"{other}^") == world.remote_heads()["release-1"]
+    # Each run sees only its own base's pull requests: nothing to change, nothing closed.
+    world.fake.clear_requests()
+    for args in ((), ("--base", "release-1")):
+        code, out, err = pr(capsys, *args)
+        assert code == 0, err
+        assert "s6-overlay: unchanged" in out and "closed" not in out
+    assert world.fake.writes() == [] and len(world.fake.open_pulls()) == 2
+    # release-1 drops the input: only its own pull request is closed.
+    rel = world.clone("rel")
+    git(rel, "checkout", "--quiet", "release-1")
+    lock = tomlkit.parse((rel / "image.lock.toml").read_text())
+    del lock["inputs"]["s6-overlay"]  # type: ignore[union-attr]
+    (rel / "image.lock.toml").write_text(tomlkit.dumps(lock))
+    git(rel, "commit", "--quiet", "-am", "drop s6-overlay")
+    git(rel, "push", "--quiet", "origin", "release-1")
+    code, out, err = pr(capsys, "--base", "release-1")
+    assert code == 0, err
+    assert f"s6-overlay: closed #2 ({other})" in out
+    assert {(p.head, p.state) for p in world.fake.pulls} == {
+        (BRANCH, "open"), (other, "closed")}
+    assert set(world.remote_heads()) == {"main", "release-1", BRANCH}

@@ -30,6 +30,14 @@ def debian(tag: str = "13.4", digest: str | None = A,
                       ImageLocked(tag, digest, platforms=platforms))
 
 
+UV_TAG = "0.11.6-python3.13-trixie"
+
+
+def uv() -> ImageInput:
+    return ImageInput("uv", ImageIntent("ghcr.io/astral-sh/uv"),
+                      ImageLocked(UV_TAG, A, platforms=PLATFORMS))
+
+
 def s6(sha256: str | None = "c" * 64) -> ReleaseInput:
     intent = ReleaseIntent("just-containers/s6-overlay", "S6_OVERLAY_VERSION",
                            (AssetIntent("s6-overlay-noarch.tar.xz", "S6_OVERLAY_NOARCH_SHA256"),))
@@ -53,6 +61,11 @@ def s6(sha256: str | None = "c" * 64) -> ReleaseInput:
     # A moved tag also fills a missing platform: one resolve of the new index does both.
     (debian(platforms={"linux/amd64": PLATFORMS["linux/amd64"]}),
      Candidate("13.4", "13.4", digest=B), "digest"),
+    # A tag with a suffix: the candidate's version is only the version part
+    # (0.11.6), what it writes is the whole tag; the lock names the whole tag.
+    (uv(), Candidate("0.11.6", UV_TAG, digest=A), None),
+    (uv(), Candidate("0.11.6", UV_TAG, digest=B), "digest"),
+    (uv(), Candidate("0.11.7", "0.11.7-python3.13-trixie", digest=B), "version"),
     # A release is its version: the same version is never a move, whatever its bytes now.
     (s6(), Candidate("3.2.3.0", "v3.2.3.0"), None),
     (s6(), Candidate("3.2.4.0", "v3.2.4.0"), "version"),

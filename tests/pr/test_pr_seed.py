@@ -144,6 +144,23 @@ def test_two_runs_open_one_pr_per_movable_input_then_nothing(
     assert (report["pushes"], report["api_writes"], report["failures"]) == (0, 0, [])
     assert seed.local_leftovers() == ("", "")
 
+    # uv's pull request is merged: its suffixed tag (0.11.7-python3.13-trixie) is now
+    # up to date, although the candidate's version is only 0.11.7.
+    git(seed.remote, "update-ref", "refs/heads/main", "refs/heads/pinlock/uv")
+    git(seed.remote, "update-ref", "-d", "refs/heads/pinlock/uv")
+    seed.fake.close_by_hand(by_head["pinlock/uv"].number, merged=True)
+    git(seed.work, "pull", "--quiet", "origin", "main")
+    run = run_cli(capsys, "outdated", "--json", "--exit-code")
+    rows = {r["input"]: r for r in json.loads(run.out)["inputs"]}
+    assert (rows["uv"]["locked"], rows["uv"]["newest"], rows["uv"]["move"]) == (
+        "0.11.7-python3.13-trixie", "0.11.7-python3.13-trixie", None)
+    assert set(json.loads(run.out)["movable"]) == SEED_INPUTS - {"uv"}
+    seed.fake.clear_requests()
+    run = run_cli(capsys, "pr", "uv", "--json")
+    assert run.code == 0, run.out + run.err
+    assert [a["action"] for a in json.loads(run.out)["actions"]] == ["up-to-date"]
+    assert seed.fake.writes() == []
+
 
 def test_group_over_the_seed_makes_one_pr(
     seed: World, capsys: pytest.CaptureFixture[str]

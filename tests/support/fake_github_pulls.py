@@ -59,7 +59,15 @@ class FakeGitHubPulls(FakeGitHub):
         return [r for r in self.requests if r.server == "api" and r.method in WRITE_METHODS]
 
     def open_pulls(self) -> list[FakePull]:
+        self.sync_branches()
         return [p for p in self.pulls if p.state == "open"]
+
+    def sync_branches(self) -> None:
+        """GitHub closes a pull request whose head branch is deleted (and never reopens it
+        on its own): the bare remote is the truth, read whenever the pulls are."""
+        for pull in self.pulls:
+            if pull.state == "open" and self.branch_sha(pull.head) is None:
+                pull.state = "closed"
 
     def close_by_hand(self, number: int, *, merged: bool = False) -> FakePull:
         """A person closes (or merges) a pull request in GitHub's web page."""
@@ -112,10 +120,13 @@ class FakeGitHubPulls(FakeGitHub):
     # ------------------------------------------------------------ routes
 
     def _list(self, req: RecordedRequest, p: Mapping[str, str]) -> Answer:
+        self.sync_branches()
         state = req.query.get("state", ["open"])[0]
         head = req.query.get("head", [None])[0]
+        base = req.query.get("base", [None])[0]
         items = [x for x in self.pulls if x.repository == p["repo"]
-                 and (state == "all" or x.state == state)]
+                 and (state == "all" or x.state == state)
+                 and (base is None or x.base == base)]
         if head is not None:
             owner, _, ref = head.partition(":")
             if owner != p["repo"].split("/")[0]:
@@ -124,6 +135,7 @@ class FakeGitHubPulls(FakeGitHub):
         return self.paginated(req, [self.pull_json(x) for x in items])
 
     def _create(self, req: RecordedRequest, p: Mapping[str, str]) -> Answer:
+        self.sync_branches()
         if not req.authenticated:
             return Answer.message(401, "Requires authentication")
         data = req.json()
@@ -142,10 +154,12 @@ class FakeGitHubPulls(FakeGitHub):
         return Answer.json(self.pull_json(pull), 201)
 
     def _get(self, req: RecordedRequest, p: Mapping[str, str]) -> Answer:
+        self.sync_branches()
         pull = self._find(p)
         return Answer.json(self.pull_json(pull)) if pull else Answer.message(404, "Not Found")
 
     def _patch(self, req: RecordedRequest, p: Mapping[str, str]) -> Answer:
+        self.sync_branches()
         pull = self._find(p)
         if pull is None:
             return Answer.message(404, "Not Found")
