@@ -387,13 +387,15 @@ def _descriptor(media_type: str, data: bytes, **extra: Any) -> dict[str, Any]:
 
 def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ...] = PLATFORMS,
                 attestation: bool = True, docker_types: bool = False,
-                single_platform: bool = False, compress: bool = True) -> BuiltImage:
+                single_platform: bool = False, compress: bool = True,
+                installed: tuple[tuple[str, str], ...] | None = None) -> BuiltImage:
     """Write one tagged image into ``layout``.
 
     Per platform two layers: the lower one holds ``/var/lib/dpkg/status``, ``etc/gone``
     and ``etc/opaque/old``; the upper one whites out ``etc/gone`` (``.wh.gone``), makes
     ``etc/opaque`` opaque (``.wh..wh..opq``) with a new ``etc/opaque/new``, and for
-    ``var/lib/dpkg/status`` nothing (so the lower file shows through).
+    ``var/lib/dpkg/status`` nothing (so the lower file shows through). ``installed``:
+    the (name, version) pairs that status file lists (default base-files and libc6).
     """
     m_type, cfg_type, layer_type, idx_type = (
         (DOCKER_MANIFEST, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LIST) if docker_types
@@ -412,7 +414,8 @@ def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ..
     entries = []
     for platform in platforms:
         os_, arch, *variant = platform.split("/")
-        status = dpkg_status(("base-files", f"{seed}", arch), ("libc6", "2.41-12", arch))
+        status = dpkg_status(*((n, v, arch) for n, v in (
+            installed if installed is not None else (("base-files", seed), ("libc6", "2.41-12")))))
         built.status[platform] = status
         lower, lower_id = tar_layer({
             "var": None, "var/lib": None, "var/lib/dpkg": None,
