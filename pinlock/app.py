@@ -54,6 +54,7 @@ class Options:
     prerelease: bool = False
     allow_major: bool = False
     sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
+    sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
 
 
 @dataclass
@@ -234,7 +235,8 @@ def _apt_source(sources: Sources) -> Any:
         cache_dir=os.path.join(cache_dir(os.environ), "debian"))
     return AptSource(sources.http, cfg, now=None,
                      base_status=lambda inp, arch: _base_status(sources, inp, arch),
-                     deep=sources.options.deep, sample=sources.options.sample)
+                     deep=sources.options.deep, sample=sources.options.sample,
+                     seed=sources.options.sample_seed)
 
 
 def _base_status(sources: Sources, inp: AptInput, arch: str) -> str | None:

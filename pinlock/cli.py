@@ -133,6 +133,9 @@ def verify(
     sample: Annotated[Optional[int], typer.Option(  # noqa: UP045
         "--sample", min=1, metavar="N",
         help="With --deep: check N randomly chosen .deb files per apt input, not all.")] = None,
+    seed: Annotated[Optional[int], typer.Option(  # noqa: UP045
+        "--seed", min=0, help="With --sample: the seed that chooses them (repeat a run).")
+    ] = None,
     debian_mirror: DebianMirrorOpt = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
@@ -151,8 +154,10 @@ def verify(
     if sample is not None and not deep:
         raise UsageError("--sample N chooses which .deb files --deep downloads: add --deep")
     options = _options(registry_mirror, deep, debian_mirror) if online else None
+    if seed is not None and sample is None:
+        raise UsageError("--seed repeats the choice of --sample N: add --sample")
     if options is not None and sample is not None:
-        options = dataclasses.replace(options, sample=sample)
+        options = dataclasses.replace(options, sample=sample, sample_seed=seed)
     findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
                            options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))

@@ -232,7 +232,12 @@ def test_verify_online_deep_checks_the_debs(
     r = run_cli(capsys, "verify", "--online", "--deep", "apt")
     assert r.code == 1 and "bytes differ from the lock" in r.out
     r = run_cli(capsys, "verify", "--online", "--deep", "--sample", "1", "apt")
-    assert r.code == 1 and re.search(r"one of 1 sampled from \d+ with seed \d+", r.out)
+    found = re.search(r"one of 1 sampled from \d+ with seed (\d+)", r.out)
+    assert r.code == 1 and found
+    again = run_cli(capsys, "verify", "--online", "--deep", "--sample", "1", "--seed",
+                    found.group(1), "apt")
+    assert again.code == 1 and again.out == r.out  # the same file, found again
+    assert run_cli(capsys, "verify", "--online", "--deep", "--seed", "1").code == 2
     # --sample needs --deep, and both need --online
     assert run_cli(capsys, "verify", "--online", "--sample", "2").code == 2
     assert run_cli(capsys, "verify", "--deep").code == 2
