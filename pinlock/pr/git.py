@@ -107,7 +107,9 @@ class Git:
             pairs.append((f"http.{origin}.extraheader",
                           f"AUTHORIZATION: basic {self._basic()}"))
         if self._origins[remote]:
-            pairs.append(("credential.helper", ""))  # the token is the credential
+            # The token is the credential: no helper, and no password prompt program
+            # (it would inherit the header) when the server refuses the token.
+            pairs += [("credential.helper", ""), ("core.askPass", "")]
         return pairs
 
     def run(self, *args: str, check: bool = True, auth: str | None = None,
@@ -125,6 +127,8 @@ class Git:
             full_env.pop(name, None)
         if auth is not None:
             full_env.update(config_env(full_env, self._auth_config(auth)))
+            full_env["GIT_ASKPASS"] = ""  # empty: git asks no program at all
+            full_env.pop("SSH_ASKPASS", None)
         proc = subprocess.run(["git", *args], cwd=self.cwd, env=full_env,
                               capture_output=True, text=True, input=input_text, check=False)
         if check and proc.returncode != 0:

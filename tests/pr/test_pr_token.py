@@ -45,8 +45,18 @@ def test_token_reaches_git_only_as_a_header(
 
 
 def test_without_a_token_git_fails_fast_instead_of_prompting(
-    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    # A password prompt program (IDE terminals and some CI set one) would inherit the
+    # header when the server refuses the token: git must not start it.
+    asked = tmp_path / "askpass-was-run"
+    askpass = tmp_path / "askpass.sh"
+    askpass.write_text(f"#!/bin/sh\nenv > {asked}\necho nope\n")
+    askpass.chmod(0o755)
+    for name in ("GIT_ASKPASS", "SSH_ASKPASS"):
+        monkeypatch.setenv(name, str(askpass))
+    git(world.work, "config", "core.askPass", str(askpass))
     with GitHttpServer(world.remote.parent, username="x-access-token",
                        password=world.token) as server:
         git(world.work, "remote", "set-url", "origin", server.url(world.remote.name))
@@ -58,6 +68,7 @@ def test_without_a_token_git_fails_fast_instead_of_prompting(
         assert "ghp_wrong" not in run.out + run.err
         assert server.requests and not any(r.authorized for r in server.requests)
         assert world.remote_heads() == heads and world.fake.writes() == []
+        assert not asked.exists()
 
 
 def test_no_hook_and_no_command_line_sees_the_token(
@@ -113,6 +124,6 @@ def test_the_header_is_only_for_the_remotes_host() -> None:
     g._origins["origin"] = ("https://github.example:8443/",)
     pairs = dict(g._auth_config("origin"))
     assert set(pairs) == {"core.hooksPath", "http.https://github.example:8443/.extraheader",
-                          "credential.helper"}
+                          "credential.helper", "core.askPass"}
     g._origins["ssh"] = ()
     assert "ghp_secret" not in str(g._auth_config("ssh"))
