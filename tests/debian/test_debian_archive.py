@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import socket
+import threading
 from pathlib import Path
 
 import httpx
@@ -163,3 +165,27 @@ def test_debian_hash_of_streams_and_stops_past_the_limit(archive_server: Archive
     # a file larger than the lock says is not read to its end
     assert a.hash_of(url, limit=10) == (hashlib.sha256(data[:11]).hexdigest(), 11)
     assert a.hash_of(url + ".missing", limit=10) is None
+
+
+def test_debian_hash_of_a_body_that_breaks_off_is_an_archive_error() -> None:
+    # A server that promises 100000 bytes, sends 1000 and hangs up.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+
+    def answer() -> None:
+        conn, _ = srv.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 1000)
+        conn.close()
+
+    t = threading.Thread(target=answer)
+    t.start()
+    try:
+        with pytest.raises(ArchiveError, match=r"GET http://127\.0\.0\.1:\d+/a\.deb: "):
+            Archive(make_client(timeout=10)).hash_of(f"http://127.0.0.1:{port}/a.deb",
+                                                     limit=100000)
+    finally:
+        t.join(timeout=10)
+        srv.close()

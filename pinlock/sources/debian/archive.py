@@ -190,6 +190,8 @@ class Archive:
 
         try:
             return sha256_stream(capped())
+        except httpx.TransportError as exc:  # the body broke off after the headers
+            raise ArchiveError(f"GET {url}: {type(exc).__name__}: {exc}") from None
         finally:
             resp.close()
 
