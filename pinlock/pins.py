@@ -220,9 +220,17 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,
                            pinned=pinned))
     if inp.locked.snapshot and snapshot_supported(inp):
-        shared = any(isinstance(o, AptInput) and o.name != inp.name
-                     and o.intent.snapshot_arg == inp.intent.snapshot_arg
-                     for o in lock.inputs.values())
+        sharing = [o for o in lock.inputs.values() if isinstance(o, AptInput)
+                   and o.name != inp.name and o.intent.snapshot_arg == inp.intent.snapshot_arg]
+        for o in sharing:
+            if (o.locked.snapshot not in (None, inp.locked.snapshot) and stage_index(
+                    sites, o.intent.stage, path, f"input {o.name!r}") == found[0].stage):
+                raise DockerfileError(
+                    path, f"apt inputs {inp.name!r} and {o.name!r} install in the same stage "
+                    f"at snapshots {inp.locked.snapshot} and {o.locked.snapshot}, through one "
+                    f"ARG {inp.intent.snapshot_arg}", line=found[0].line,
+                    hint="lock both at one snapshot, or merge them into one input")
+        shared = bool(sharing)
         out.extend(_snapshot(inp, inp.locked.snapshot, found[0].stage, sites, shared))
     return out
 
@@ -273,6 +281,13 @@ def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
     for d in (glob if use_global else []) + [d for d in local if d.value is not None]:
         assert d.value is not None
         out.append(PinSite(inp.name, f"ARG {arg}", d.value, snapshot, wiring=True))
+    if uses_arg and local and not any(d.value is not None for d in local) and not (
+            use_global and glob):
+        # A bare `ARG X` in the stage inherits a default that is not this input's (shared
+        # with another stage) or none at all: it gets its own.
+        d = local[0]
+        out.append(PinSite(inp.name, f"ARG {arg}", Value("", d.name_end, d.name_end, d.line),
+                           f"={snapshot}", wiring=True))
     if uses_arg and not local:
         first = min(cmds, key=lambda c: c.arg_at)
         text = f"{first.indent}ARG {arg}" + ("" if use_global and glob else f"={snapshot}")

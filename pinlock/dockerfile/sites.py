@@ -59,6 +59,7 @@ class ArgDecl:
     value: Value | None  # the default, without surrounding quotes; None when declared bare
     stage: int  # -1: global (before the first FROM)
     line: int
+    name_end: int = -1  # source offset just past the name (where "=value" goes when bare)
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ def _args(df: Dockerfile, ins: Instruction, stage: int) -> list[ArgDecl]:
         word = text.text[ws:we]
         name, eq, _ = word.partition("=")
         if not eq:
-            out.append(ArgDecl(name, None, stage, ins.line))
+            end = text.source_span(ws, we)[1]
+            out.append(ArgDecl(name, None, stage, ins.line, end))
             continue
         vs, ve = ws + len(name) + 1, we
         if ve - vs >= 2 and text.text[vs] in "'\"" and text.text[ve - 1] == text.text[vs]:

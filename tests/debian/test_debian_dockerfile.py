@@ -333,3 +333,43 @@ def test_a_new_install_command_in_the_stage_is_noticed(
     df.write_text(df.read_text() + "RUN apt-get install -y alt1\n")
     r = run_cli(capsys, "verify")
     assert r.code == 1 and "Dockerfile:4: [apt] apt package alt1 is installed but not" in r.out
+
+
+def test_a_bare_stage_arg_gets_its_own_value_when_the_global_is_shared(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = (f"ARG DEBIAN_SNAPSHOT={SNAP1}\n"
+            "FROM debian:13.4 AS build\nARG DEBIAN_SNAPSHOT\n"
+            "RUN apt-get update --snapshot \"$DEBIAN_SNAPSHOT\" && apt-get install -y prelib\n"
+            "FROM debian:13.4\nARG DEBIAN_SNAPSHOT\n"
+            "RUN apt-get update --snapshot \"$DEBIAN_SNAPSHOT\" && apt-get install -y tool\n")
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    assert run_cli(capsys, "bump", "apt-1", SNAP2).code == 0
+    out = df.read_text()
+    # each stage's bare ARG now names its own snapshot; the shared global is left alone
+    assert out.count(f"ARG DEBIAN_SNAPSHOT={SNAP1}\n") == 2
+    assert f"FROM debian:13.4\nARG DEBIAN_SNAPSHOT={SNAP2}\n" in out
+    assert run_cli(capsys, "verify").code == 0
+    # what a stage reads is what verify checks
+    df.write_text(out.replace(f"ARG DEBIAN_SNAPSHOT={SNAP2}\n", "ARG DEBIAN_SNAPSHOT\n"))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "ARG DEBIAN_SNAPSHOT is missing" in r.out
+
+
+def test_two_apt_inputs_of_one_stage_at_two_snapshots_are_refused(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    df = _project(tmp_path / "p", "FROM debian:13.4\nRUN apt-get update && apt-get install "
+                  "-y app\nRUN apt-get install -y tool\n", archive_server, monkeypatch, capsys)
+    lock = tmp_path / "p" / "image.lock.toml"
+    text = lock.read_text()
+    section = text[text.index("[inputs.apt]"):text.index("[inputs.debian]")]
+    split = section.replace('packages = ["app", "tool"]', 'packages = ["app"]')
+    lock.write_text(text.replace(section, split + split.replace("inputs.apt", "inputs.apt2")
+                                 .replace('packages = ["app"]', 'packages = ["tool"]')))
+    assert run_cli(capsys, "bump", "apt", SNAP1).code == 0
+    files = snapshot(tmp_path / "p")
+    r = run_cli(capsys, "bump", "apt2", SNAP2)
+    assert r.code == 2 and "apt inputs 'apt' and 'apt2' install in the same stage" in r.err
+    assert snapshot(tmp_path / "p") == files
+    assert df.read_text().count("ARG DEBIAN_SNAPSHOT") == 1
