@@ -19,6 +19,14 @@ def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return run.code, run.out, run.err
 
 
+def bump_main_by_hand(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """Someone moves s6-overlay to 3.2.4.0 on main themselves, as the open PR would."""
+    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
+    assert run.code == 0, run.err
+    git(world.work, "commit", "--quiet", "-am", "bump s6-overlay by hand")
+    git(world.work, "push", "--quiet", "origin", "main")
+
+
 def test_first_run_opens_one_pr_then_second_run_changes_nothing(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,10 +93,7 @@ def test_unneeded_update_closes_its_pr_with_a_comment(
 ) -> None:
     assert pr(capsys)[0] == 0
     # Someone bumps main by hand to the same version.
-    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
-    assert run.code == 0, run.err
-    git(world.work, "commit", "--quiet", "-am", "bump s6-overlay by hand")
-    git(world.work, "push", "--quiet", "origin", "main")
+    bump_main_by_hand(world, capsys)
     code, out, err = pr(capsys)
     assert code == 0, err
     p = world.fake.pulls[0]
@@ -284,10 +289,7 @@ def test_a_pr_pinlock_closed_itself_is_not_a_decline(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert pr(capsys)[0] == 0
-    run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
-    assert run.code == 0, run.err
-    git(world.work, "commit", "--quiet", "-am", "bump s6-overlay by hand")
-    git(world.work, "push", "--quiet", "origin", "main")
+    bump_main_by_hand(world, capsys)
     assert "s6-overlay: closed #1" in pr(capsys)[1]
     (first,) = world.fake.pulls
     assert first.state == "closed" and "pinlock:target" not in first.body
