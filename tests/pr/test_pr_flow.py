@@ -19,6 +19,16 @@ def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return run.code, run.out, run.err
 
 
+def push_foreign_commit(world: World) -> None:
+    """A reviewer pushes a commit of their own onto pinlock's branch."""
+    other = world.clone("other")
+    git(other, "checkout", "--quiet", BRANCH)
+    (other / "NOTES").write_text("a reviewer's fix\n")
+    git(other, "add", "NOTES")
+    git(other, "commit", "--quiet", "-m", "fix up")
+    git(other, "push", "--quiet", "origin", BRANCH)
+
+
 def bump_main_by_hand(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     """Someone moves s6-overlay to 3.2.4.0 on main themselves, as the open PR would."""
     run = run_cli(capsys, "bump", "s6-overlay", "3.2.4.0")
@@ -107,12 +117,7 @@ def test_foreign_commit_is_left_alone_with_one_comment(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert pr(capsys)[0] == 0
-    other = world.clone("other")
-    git(other, "checkout", "--quiet", BRANCH)
-    (other / "NOTES").write_text("a reviewer's fix\n")
-    git(other, "add", "NOTES")
-    git(other, "commit", "--quiet", "-m", "fix up")
-    git(other, "push", "--quiet", "origin", BRANCH)
+    push_foreign_commit(world)
     theirs = world.remote_heads()[BRANCH]
     world.publish("3.2.5.0")
     for _ in range(2):
@@ -134,16 +139,11 @@ def test_closing_a_pr_with_foreign_commits_is_no_decline(
     world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert pr(capsys)[0] == 0
-    other = world.clone("other")
-    git(other, "checkout", "--quiet", BRANCH)
-    (other / "NOTES").write_text("a reviewer's fix\n")
-    git(other, "add", "NOTES")
-    git(other, "commit", "--quiet", "-m", "fix up")
-    git(other, "push", "--quiet", "origin", BRANCH)
+    push_foreign_commit(world)
     assert "skipped" in pr(capsys)[1]
     # People close the pull request and delete the branch, to let pinlock start afresh.
     world.fake.close_by_hand(1)
-    git(other, "push", "--quiet", "origin", f":{BRANCH}")
+    git(world.work, "push", "--quiet", "origin", f":{BRANCH}")
     code, out, err = pr(capsys)
     assert code == 0, err
     assert "s6-overlay: opened #2" in out
