@@ -13,8 +13,9 @@ def findings_text(findings: Sequence[Finding], *, verbose: bool = False) -> str:
         return "ok: the Dockerfile and the lock agree"
     lines = []
     for f in findings:
-        where = f"{f.file}:{f.line}" if f.file and f.line else (f.file or "-")
-        lines.append(f"{f.severity}: {where}: [{f.input}] {f.message}")
+        # upstream findings have no place in the Dockerfile: input and message only
+        where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+        lines.append(f"{f.severity}: {where}[{f.input}] {f.message}")
         if f.expected is not None:
             lines.append(f"    expected: {f.expected}")
         if f.found is not None and (verbose or f.code != "not-pinned"):

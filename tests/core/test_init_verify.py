@@ -111,3 +111,15 @@ def test_offline_verify_imports_no_http_stack() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_findings_text_names_a_place_only_when_there_is_one() -> None:
+    from pinlock.model import Finding
+    from pinlock.report import findings_text
+
+    text = findings_text([Finding("apt", "error", "upstream", "GET x: HTTP 503"),
+                          Finding("uv", "error", "mismatch", "differs", "docker/Dockerfile", 3),
+                          Finding("uv", "warning", "x", "no line", "docker/Dockerfile")])
+    assert text.splitlines()[:4] == [
+        "error: [apt] GET x: HTTP 503", "error: docker/Dockerfile:3: [uv] differs",
+        "warning: docker/Dockerfile: [uv] no line", "2 error(s), 1 warning(s)"]
