@@ -303,3 +303,21 @@ def test_debian_cache_dir_follows_env_and_xdg(monkeypatch: pytest.MonkeyPatch) -
     assert cache_dir({"XDG_CACHE_HOME": "relative"}) == "/home/u/.cache/pinlock"
     assert cache_dir({"XDG_CACHE_HOME": "/x", "PINLOCK_CACHE_DIR": "/p"}) == "/p"
     assert os.path.isabs(cache_dir(os.environ))
+
+
+def test_debian_cache_prune_removes_only_long_unused_pinlock_files(tmp_path: Path) -> None:
+    import datetime as dt
+    import os
+
+    from pinlock.sources.debian.archive import CACHE_KEEP, prune_cache
+
+    now = dt.datetime.now(dt.UTC)
+    old = (now - CACHE_KEEP - dt.timedelta(days=1)).timestamp()
+    names = {"a" * 64 + ".xz": old, "b" * 64 + ".index-v1": old, "c" * 64 + ".xz": None,
+             "notes.txt": old}
+    for name, mtime in names.items():
+        (tmp_path / name).write_bytes(b"x")
+        if mtime is not None:
+            os.utime(tmp_path / name, (mtime, mtime))
+    assert sorted(prune_cache(str(tmp_path), now)) == ["a" * 64 + ".xz", "b" * 64 + ".index-v1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c" * 64 + ".xz", "notes.txt"]

@@ -154,7 +154,8 @@ def check_index(data: bytes, entry: IndexFile, *, what: str) -> None:
 
 
 class Archive:
-    """HTTP access to Debian archives; every byte parsed has been checked against a signature."""
+    """HTTP access to Debian archives; every byte parsed was checked against a signature when
+    it was fetched (the disk cache below says how far that reaches)."""
 
     def __init__(
         self, client: httpx.Client, *, now: Callable[[], dt.datetime] | None = None,
@@ -164,6 +165,7 @@ class Archive:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.cache_dir = cache_dir
         self._parsed: dict[str, PackagesIndex] = {}
+        self._pruned = False  # the cache folder is pruned once per Archive, on first write
 
     # ------------------------------------------------------------ HTTP
 
@@ -319,6 +321,7 @@ class Archive:
         data = _read(path)
         if data is None:
             return None
+        _touch(path)
         try:
             # content-addressed: re-checked, never trusted
             check_index(data, entry, what=path or "")
@@ -331,9 +334,11 @@ class Archive:
         if path is None:
             return None
         try:
-            return PackagesIndex.load(FileBytes(path), entry.sha256)
+            index = PackagesIndex.load(FileBytes(path), entry.sha256)
         except (OSError, ControlError, ArchiveError):
             return None  # missing, corrupt, truncated, foreign or older: rebuilt and replaced
+        _touch(path)
+        return index
 
     def _store(
         self, path: str | None, chunks: Sequence[Buffer], *, keep: bool = True
@@ -346,6 +351,9 @@ class Archive:
         if path is None:
             return None
         folder = os.path.dirname(path)
+        if not self._pruned:
+            self._pruned = True
+            prune_cache(folder, dt.datetime.now(dt.UTC))  # file times are wall time
         try:
             # Only this user may write what later runs read back (mode 0700).
             os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -363,6 +371,37 @@ class Archive:
                 os.unlink(tmp)
             return None
         return written
+
+
+CACHE_KEEP = dt.timedelta(days=30)
+
+
+def _touch(path: str | None) -> None:
+    """Mark a cache file as used now: pruning goes by the last use, not the creation."""
+    if path:
+        with contextlib.suppress(OSError):
+            os.utime(path)
+
+
+def prune_cache(folder: str, now: dt.datetime, keep: dt.timedelta = CACHE_KEEP) -> list[str]:
+    """Remove what the cache holds that no run used for ``keep`` (an index state long gone,
+    a file of an older format); return the names removed. Only pinlock's own names."""
+    removed: list[str] = []
+    cutoff = (now - keep).timestamp()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        stem = name.split(".", 1)[0]
+        if len(stem) != 64 or not all(c in "0123456789abcdef" for c in stem):
+            continue  # not a file pinlock named (content-addressed)
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
+                removed.append(name)
+    return removed
 
 
 class FileBytes:
