@@ -95,22 +95,14 @@ def child_floor(cache_dir: str) -> dict[str, Any]:
 
     mirrors = machine_mirrors()
     assert mirrors is not None
-    archive = Archive(make_client(timeout=120))
+    archive = Archive(make_client(timeout=120), cache_dir=cache_dir)
     blobs: dict[str, list[bytes]] = {a: [] for a in ARCHS}
     for suite in SUITES:
         loc = Location(mirrors[1] if suite.endswith("-security") else mirrors[0])
         signed = archive.release(loc, suite, None)
         for arch in ARCHS:
             entry = archive.index_entry(signed, "main", arch)
-            path = os.path.join(cache_dir, entry.sha256 + ".xz")
-            if entry.path.endswith(".xz") and os.path.exists(path):
-                blobs[arch].append(Path(path).read_bytes())
-            else:
-                folder = entry.path.rsplit("/", 1)[0]
-                data = archive.get(
-                    f"{loc.base(None)}dists/{suite}/{folder}/by-hash/SHA256/{entry.sha256}")
-                assert data is not None
-                blobs[arch].append(data)
+            blobs[arch].append(archive.compressed(loc, signed, entry, None))
     out: dict[str, Any] = {}
     for arch, datas in blobs.items():
         t = time.perf_counter()

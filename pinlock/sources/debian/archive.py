@@ -264,10 +264,7 @@ class Archive:
             return self._parsed[entry.sha256]
         index = self._cached_index(entry)
         if index is None:
-            raw = self._cached(entry)
-            if raw is None:
-                raw = self._fetch_index(loc, signed, entry, snapshot)
-                self._store(self._cache_path(entry), [raw], keep=False)
+            raw = self.compressed(loc, signed, entry, snapshot)
             try:
                 index = scan_index(raw, entry.path)
             except ControlError as exc:
@@ -281,6 +278,17 @@ class Archive:
                     index.read_from(written, chunks)  # records from disk, not memory
         self._parsed[entry.sha256] = index
         return index
+
+    def compressed(
+        self, loc: Location, signed: SignedRelease, entry: IndexFile, snapshot: str | None
+    ) -> bytes:
+        """The index file's bytes as served (compressed), checked against the InRelease:
+        from the disk cache when it holds them, else fetched and cached."""
+        raw = self._cached(entry)
+        if raw is None:
+            raw = self._fetch_index(loc, signed, entry, snapshot)
+            self._store(self._cache_path(entry), [raw], keep=False)
+        return raw
 
     def _fetch_index(
         self, loc: Location, signed: SignedRelease, entry: IndexFile, snapshot: str | None
