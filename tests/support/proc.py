@@ -1,0 +1,120 @@
+"""Run pinlock as a user would, in its own process, measuring its peak RSS and wall time.
+
+Each case runs ``python -m pinlock`` as a child, with a hard wall-clock limit, and measures
+its peak RSS through ``wait4``. A case then asserts on the exit code, the messages, the files
+(unchanged), the absence of tracebacks and secrets, and on the measured RSS and time. Every
+run is recorded in ``RUNS``; the hostile suite prints the worst RSS and time per case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The issue's numbers: every hostile case stays under these.
+MAX_RSS_MB = 300.0
+
+
+@dataclass
+class Proc:
+    code: int
+    out: str
+    err: str
+    rss_mb: float
+    seconds: float
+    timed_out: bool
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+    def assert_clean(self, *secrets: str) -> None:
+        """No traceback, no secret, bounded memory and time."""
+        assert not self.timed_out, f"still running at the limit:\n{self.text}"
+        assert "Traceback" not in self.text, self.text
+        for secret in secrets:
+            assert secret not in self.text, f"secret {secret[:4]}… printed:\n{self.text}"
+        assert self.rss_mb < MAX_RSS_MB, f"peak RSS {self.rss_mb:.0f} MB"
+
+
+RUNS: list[tuple[str, Proc]] = []
+
+
+def run_pinlock(
+    *args: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    limit: float = 120.0,
+    stdin: str | None = None,
+) -> Proc:
+    """Run ``python -m pinlock ARGS`` in ``cwd``; kill it at ``limit`` seconds."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("GITHUB_", "GH_", "PINLOCK_"))}
+    full_env["PYTHONPATH"] = str(ROOT)
+    full_env.setdefault("PINLOCK_CACHE_DIR", str(cwd / ".pinlock-cache"))
+    if env:
+        full_env.update(env)
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    chunks: dict[str, bytes] = {}
+
+    def drain(name: str, stream: IO[bytes]) -> None:
+        chunks[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(n, s))
+               for n, s in (("out", proc.stdout), ("err", proc.stderr)) if s is not None]
+    for t in readers:
+        t.start()
+    if proc.stdin is not None:
+        with contextlib.suppress(BrokenPipeError):
+            proc.stdin.write((stdin or "").encode())
+            proc.stdin.close()
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(limit, kill)
+    timer.start()
+    # wait4 instead of Popen.wait: it gives this child's own peak RSS.
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    for t in readers:
+        t.join()
+    seconds = time.monotonic() - start
+    result = Proc(proc.returncode, chunks.get("out", b"").decode(errors="replace"),
+                  chunks.get("err", b"").decode(errors="replace"),
+                  usage.ru_maxrss / 1024.0, seconds, killed.is_set())
+    RUNS.append((os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], result))
+    return result
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (cache excluded) with its sha256 and mode."""
+    out: dict[str, str] = {}
+    for p in sorted(folder.rglob("*")):
+        rel = p.relative_to(folder)
+        if rel.parts and rel.parts[0] == ".pinlock-cache":
+            continue
+        if p.is_file() and not p.is_symlink():
+            st = p.stat()
+            out[str(rel)] = f"{hashlib.sha256(p.read_bytes()).hexdigest()} {st.st_mode:o}"
+    return out
