@@ -218,8 +218,41 @@ def _group(r: _Reader) -> str | None:
     return group
 
 
+# The intent keys of each kind. Any other key in an input's table is refused with a
+# did-you-mean, because a misspelt key (`tag_pattern`, `allow-prereleases`) that is silently
+# ignored makes pinlock do something else than the person wrote. Keys starting with `x-` are
+# extensions: pinlock ignores them and keeps them on a rewrite.
+INTENT_KEYS: dict[str, frozenset[str]] = {
+    "image": frozenset({"kind", "image", "tag-pattern", "stage", "allow-prerelease", "group",
+                        "locked"}),
+    "github-release": frozenset({"kind", "repository", "version-arg", "assets", "tag-template",
+                                 "download-url", "arch-map", "allow-prerelease", "group",
+                                 "locked"}),
+    "apt": frozenset({"kind", "packages", "stage", "suites", "components",
+                      "install-recommends", "snapshot-arg", "group", "locked"}),
+}
+
+
+def _check_keys(r: _Reader, kind: str) -> None:
+    import difflib
+
+    known = INTENT_KEYS.get(kind)
+    if known is None:
+        return
+    for key in r.data:
+        if key in known or key.startswith("x-"):
+            continue
+        near = difflib.get_close_matches(key.replace("_", "-"), sorted(known), n=1, cutoff=0.6)
+        raise LockfileError(
+            r.path, f"unknown key for kind {kind!r}", key=r._key(key),
+            hint=(f"did you mean `{near[0]}`? " if near else "")
+            + f"keys of a {kind} input: {', '.join(sorted(known - {'locked'}))} "
+            "(prefix a key with `x-` to keep a note pinlock ignores)")
+
+
 def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) -> Input:
     kind = r.text("kind", required=True)
+    _check_keys(r, kind)
     locked = r.table("locked")
     if kind == "image":
         intent = ImageIntent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_fast_and_full_loaders_agree() -> None:
 def test_comments_hand_edits_and_unknown_keys_survive_a_rewrite() -> None:
     text = COMMITTED.replace(
         '[inputs.debian]\n',
-        '[inputs.debian]\n# keep debian on the 13 line\nowner = "platform-team"\n',
+        '[inputs.debian]\n# keep debian on the 13 line\nx-owner = "platform-team"\n',
     ).replace('tag = "13.4"\n', 'tag = "13.4"\nx-note = "kept"\n')
     lock, doc = lockfile.load(text, "image.lock.toml")
     debian = lock.inputs["debian"]
@@ -41,7 +42,7 @@ def test_comments_hand_edits_and_unknown_keys_survive_a_rewrite() -> None:
         platforms={"linux/arm64": "sha256:" + "22" * 32, "linux/amd64": "sha256:" + "11" * 32}))
     out = lockfile.render(lock.replace_input(new), doc)
     assert "# keep debian on the 13 line" in out
-    assert 'owner = "platform-team"' in out
+    assert 'x-owner = "platform-team"' in out
     assert 'x-note = "kept"' in out
     assert 'tag = "13.5"' in out and f'index-digest = "{digest}"' in out
     # Platforms are written sorted whatever order the source gave.
@@ -52,6 +53,24 @@ def test_comments_hand_edits_and_unknown_keys_survive_a_rewrite() -> None:
     # Everything outside the changed input is untouched.
     before_uv = COMMITTED[COMMITTED.index("[inputs.uv]"):]
     assert out.endswith(before_uv)
+
+
+@pytest.mark.parametrize(("key", "near"), [
+    ("tag_pattern", "tag-pattern"), ("allow-prereleases", "allow-prerelease"),
+    ("allow_prerelease", "allow-prerelease"), ("imgae", "image"), ("owner", None)])
+def test_an_unknown_intent_key_is_refused_with_a_did_you_mean(key: str, near: str | None) -> None:
+    text = COMMITTED.replace('[inputs.debian]\n', f'[inputs.debian]\n{key} = "x"\n')
+    with pytest.raises(LockfileError) as exc:
+        lockfile.load(text, "image.lock.toml")
+    message = exc.value.diagnostics()
+    assert f"inputs.debian.{key}" in message and "unknown key for kind 'image'" in message
+    if near:
+        assert f"did you mean `{near}`?" in message
+    else:
+        assert "did you mean" not in message
+    # Every key the message offers is one the reader accepts.
+    for offered in re.findall(r"keys of a image input: ([^(]+)", message)[0].split(", "):
+        assert offered.strip() in lockfile.INTENT_KEYS["image"]
 
 
 def test_newer_schema_is_refused_with_advice() -> None:

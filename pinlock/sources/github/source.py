@@ -112,7 +112,7 @@ class ReleaseSource:
         if release.prerelease and not (intent.allow_prerelease or self.allow_prerelease):
             raise ReleaseNotAllowedError(
                 f"{inp.name}: {intent.repository} {tag} is a pre-release",
-                hint="allow pre-releases for this input (allow_prerelease in its intent) "
+                hint="allow pre-releases for this input (`allow-prerelease = true` in its intent) "
                 "or pick a stable version",
             )
         previous: dict[tuple[str, str | None], LockedAsset] = {}

@@ -48,7 +48,7 @@ class ImageSource:
         except TagPatternError as exc:
             raise ImageReferenceError(
                 f"{inp.name}: cannot derive a tag for version {version}: {exc}",
-                hint="set the input's tag_pattern, e.g. \"{version}-python3.13-trixie\"",
+                hint="set the input's tag-pattern, e.g. \"{version}-python3.13-trixie\"",
             ) from exc
 
     def resolve(self, inp: ImageInput, ctx: Context, *, version: str | None = None) -> ImageInput:
