@@ -79,6 +79,11 @@ def _options(mirrors: list[str] | None = None, deep: bool = False,
              prerelease: bool = False) -> Options:
     from pinlock.app import Options
 
+    if mirrors:
+        # A malformed mirror is a usage error before any work starts, whatever the command.
+        from pinlock.sources.oci.config import parse_mirror_value
+        for value in mirrors:
+            parse_mirror_value(value, what="--registry-mirror")
     return Options(registry_mirrors=tuple(mirrors or ()), deep=deep,
                    debian_mirror=debian_mirror, allow_major=allow_major, prerelease=prerelease)
 
@@ -308,7 +313,9 @@ def outdated(
                           prerelease))
     typer.echo(report_json(report) if as_json else report_text(report))
     if report.errors:
-        return EXIT_UPSTREAM
+        # Bad input (a misconfigured mirror, a lock an upstream cannot serve as written) says
+        # exit 2; otherwise an upstream could not be asked: exit 3. Never "up to date".
+        return min(r.error_exit or EXIT_UPSTREAM for r in report.errors)
     # An alarm (upstream changed without a new version) needs a person as much as an
     # update does: both make --exit-code fail; the JSON tells them apart.
     return EXIT_FINDINGS if exit_code and (report.movable or report.alarms) else EXIT_OK

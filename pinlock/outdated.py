@@ -41,6 +41,7 @@ class Row:
     notes_url: str | None = None
     drift: tuple[Finding, ...] = ()
     error: str | None = None  # upstream could not be asked; the row says so, the run goes on
+    error_exit: int | None = None  # the exit code that error stands for (2 bad input, 3 upstream)
     move: Move | None = None  # what `pinlock update` / `pinlock pr` would do (app.plan_move)
     locked_digest: str | None = None  # images: the locked index digest
     newest_digest: str | None = None  # images: the index the newest tag points at now
@@ -135,7 +136,8 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
                              prerelease=options.prerelease)
         drift = tuple(source.check(inp, ctx))
     except PinlockError as exc:
-        return Row(inp.name, inp.kind, locked, error=exc.diagnostics())
+        return Row(inp.name, inp.kind, locked, error=exc.diagnostics(),
+                   error_exit=exc.exit_code)
     return Row(inp.name, inp.kind, locked,
                newest=offered(inp, cand) if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
@@ -185,10 +187,13 @@ def report_text(report: Report) -> str:
                          "a person has found out why")
         if r.error is not None:
             lines.append(f"{r.input}: error: {r.error}")
-    n, m = len(report.movable), len(report.alarms)
+    n, m, e = len(report.movable), len(report.alarms), len(report.errors)
     summary = [f"{n} input(s) can move"] if n else []
     if m:
         summary.append(f"{m} input(s) raised an alarm")
+    if e:
+        # An input that could not be asked is not up to date: nobody knows.
+        summary.append(f"{e} of {len(report.rows)} input(s) could not be checked")
     lines.append("; ".join(summary) if summary else "everything is up to date")
     return "\n".join(lines)
 
@@ -196,5 +201,6 @@ def report_text(report: Report) -> str:
 def report_json(report: Report) -> str:
     return json.dumps({"inputs": [r.to_json() for r in report.rows],
                        "movable": [r.input for r in report.movable],
-                       "alarms": [r.input for r in report.alarms]},
+                       "alarms": [r.input for r in report.alarms],
+                       "errors": [r.input for r in report.errors]},
                       indent=2, sort_keys=True)

@@ -70,3 +70,21 @@ def test_upstream_failure_is_a_row_not_a_crash(
     run = run_cli(capsys, "outdated")
     assert run.code == 3
     assert "s6-overlay: error:" in run.out
+    # An input nobody could ask is not up to date.
+    assert "up to date" not in run.out
+    assert run.out.splitlines()[-1] == "1 of 1 input(s) could not be checked"
+    run = run_cli(capsys, "outdated", "--json")
+    assert run.code == 3 and json.loads(run.out)["errors"] == ["s6-overlay"]
+
+
+@pytest.mark.parametrize("command", [
+    ["outdated"], ["lock"], ["update"], ["verify", "--online"], ["pr", "--dry-run"],
+    ["bump", "s6-overlay", "3.2.4.0"]])
+def test_a_malformed_registry_mirror_is_a_usage_error(
+    world: World, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    world.fake.clear_requests()
+    run = run_cli(capsys, *command, "--registry-mirror", "no-equals-sign")
+    assert run.code == 2, run.out + run.err
+    assert "--registry-mirror: 'no-equals-sign' is not a mirror mapping" in run.err
+    assert world.fake.requests == []  # refused before any upstream was asked
