@@ -8,7 +8,7 @@ and write both files together or not at all.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,6 +21,7 @@ from pinlock.dockerfile.sites import Sites, find_sites
 from pinlock.errors import (
     DockerfileError,
     InputError,
+    IntegrityError,
     PinlockError,
     UsageError,
 )
@@ -55,6 +56,7 @@ class Options:
     allow_major: bool = False
     sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
     sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
+    accept_alarm: bool = False  # update/pr: move an input although upstream raised an alarm
 
 
 @dataclass
@@ -313,6 +315,42 @@ def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
     return None
 
 
+# Findings of Source.check that are not drift: values pinlock has not pinned yet, or a
+# checksum with one source only. They are shown, but are neither a move nor an alarm.
+NOT_DRIFT = frozenset({"not-pinned", "not-locked", "single-checksum-source"})
+# Drift that an update picks up: a re-pushed tag is a digest update (plan_move).
+UPDATE_DRIFT = frozenset({"tag-moved"})
+
+
+def upstream_alarms(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Upstream changed what the lock names and no update explains it (a release asset
+    replaced under its version, a locked manifest gone): a person must look first."""
+    return tuple(f for f in findings if f.severity == "error"
+                 and f.code not in NOT_DRIFT and f.code not in UPDATE_DRIFT)
+
+
+class UpstreamAlarmError(IntegrityError):
+    """An input would move while upstream has raised an alarm on what the lock names."""
+
+
+def refuse_on_alarm(src: Source[Any], inp: Input, ctx: Context, options: Options) -> None:
+    """Stop an update of ``inp`` while upstream shows an alarm, unless --accept-alarm.
+
+    An alarm (same version, other bytes; a manifest gone) may be a compromised upstream;
+    moving the input on top of it would bury the evidence in a routine update.
+    """
+    if options.accept_alarm:
+        return
+    alarms = upstream_alarms(src.check(inp, ctx))
+    if alarms:
+        codes = ", ".join(sorted({f.code for f in alarms}))
+        raise UpstreamAlarmError(
+            f"{inp.name}: not moved: upstream raised an alarm ({codes}): "
+            + "; ".join(f.message for f in alarms),
+            hint=f"find out why (`pinlock verify --online {inp.name}`); to move it anyway, "
+            "pass --accept-alarm")
+
+
 def carry_out(src: Source[Any], inp: Input, ctx: Context, move: Move | None,
               cand: Candidate | None) -> Input | None:
     """The input after ``move`` (see ``plan_move``), resolved from upstream; None: no move."""
@@ -443,7 +481,10 @@ def update_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | N
     def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
         cand: Candidate | None = src.newest(inp, ctx, allow_major=options.allow_major,
                                             prerelease=options.prerelease)
-        return carry_out(src, inp, ctx, plan_move(inp, cand, ctx.lock), cand)
+        move = plan_move(inp, cand, ctx.lock)
+        if move in ("version", "digest"):
+            refuse_on_alarm(src, inp, ctx, options)
+        return carry_out(src, inp, ctx, move, cand)
 
     return change(dockerfile, lock_path, names, plan, options, dry_run=dry_run)
 

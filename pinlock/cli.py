@@ -57,6 +57,8 @@ DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Change nothing.")]
 AllowMajorOpt = Annotated[bool, typer.Option(
     "--allow-major", help="Allow a new major version.")]
 PrereleaseOpt = Annotated[bool, typer.Option("--prerelease", help="Allow pre-releases.")]
+AcceptAlarmOpt = Annotated[bool, typer.Option(
+    "--accept-alarm", help="Move inputs even while upstream raised an alarm on them.")]
 DEFAULT_LOCK = Path("image.lock.toml")
 
 
@@ -76,7 +78,7 @@ def _root(
 
 def _options(mirrors: list[str] | None = None, deep: bool = False,
              debian_mirror: str | None = None, allow_major: bool = False,
-             prerelease: bool = False) -> Options:
+             prerelease: bool = False, accept_alarm: bool = False) -> Options:
     from pinlock.app import Options
 
     if mirrors:
@@ -85,7 +87,8 @@ def _options(mirrors: list[str] | None = None, deep: bool = False,
         for value in mirrors:
             parse_mirror_value(value, what="--registry-mirror")
     return Options(registry_mirrors=tuple(mirrors or ()), deep=deep,
-                   debian_mirror=debian_mirror, allow_major=allow_major, prerelease=prerelease)
+                   debian_mirror=debian_mirror, allow_major=allow_major, prerelease=prerelease,
+                   accept_alarm=accept_alarm)
 
 
 @app.command()
@@ -240,6 +243,7 @@ def update(
     lockfile: LockfileOpt = DEFAULT_LOCK,
     allow_major: AllowMajorOpt = False,
     prerelease: PrereleaseOpt = False,
+    accept_alarm: AcceptAlarmOpt = False,
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
@@ -255,7 +259,7 @@ def update(
 
     result = core.update_inputs(
         dockerfile, lockfile, names,
-        _options(registry_mirror, deep, debian_mirror, allow_major, prerelease),
+        _options(registry_mirror, deep, debian_mirror, allow_major, prerelease, accept_alarm),
         dry_run=dry_run)
     return _report_change(result, as_json, "update")
 
@@ -347,6 +351,7 @@ def pr(
         "--reviewer", help="Reviewer for new pull requests (repeatable).")] = None,
     allow_major: AllowMajorOpt = False,
     prerelease: PrereleaseOpt = False,
+    accept_alarm: AcceptAlarmOpt = False,
     registry_mirror: MirrorOpt = None,
     deep: DeepOpt = False,
     debian_mirror: DebianMirrorOpt = None,
@@ -368,7 +373,7 @@ def pr(
                      dry_run=dry_run)
     result = run_pr(Path.cwd(), dockerfile, lockfile, names,
                     _options(registry_mirror, deep, debian_mirror, allow_major,
-                             prerelease), opts)
+                             prerelease, accept_alarm), opts)
     if as_json:
         typer.echo(json.dumps({
             "actions": [{"input": a.input, "inputs": list(a.inputs), "branch": a.branch,

@@ -13,19 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinlock.app import Move, Options, Sources, offered, open_project, plan_move
+from pinlock.app import (
+    NOT_DRIFT,
+    Move,
+    Options,
+    Sources,
+    offered,
+    open_project,
+    plan_move,
+    upstream_alarms,
+)
 from pinlock.changes import current_version, index_digest, short_digest
 from pinlock.errors import PinlockError
 from pinlock.model import Finding, Input, Lock
 
 if TYPE_CHECKING:
     from pinlock.sources.interface import Context
-
-# Findings of Source.check that are not drift: values pinlock has not pinned yet, or a
-# checksum with one source only. They are shown, but are neither a move nor an alarm.
-_NOT_DRIFT = frozenset({"not-pinned", "not-locked", "single-checksum-source"})
-# Drift that an update picks up: a re-pushed tag is a digest update (app.plan_move).
-_UPDATES = frozenset({"tag-moved"})
 
 _STATUS: dict[Move, str] = {"version": "newer", "digest": "new digest", "pin": "not pinned"}
 
@@ -52,18 +55,18 @@ class Row:
 
     @property
     def drifted(self) -> bool:
-        return any(f.code not in _NOT_DRIFT for f in self.drift)
+        return any(f.code not in NOT_DRIFT for f in self.drift)
 
     @property
     def movable(self) -> bool:
-        return self.move is not None
+        # An alarm blocks a version or digest move (app.refuse_on_alarm): not movable.
+        return self.move is not None and not (self.alarm and self.move in ("version", "digest"))
 
     @property
     def alarms(self) -> tuple[Finding, ...]:
         """Upstream changed what the lock names, and no update explains it (a replaced
         release asset, a vanished manifest): a person must look; `verify --online` fails."""
-        return tuple(f for f in self.drift if f.severity == "error"
-                     and f.code not in _NOT_DRIFT and f.code not in _UPDATES)
+        return upstream_alarms(self.drift)
 
     @property
     def alarm(self) -> bool:
@@ -177,7 +180,7 @@ def report_text(report: Report) -> str:
     for r in report.rows:
         alarms = r.alarms
         for f in r.drift:
-            if f.code not in _NOT_DRIFT:
+            if f.code not in NOT_DRIFT:
                 what = "alarm: " if f in alarms else ""
                 lines.append(f"{r.input}: {what}{f.code}: {f.message}")
         if alarms:

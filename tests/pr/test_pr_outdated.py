@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.cli import run_cli
+from support.cli import run_cli, snapshot
 from support.fake_github import S6_REPOSITORY
 from support.git_world import World
 
@@ -61,6 +61,31 @@ def test_replaced_asset_is_an_alarm_not_an_update(
     assert action["action"] == "up-to-date"
     assert world.fake.pulls == [] and world.fake.writes() == []
     assert run_cli(capsys, "verify", "--online", "s6-overlay").code == 1
+
+
+def test_an_alarm_blocks_update_and_pr_unless_accepted(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A newer version exists AND the locked version's asset was replaced under it: the alarm
+    # text says update and pr leave the input alone, so they must.
+    world.fake.replace_asset(S6_REPOSITORY, "v3.2.3.0", "s6-overlay-x86_64.tar.xz", b"new bytes")
+    before = snapshot(world.work)
+    run = run_cli(capsys, "outdated", "--json")
+    data = json.loads(run.out)
+    assert (data["movable"], data["alarms"]) == ([], ["s6-overlay"])  # the same verdict as pr
+    assert data["inputs"][0]["newer"] is True
+    run = run_cli(capsys, "update", "s6-overlay")
+    assert run.code == 1, run.out + run.err
+    assert "s6-overlay: not moved: upstream raised an alarm (asset-replaced)" in run.err
+    assert "--accept-alarm" in run.err
+    assert snapshot(world.work) == before
+    run = run_cli(capsys, "pr", "--json")
+    assert run.code == 1, run.out + run.err
+    assert world.fake.pulls == [] and world.fake.writes() == []
+    assert [f["input"] for f in json.loads(run.out)["failures"]] == ["s6-overlay"]
+    run = run_cli(capsys, "update", "s6-overlay", "--accept-alarm")
+    assert run.code == 0, run.out + run.err
+    assert "3.2.4.0" in (world.work / "image.lock.toml").read_text()
 
 
 def test_upstream_failure_is_a_row_not_a_crash(

@@ -18,7 +18,7 @@ from support.fake_github import add_s6_overlay
 from support.fake_github_pulls import FakeGitHubPulls
 from support.git_world import REPOSITORY, World, git, new_repository
 from support.oci_registry import Registry, start_registry
-from support.seed_world import build_seed_archive, fill_registry
+from support.seed_world import build_seed_archive, fill_registry, seed_as_published
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_INPUTS = {"apt", "debian", "s6-overlay", "uv"}
@@ -56,19 +56,20 @@ def seed(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
          registry: tuple[Registry, dict[str, str]], archive: ArchiveServer,
          seed_archive: BuiltArchive) -> Iterator[World]:
     remote, work = new_repository(tmp_path, monkeypatch.setenv)  # HOME: the apt index cache
-    (work / "docker").mkdir()
-    shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
-    git(work, "add", "-A")
-    git(work, "commit", "--quiet", "-m", "seed")
-    git(work, "push", "--quiet", "origin", "main")
-    monkeypatch.chdir(work)
-    reg, _ = registry
+    reg, digests = registry
     monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url},ghcr.io={reg.url}")
     monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive.debian())
     monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(seed_archive.keyring))
     with FakeGitHubPulls(remote, token=token) as fake:
-        add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
+        served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
+        (work / "docker").mkdir()
+        shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
+        shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
+        seed_as_published(work, served, digests)
+        git(work, "add", "-A")
+        git(work, "commit", "--quiet", "-m", "seed")
+        git(work, "push", "--quiet", "origin", "main")
+        monkeypatch.chdir(work)
         monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
         monkeypatch.setenv("GITHUB_TOKEN", token)
         monkeypatch.setenv("GITHUB_REPOSITORY", REPOSITORY)

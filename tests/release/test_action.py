@@ -22,7 +22,7 @@ from support.fake_github_pulls import FakeGitHubPulls
 from support.git_world import REPOSITORY, World, git, new_repository
 from support.oci_registry import Registry, start_registry
 from support.requirements import REQUIREMENTS, dependency_fingerprint, read_pins
-from support.seed_world import build_seed_archive, fill_registry
+from support.seed_world import build_seed_archive, fill_registry, seed_as_published
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
@@ -256,15 +256,16 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """A scratch repository holding a copy of the seed, with every upstream on loopback."""
     token = "ghs_actiontesttoken0123456789abcdefABCD"
     remote, work = new_repository(tmp_path, monkeypatch.setenv)
-    (work / "docker").mkdir()
-    shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
-    git(work, "add", "-A")
-    git(work, "commit", "--quiet", "-m", "seed")
-    git(work, "push", "--quiet", "origin", "main")
-    reg, _ = registry
+    reg, digests = registry
     with FakeGitHubPulls(remote, token=token) as fake:
-        add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
+        served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
+        (work / "docker").mkdir()
+        shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
+        shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
+        seed_as_published(work, served, digests)
+        git(work, "add", "-A")
+        git(work, "commit", "--quiet", "-m", "seed")
+        git(work, "push", "--quiet", "origin", "main")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
         env.update({
             "PINLOCK_REGISTRY_MIRRORS": f"docker.io={reg.url},ghcr.io={reg.url}",

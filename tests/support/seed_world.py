@@ -71,3 +71,30 @@ def fill_registry(url: str, layout_dir: Path) -> dict[str, str]:
         push_built(url, repo, image, tag)
         digests[f"{repo}:{tag}"] = image.index_digest
     return digests
+
+
+def seed_as_published(work: Path, served: dict[str, dict[str, bytes]],
+                      digests: dict[str, str]) -> None:
+    """Make the copied seed name what this loopback world publishes.
+
+    The committed seed pins the real s6-overlay 3.2.3.0 checksums and the real uv index; the
+    loopback world serves other bytes under the same names, which pinlock rightly calls an
+    alarm (an asset replaced, a manifest gone). Tests of routine updates start from a seed
+    that agrees with its upstream: each old value is replaced in Dockerfile and lock alike.
+    """
+    import hashlib
+    import tomllib
+
+    dockerfile, lock = work / "docker" / "Dockerfile", work / "image.lock.toml"
+    data = tomllib.loads(lock.read_text())["inputs"]
+    swaps: dict[str, str] = {}
+    for name, asset in data["s6-overlay"]["locked"]["assets"].items():
+        swaps[asset["sha256"]] = hashlib.sha256(served["3.2.3.0"][name]).hexdigest()
+    uv = data["uv"]["locked"]
+    swaps[uv["index-digest"]] = digests[f"astral-sh/uv:{uv['tag']}"]
+    for path in (dockerfile, lock):
+        text = path.read_text()
+        for old, new in swaps.items():
+            assert old in text, (path, old)
+            text = text.replace(old, new)
+        path.write_text(text)
