@@ -376,6 +376,7 @@ class ChangeResult:
     failures: list[tuple[str, PinlockError]] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)  # warnings the sources raised
     dry_run: bool = False
+    diff: str = ""  # a dry run: the unified diff of what would be written
 
 
 Planner = Callable[["Source[Any]", Input, "Context"], Input | None]
@@ -443,9 +444,27 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if new_text != project.lock_text:
             writes[lock_path] = new_text
             result.lock_changed = True
-        if writes and not dry_run:
+        if dry_run:
+            result.diff = unified_diff({
+                path: (project.source if path == project.dockerfile_path
+                       else project.lock_text or "", text)
+                for path, text in writes.items()})
+        elif writes:
             write_together(writes)
         return result
+
+
+def unified_diff(files: Mapping[Path, tuple[str, str]]) -> str:
+    """``git diff``-style text for (old, new) contents, file by file."""
+    import difflib
+
+    out: list[str] = []
+    for path, (old, new) in files.items():
+        name = path.as_posix()
+        out.extend(difflib.unified_diff(old.splitlines(keepends=True),
+                                        new.splitlines(keepends=True),
+                                        f"a/{name}", f"b/{name}"))
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

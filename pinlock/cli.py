@@ -187,6 +187,15 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
     if result.failures:
         code = _report_failures(result.failures)
         typer.echo("nothing was written", err=True)
+        if as_json:
+            typer.echo(json.dumps({
+                "error": {"message": "nothing was written: "
+                          + ", ".join(n for n, _ in result.failures) + " failed",
+                          "hint": None},
+                "exit": code,
+                "failures": [{"input": n, "error": e.diagnostics(), "exit": e.exit_code}
+                             for n, e in result.failures],
+            }, indent=2, sort_keys=True))
         return code
     if as_json:
         typer.echo(json.dumps({
@@ -196,6 +205,7 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
                         for c in result.changes],
             "dockerfile_changed": result.dockerfile_changed,
             "lock_changed": result.lock_changed, "dry_run": result.dry_run,
+            **({"diff": result.diff} if result.dry_run else {}),
         }, indent=2, sort_keys=True))
         return EXIT_OK
     if not result.changes:
@@ -208,6 +218,8 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
                       f"{short_digest(c.to_digest, 8)}…)")
         typer.echo(f"{c.input}: {moved}")
     if result.dry_run:
+        if result.diff:
+            typer.echo(result.diff, nl=False)
         typer.echo("dry run: nothing written")
     return EXIT_OK
 
@@ -380,7 +392,8 @@ def pr(
                          "action": a.action, "number": a.number, "url": a.url,
                          "title": a.title, "detail": a.detail}
                         for a in result.actions],
-            "failures": [{"input": n, "error": e.diagnostics()} for n, e in result.failures],
+            "failures": [{"input": n, "error": e.diagnostics(), "exit": e.exit_code}
+                         for n, e in result.failures],
             "pushes": result.pushes, "api_writes": result.api_writes, "dry_run": dry_run,
         }, indent=2, sort_keys=True))
     else:
@@ -395,6 +408,15 @@ def pr(
         if dry_run:
             typer.echo("dry run: nothing pushed, no pull request changed")
     return _report_failures(result.failures)
+
+
+def _json_error(argv: list[str] | None, message: str, hint: str | None, code: int) -> None:
+    """With --json, an error is JSON on stdout too (docs/json.md), so machines never parse
+    text; the human message still goes to stderr."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--json" in args:
+        typer.echo(json.dumps({"error": {"message": message, "hint": hint}, "exit": code},
+                              indent=2, sort_keys=True))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -413,8 +435,10 @@ def main(argv: list[str] | None = None) -> None:
             show()
         else:
             typer.echo(f"pinlock: error: {exc}", err=True)
+        _json_error(argv, f"usage: {exc}", None, EXIT_BAD_INPUT)
         sys.exit(EXIT_BAD_INPUT)
     except PinlockError as exc:
         typer.echo(f"pinlock: error: {exc.diagnostics()}", err=True)
+        _json_error(argv, exc.message, exc.hint, exc.exit_code)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -109,7 +109,15 @@ def test_update_repins_a_tag_pushed_again(project: Path, tmp_path: Path,
         (c,) = json.loads(r.out)["changes"]
         assert (c["from"], c["to"], c["digest_moved"]) == ("13.4", "13.4", True)
         assert (c["from_digest"], c["to_digest"]) == (old, new)
-        assert df.read_text() == before
+        # A dry run shows exactly what it would write, as a unified diff of both files.
+        diff = json.loads(r.out)["diff"]
+        assert "--- a/" in diff and "docker/Dockerfile\n" in diff and "image.lock.toml\n" in diff
+        assert f"-FROM debian:13.4@{old}\n" in diff and f"+FROM debian:13.4@{new}\n" in diff
+        assert f'+index-digest = "{new}"\n' in diff
+        r = run_cli(capsys, "update", "debian", "--dry-run")
+        assert r.code == 0 and r.out.endswith("dry run: nothing written\n"), r
+        assert f"+FROM debian:13.4@{new}\n" in r.out
+        assert df.read_text() == before and lock_file.read_text() == lock_before
         r = run_cli(capsys, "update", "debian")
         assert r.code == 0, r
         assert r.out == f"debian: 13.4 ({old[:15]}… → {new[:15]}…)\n"

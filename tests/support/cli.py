@@ -27,7 +27,33 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
     else:  # pragma: no cover - main always exits
         code = 0
     cap = capsys.readouterr()
+    if "--json" in args and "--help" not in args:
+        check_json_output(args[0] if args else "", cap.out, code)
     return Run(code, cap.out, cap.err)
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "schemas" / "pinlock.schema.json"
+# Which definition of the schema each command's --json output follows.
+SCHEMA_OF = {"init": "init", "verify": "verify", "lock": "change", "update": "change",
+             "bump": "change", "outdated": "outdated", "pr": "pr"}
+
+
+def check_json_output(command: str, out: str, code: int) -> None:
+    """Every --json output a test sees is valid against docs/schemas/pinlock.schema.json:
+    the command's own definition, or the error object (with its exit code) when it failed."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text())
+    data = json.loads(out)  # --json prints JSON and nothing else on stdout
+    if isinstance(data, dict) and "error" in data:
+        jsonschema.validate(data, {**schema, "$ref": "#/$defs/error"})
+        assert data["exit"] == code, (data, code)
+        return
+    definition = SCHEMA_OF.get(command, command)
+    assert definition in schema["$defs"], f"no JSON schema for `pinlock {command}`"
+    jsonschema.validate(data, {**schema, "$ref": f"#/$defs/{definition}"})
 
 
 def snapshot(folder: Path) -> dict[str, str]:
