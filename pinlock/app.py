@@ -34,7 +34,7 @@ from pinlock.model import (
     Lock,
     ReleaseInput,
 )
-from pinlock.pins import apt_pin_conflicts, pin_sites
+from pinlock.pins import apt_pin_conflicts, pin_sites, unsafe_apt_errors
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
@@ -117,6 +117,10 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
                          hint="pass --force to replace it, or `pinlock lock` to fill it")
     dockerfile = dockerfile or Path("docker/Dockerfile")
     _, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
+    unsafe = [e for _, e in unsafe_apt_errors(sites, str(dockerfile))]
+    if unsafe:
+        raise InputError("\n".join(e.message for e in unsafe) + "\nnothing was written",
+                         hint=unsafe[0].hint)
     rel = os.path.relpath(dockerfile.resolve(), lock_path.resolve().parent)
     found = discover(sites, rel, platforms)
     text = lockfile.render(found.lock)
@@ -358,6 +362,9 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         lock = project.lock
         assert lock is not None
         lock.select(names)
+        unsafe = _unsafe_apt(lock, project, names)
+        if unsafe:
+            return ChangeResult(failures=unsafe, dry_run=dry_run)
         # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
         # input, reported before any upstream is asked.
         pin_sites(lock, project.sites, project.label)
@@ -408,6 +415,20 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if writes and not dry_run:
             write_together(writes)
         return result
+
+
+def _unsafe_apt(lock: Lock, project: Project,
+                names: list[str] | None) -> list[tuple[str, PinlockError]]:
+    """apt RUNs of the selected apt inputs' stages that cannot be rewritten safely (of every
+    stage when no input is named), each named by the input it blocks."""
+    by_stage: dict[int, str] = {}
+    for inp in lock.select(names):
+        st = project.sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
+        if st is not None:
+            by_stage.setdefault(st.index, inp.name)
+    stages = set(by_stage) if names else None
+    return [(by_stage.get(stage, "apt"), err)
+            for stage, err in unsafe_apt_errors(project.sites, project.label, stages)]
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

@@ -209,6 +209,20 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
     return out
 
 
+UNSAFE_APT_HINT = ("write the packages literally in the install line (`apt-get install -y "
+                   "curl jq`) so pinlock can pin each one")
+
+
+def unsafe_apt_errors(sites: Sites, path: str,
+                      stages: set[int] | None = None) -> list[tuple[int, DockerfileError]]:
+    """apt commands whose packages are not in the Dockerfile text (of ``stages``, or all),
+    with their stage: bad input, because a lock of the stage would not be what the build
+    installs."""
+    return [(u.stage, DockerfileError(path, f"{u.what}: {u.reason}", line=u.line,
+                                      hint=UNSAFE_APT_HINT))
+            for u in sites.unsafe_apt if stages is None or u.stage in stages]
+
+
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     found = apt_sites_for(inp, sites, path, lock)
     out = []
