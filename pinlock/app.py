@@ -34,7 +34,13 @@ from pinlock.model import (
     Lock,
     ReleaseInput,
 )
-from pinlock.pins import apt_pin_conflicts, pin_sites, unsafe_apt_errors
+from pinlock.pins import (
+    apt_packages_in,
+    apt_pin_conflicts,
+    pin_sites,
+    unlocked_packages,
+    unsafe_apt_errors,
+)
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
@@ -283,7 +289,8 @@ def needs_lock(inp: Input, lock: Lock) -> bool:
     if isinstance(inp, ReleaseInput):
         return not inp.locked.assets or any(a.sha256 is None for a in inp.locked.assets)
     assert isinstance(inp, AptInput)
-    return not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
+    return (not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
+            or bool(unlocked_packages(inp, lock)))
 
 
 # What `update` does with an input, in order of precedence; the one answer `update`,
@@ -368,9 +375,11 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
         # input, reported before any upstream is asked.
         pin_sites(lock, project.sites, project.label)
+        original = lock
+        lock = _follow_dockerfile(lock, names, project)
         ctx = Context(lock)
         result = ChangeResult(dry_run=dry_run)
-        new_lock = lock
+        new_lock = original
         own = sources is None
         srcs = sources or Sources(options)
         srcs.lock = lock
@@ -387,14 +396,14 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                     take_notes = getattr(srcs.built(inp.kind), "take_notes", None)
                     if callable(take_notes):
                         result.notes.extend(take_notes())
-                if new is not None and new != inp:
-                    result.changes.append(Change(name, inp, new))
+                if new is not None and new != original.inputs[name]:
+                    result.changes.append(Change(name, original.inputs[name], new))
                     new_lock = new_lock.replace_input(new)
         finally:
             if own:
                 srcs.__exit__(None, None, None)
         if not result.failures:
-            result.failures.extend(apt_pin_conflicts(lock, new_lock, project.sites,
+            result.failures.extend(apt_pin_conflicts(original, new_lock, project.sites,
                                                      project.label))
         if result.failures:
             return result
@@ -415,6 +424,19 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if writes and not dry_run:
             write_together(writes)
         return result
+
+
+def _follow_dockerfile(lock: Lock, names: list[str] | None, project: Project) -> Lock:
+    """The selected apt inputs' ``packages`` as the install lines name them now: a package
+    added, removed or renamed by hand is what the lock resolves next (the intent follows
+    the Dockerfile, not the other way round)."""
+    for inp in lock.select(names):
+        if isinstance(inp, AptInput):
+            found = apt_packages_in(inp, project.sites, project.label, lock)
+            if found != inp.intent.packages:
+                lock = lock.replace_input(
+                    replace(inp, intent=replace(inp.intent, packages=found)))
+    return lock
 
 
 def _unsafe_apt(lock: Lock, project: Project,

@@ -160,6 +160,36 @@ def apt_sites_for(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[Ap
     return mine or candidates[:1]
 
 
+def package_name(entry: str) -> str:
+    """``libc6:arm64=2.41-12`` -> ``libc6``: how the lock's ``top`` tables key a package."""
+    return entry.split("=", 1)[0].split(":", 1)[0].strip()
+
+
+def apt_packages_in(inp: AptInput, sites: Sites, path: str, lock: Lock) -> tuple[str, ...]:
+    """The packages the input's install lines name now, in Dockerfile order; the intent's own
+    order when only the order differs (a reorder changes nothing apt installs).
+
+    In a stage shared with other apt inputs, a package another input lists stays theirs.
+    """
+    theirs = {p for o in lock.inputs.values() if isinstance(o, AptInput) and o.name != inp.name
+              for p in o.intent.packages}
+    found = tuple(dict.fromkeys(w.name for w in _words(inp, sites, path, lock)
+                                if w.name not in theirs))
+    return inp.intent.packages if set(found) == set(inp.intent.packages) else found
+
+
+def unlocked_packages(inp: AptInput, lock: Lock) -> list[str]:
+    """Intent packages some platform's lock has not resolved (or resolved but no longer
+    listed), sorted: what `pinlock lock` has to do for the package list."""
+    want = {package_name(p) for p in inp.intent.packages}
+    out: set[str] = set()
+    for p in lock.platforms:
+        arch = inp.locked.archs.get(platform_arch(p))
+        if arch is not None and arch.closure:
+            out |= want ^ set(arch.top)
+    return sorted(out)
+
+
 def _words(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[AptPackageWord]:
     return [w for site in apt_sites_for(inp, sites, path, lock) for w in site.packages]
 

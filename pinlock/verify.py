@@ -5,7 +5,13 @@ from __future__ import annotations
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
-from pinlock.pins import PinSite, apt_sites_for, pin_sites, snapshot_supported
+from pinlock.pins import (
+    PinSite,
+    apt_sites_for,
+    pin_sites,
+    snapshot_supported,
+    unlocked_packages,
+)
 
 
 def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | None = None,
@@ -41,7 +47,7 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     for inp in lock.select(names):
         name = inp.name
         if isinstance(inp, AptInput):
-            findings.extend(_apt_membership(inp, lock, sites, path))
+            findings.extend(_apt_membership(inp, lock, sites, path, unpinned))
         elif isinstance(inp, ImageInput) and inp.locked.index_digest and not inp.locked.platforms:
             findings.append(Finding(
                 name, "warning", "not-resolved",
@@ -50,7 +56,8 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     return findings
 
 
-def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[Finding]:
+def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str,
+                    unpinned: Severity) -> list[Finding]:
     found = apt_sites_for(inp, sites, path, lock)
     out = []
     if inp.locked.snapshot and not snapshot_supported(inp):
@@ -68,22 +75,34 @@ def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[
                     f"{c.tool} {c.sub} in exec (JSON) form cannot be pointed at the locked "
                     f"snapshot {inp.locked.snapshot}; use the shell form so pinlock can add "
                     f"--snapshot \"${{{inp.intent.snapshot_arg}}}\"", path, c.line))
-    return out + _membership(inp, found, path)
+    return out + _membership(inp, lock, found, path, unpinned)
 
 
-def _membership(inp: AptInput, found: list[AptSite], path: str) -> list[Finding]:
+def _membership(inp: AptInput, lock: Lock, found: list[AptSite], path: str,
+                unpinned: Severity) -> list[Finding]:
+    """The install lines and the lock name the same packages. A package added or removed by
+    hand is an edit `pinlock lock` picks up: not pinned yet, like any new value."""
     in_file = {p.name: site.line for site in reversed(found) for p in site.packages}
     in_lock = set(inp.intent.packages)
+    others = {p for o in lock.inputs.values() if isinstance(o, AptInput) and o.name != inp.name
+              for p in o.intent.packages}
     out = []
-    for extra in sorted(set(in_file) - in_lock):
-        out.append(Finding(inp.name, "error", "unlocked-package",
-                           f"apt package {extra} is installed but not in the lock "
+    for extra in sorted(set(in_file) - in_lock - others):
+        out.append(Finding(inp.name, unpinned, "unlocked-package",
+                           f"apt package {extra} is installed but not locked yet "
                            f"(run `pinlock lock {inp.name}`)", path, in_file[extra],
                            found=extra))
     for gone in sorted(in_lock - set(in_file)):
-        out.append(Finding(inp.name, "error", "missing-package",
-                           f"apt package {gone} is in the lock but not installed here",
-                           path, found[0].line, expected=gone))
+        out.append(Finding(inp.name, unpinned, "missing-package",
+                           f"apt package {gone} is in the lock but no longer installed here "
+                           f"(run `pinlock lock {inp.name}`)", path, found[0].line,
+                           expected=gone))
+    stale = unlocked_packages(inp, lock)
+    if stale:
+        out.append(Finding(inp.name, unpinned, "not-locked",
+                           f"the lock's package list and its resolved packages differ "
+                           f"({', '.join(stale)}) (run `pinlock lock {inp.name}`)", path,
+                           found[0].line, found=" ".join(stale)))
     return out
 
 
