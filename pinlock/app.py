@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pinlock import lockfile
 from pinlock.changes import Change, current_version
+from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
 from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
 from pinlock.dockerfile.sites import Sites, find_sites
@@ -37,6 +38,7 @@ from pinlock.model import (
 from pinlock.pins import (
     apt_packages_in,
     apt_pin_conflicts,
+    follow_base,
     pin_sites,
     unlocked_packages,
     unsafe_apt_errors,
@@ -289,8 +291,11 @@ def needs_lock(inp: Input, lock: Lock) -> bool:
     if isinstance(inp, ReleaseInput):
         return not inp.locked.assets or any(a.sha256 is None for a in inp.locked.assets)
     assert isinstance(inp, AptInput)
-    return (not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
-            or bool(unlocked_packages(inp, lock)))
+    apt = inp.locked
+    return (not apt.archs or any(not a.closure for a in apt.archs.values())
+            or bool(unlocked_packages(inp, lock))
+            or bool(apt.suites and set(apt.suites) != set(inp.intent.suites))
+            or snapshot_predates(apt.snapshot, apt.suites) is not None)
 
 
 # What `update` does with an input, in order of precedence; the one answer `update`,
@@ -383,12 +388,27 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         own = sources is None
         srcs = sources or Sources(options)
         srcs.lock = lock
+        selected = lock.select(names)
+        # apt inputs last: their suites and base follow the images planned before them.
+        followers = [i for i in lock.inputs.values() if isinstance(i, AptInput)
+                     and i not in selected]
         try:
-            for inp in lock.select(names):
+            for inp in sorted(selected, key=lambda i: isinstance(i, AptInput)) + followers:
                 name = inp.name
                 try:
+                    plan: Planner = planner
+                    if isinstance(inp, AptInput):
+                        srcs.lock = new_lock
+                        moved = follow_base(inp, new_lock, project.sites, project.label)
+                        if inp in followers:
+                            if moved is inp:
+                                continue
+                            # The base moved to another Debian release under an input not
+                            # named: it moves too, at its locked snapshot.
+                            plan = _resolve_again
+                        inp = moved
                     src = srcs.for_input(inp)
-                    new = planner(src, inp, ctx)
+                    new = plan(src, inp, ctx)
                 except PinlockError as exc:
                     result.failures.append((name, exc))
                     continue
@@ -399,6 +419,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                 if new is not None and new != original.inputs[name]:
                     result.changes.append(Change(name, original.inputs[name], new))
                     new_lock = new_lock.replace_input(new)
+            result.changes.sort(key=lambda c: c.input)
         finally:
             if own:
                 srcs.__exit__(None, None, None)
@@ -424,6 +445,10 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if writes and not dry_run:
             write_together(writes)
         return result
+
+
+def _resolve_again(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+    return src.resolve(inp, ctx)  # type: ignore[no-any-return]
 
 
 def _follow_dockerfile(lock: Lock, names: list[str] | None, project: Project) -> Lock:

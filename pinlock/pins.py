@@ -8,8 +8,9 @@ stage the lock names that the Dockerfile does not have) raise DockerfileError.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pinlock import debian
 from pinlock.dockerfile.sites import (
     APT_LIST_READERS,
     AptPackageWord,
@@ -190,6 +191,45 @@ def unlocked_packages(inp: AptInput, lock: Lock) -> list[str]:
     return sorted(out)
 
 
+def base_codename(inp: AptInput, lock: Lock, sites: Sites, path: str) -> str | None:
+    """The Debian release under the input's stage: its locked base image's tag, else the
+    FROM as written. None when neither says (see ``debian.codename_of_image``)."""
+    from pinlock.discover import stage_codename
+
+    stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
+    for img in lock.inputs.values():
+        if (isinstance(img, ImageInput) and img.intent.stage is not None
+                and stage_index(sites, img.intent.stage, path, f"input {img.name!r}") == stage):
+            try:
+                ref = parse_image_ref(img.intent.image)
+            except ImageRefError:
+                break
+            return debian.codename_of_image(ref.path, img.locked.tag)
+    return stage_codename(sites, stage) if stage is not None else None
+
+
+def follow_base(inp: AptInput, lock: Lock, sites: Sites, path: str) -> AptInput:
+    """The input with its suites moved to the release of its stage's base (trixie,
+    trixie-updates -> forky, forky-updates): packages of one release are never locked
+    for a base image of another. Unchanged when the base or the suites name no release.
+
+    A base of a Debian release pinlock does not know is bad input: there is no suite
+    name to move to.
+    """
+    want = base_codename(inp, lock, sites, path)
+    have = debian.suites_codename(inp.intent.suites)
+    if want is None or have is None or have not in debian.BY_CODENAME or want == have:
+        return inp
+    if not want:
+        raise DockerfileError(
+            path, f"apt input {inp.name!r}: the base of stage {inp.intent.stage!r} is a "
+            f"Debian release pinlock does not know, and the input reads {have} suites",
+            hint=f"set `suites` of [inputs.{inp.name}] in the lock file to that release's "
+                 f"suites, then run `pinlock lock {inp.name}`")
+    return replace(inp, intent=replace(inp.intent,
+                                       suites=debian.moved_suites(inp.intent.suites, want)))
+
+
 def _words(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[AptPackageWord]:
     return [w for site in apt_sites_for(inp, sites, path, lock) for w in site.packages]
 
@@ -279,13 +319,9 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     return out
 
 
-# Debian releases whose apt (< 2.7) has no --snapshot.
-_NO_SNAPSHOT = frozenset({"jessie", "stretch", "buster", "bullseye", "bookworm"})
-
-
 def snapshot_supported(inp: AptInput) -> bool:
     """apt of the input's Debian release understands ``--snapshot`` (2.7+: trixie on)."""
-    return not any(s.split("-")[0].split("/")[0] in _NO_SNAPSHOT for s in inp.intent.suites)
+    return debian.snapshot_supported(inp.intent.suites)
 
 
 def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pinlock import debian
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
 from pinlock.pins import (
     PinSite,
     apt_sites_for,
+    base_codename,
     pin_sites,
     snapshot_supported,
     unlocked_packages,
@@ -75,7 +77,35 @@ def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str,
                     f"{c.tool} {c.sub} in exec (JSON) form cannot be pointed at the locked "
                     f"snapshot {inp.locked.snapshot}; use the shell form so pinlock can add "
                     f"--snapshot \"${{{inp.intent.snapshot_arg}}}\"", path, c.line))
-    return out + _membership(inp, lock, found, path, unpinned)
+    return out + _archive_state(inp, lock, sites, path, found[0].line) + _membership(
+        inp, lock, found, path, unpinned)
+
+
+def _archive_state(inp: AptInput, lock: Lock, sites: Sites, path: str,
+                   line: int) -> list[Finding]:
+    """The lock's archive state is one a build can read: the snapshot is not older than the
+    InRelease files it records, and the suites are of the base image's Debian release."""
+    out = []
+    late = debian.snapshot_predates(inp.locked.snapshot, inp.locked.suites)
+    if late is not None:
+        out.append(Finding(
+            inp.name, "error", "snapshot-predates-index",
+            f"snapshot {inp.locked.snapshot} is older than the locked InRelease of {late[0]}: "
+            f"a build at that snapshot reads an older archive state than the lock records "
+            f"(run `pinlock lock {inp.name}`)", path, line,
+            expected=f"a snapshot at or after {late[1]}", found=inp.locked.snapshot))
+    want = base_codename(inp, lock, sites, path)
+    have = debian.suites_codename(inp.intent.suites)
+    if want is not None and have in debian.BY_CODENAME and want != have:
+        out.append(Finding(
+            inp.name, "error", "suites-not-base",
+            f"the base image of stage {inp.intent.stage} is Debian "
+            f"{want or '(a release pinlock does not know)'}, but the apt input reads {have} "
+            f"suites: packages built for {have} would be installed on it"
+            + (f" (run `pinlock lock {inp.name}` to move the suites)" if want else
+               " (set `suites` in the lock file)"), path, line,
+            expected=want or None, found=have))
+    return out
 
 
 def _membership(inp: AptInput, lock: Lock, found: list[AptSite], path: str,
