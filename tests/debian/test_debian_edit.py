@@ -5,6 +5,7 @@ Every closure is checked against real ``apt-get -s`` reading the same signed tes
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
 from support.cli import run_cli, snapshot
-from support.debian_archive import SNAP1, ArchiveServer
+from support.debian_archive import SNAP1, ArchiveServer, P, build_archive, serve
+from support.oci_registry import Layout, build_image, push_built, start_registry
 
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location
@@ -174,3 +176,106 @@ def test_unknown_apt_options_are_kept_as_written(
     assert " -q=2 --frobnicate && apt-get install " in out
     assert out.endswith(" --no-frobnicate -o Foo::Bar=1 -y -qq --allow-unknown app=1.0-1\n")
     assert run_cli(capsys, "verify", "--strict").code == 0
+
+
+def test_verify_flags_a_snapshot_older_than_a_locked_inrelease(
+        locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock = locked.parent / "image.lock.toml"
+    text = lock.read_text()
+    date = _apt(locked.parent)["locked"]["suites"]["trixie-updates"]["date"]
+    later = "Sat, 01 Mar 2025 00:00:00 UTC"  # after the locked snapshot, SNAP1
+    lock.write_text(text.replace(date, later, 1))
+    assert later in lock.read_text()
+    r = run_cli(capsys, "verify", "apt")
+    assert r.code == 1, r.out
+    assert (f"snapshot {SNAP1} is older than the locked InRelease of" in r.out
+            and "(run `pinlock lock apt`)" in r.out), r.out
+    # `lock` reads the archive state at the snapshot again: its own Date, honest again
+    r = run_cli(capsys, "lock")
+    assert r.code == 0, r.err
+    assert later not in lock.read_text() and _apt(locked.parent)["locked"]["snapshot"] == SNAP1
+    assert run_cli(capsys, "verify", "--strict").code == 0
+
+
+def _two_releases() -> dict[str, dict[str, list[Any]]]:
+    def release(app: str) -> list[Any]:
+        return [P("base-req", "1.0-1", Priority="required", Essential="yes"),
+                P("apt", "3.0-1", Priority="important"), P("app", app)]
+    return {SNAP1: {"trixie": release("1.0-1"), "trixie-updates": [], "trixie-security": [],
+                    "forky": release("2.0-1"), "forky-updates": [], "forky-security": []}}
+
+
+def test_a_debian_major_bump_of_the_base_moves_the_suites(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y app\n"
+    for srv in serve(build_archive(tmp_path / "archive", _two_releases())):
+        df = _setup(tmp_path / "p", text, srv, monkeypatch, capsys)
+        assert run_cli(capsys, "bump", "apt", SNAP1).code == 0
+        assert _apt(df.parent)["suites"] == ["trixie", "trixie-updates", "trixie-security"]
+        assert "app=1.0-1" in df.read_text()
+        # the base moves to Debian 14 by hand: trixie packages would land on forky
+        df.write_text(df.read_text().replace("FROM debian:13.4", "FROM debian:14"))
+        r = run_cli(capsys, "verify", "apt")
+        assert r.code == 1 and ("the base image of stage 0 is Debian forky, but the apt "
+                                "input reads trixie suites") in r.out, r.out
+        r = run_cli(capsys, "lock", "apt")
+        assert r.code == 0, r.err
+        apt = _apt(df.parent)
+        assert apt["suites"] == ["forky", "forky-updates", "forky-security"]
+        assert sorted(apt["locked"]["suites"]) == ["forky", "forky-security", "forky-updates"]
+        assert apt["locked"]["snapshot"] == SNAP1  # resolved at the locked snapshot
+        assert "app=2.0-1" in df.read_text()
+        assert run_cli(capsys, "verify", "--strict").code == 0
+        # a Debian release pinlock does not know: it stops, says what to do, writes nothing
+        df.write_text(df.read_text().replace("FROM debian:14", "FROM debian:16"))
+        files = snapshot(df.parent)
+        r = run_cli(capsys, "lock", "apt")
+        assert r.code == 2 and "is a Debian release pinlock does not know" in r.err, r.err
+        assert "set `suites` of [inputs.apt]" in r.err and "nothing was written" in r.err
+        assert snapshot(df.parent) == files
+        r = run_cli(capsys, "verify", "apt")
+        assert r.code == 1 and "(set `suites` in the lock file)" in r.out
+
+
+def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    if shutil.which("docker-registry") is None:
+        pytest.skip("needs docker-registry (apt-get install docker-registry)")
+    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
+    try:
+        layout = Layout(tmp_path / "layout")
+        installed = (("base-req", "1.0-1"), ("apt", "3.0-1"))
+        for tag in ("13.4", "14.0"):
+            push_built(reg.url, "library/debian",
+                       build_image(layout, tag, seed=f"debian-{tag}", installed=installed), tag)
+        monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
+        text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y app\n"
+        for srv in serve(build_archive(tmp_path / "archive", _two_releases())):
+            root = tmp_path / "p"
+            root.mkdir()
+            df = root / "Dockerfile"
+            df.write_text(text)
+            monkeypatch.chdir(root)
+            monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
+            monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
+            monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
+            assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+            assert run_cli(capsys, "lock", "debian").code == 0
+            assert run_cli(capsys, "bump", "apt", SNAP1).code == 0
+            assert "app=1.0-1" in df.read_text()
+            # only the image is named: the apt input of its stage moves along, never left
+            # with trixie suites under a forky base
+            r = run_cli(capsys, "bump", "debian", "14.0")
+            assert r.code == 0, r.err
+            assert "debian: 13.4 -> 14.0" in r.out and f"apt: {SNAP1}" in r.out
+            apt = _apt(root)
+            assert apt["suites"] == ["forky", "forky-updates", "forky-security"]
+            assert apt["locked"]["snapshot"] == SNAP1
+            assert apt["locked"]["base"] == "image-dpkg-status"
+            out = df.read_text()
+            assert "FROM debian:14.0@sha256:" in out and "app=2.0-1" in out
+            assert run_cli(capsys, "verify", "--strict").code == 0
+    finally:
+        reg.stop()
