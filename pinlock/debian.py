@@ -62,6 +62,18 @@ def codename_of_image(path: str, tag: str) -> str | None:
     return None
 
 
+_BASE_FILES = re.compile(r"^(\d+)(?:\.\d+)*(?:\+deb\d+u\d+)?$")
+
+
+def codename_of_base_files(version: str) -> str | None:
+    """The release of an image whose dpkg status lists ``base-files`` ``version``: Debian's
+    base-files carries the release number (13.4 in trixie, 14 in forky) and ships the
+    image's /etc/os-release. None for other versions (Ubuntu's ``13ubuntu10``)."""
+    m = _BASE_FILES.match(version)
+    rel = BY_VERSION.get(m.group(1)) if m else None
+    return rel.codename if rel else None
+
+
 def moved_suites(suites: Sequence[str], codename: str) -> tuple[str, ...]:
     """The same suites for another release: trixie, trixie-updates -> forky, forky-updates."""
     out = []

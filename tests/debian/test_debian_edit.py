@@ -250,6 +250,10 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
         for tag in ("13.4", "14.0"):
             push_built(reg.url, "library/debian",
                        build_image(layout, tag, seed=f"debian-{tag}", installed=installed), tag)
+        # a tag that names no release: its dpkg status does (base-files ships os-release)
+        push_built(reg.url, "library/debian", build_image(
+            layout, "stable-slim", seed="stable",
+            installed=(*installed, ("base-files", "14.1"))), "stable-slim")
         monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
         text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y app\n"
         for srv in serve(build_archive(tmp_path / "archive", _two_releases())):
@@ -277,5 +281,19 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
             out = df.read_text()
             assert "FROM debian:14.0@sha256:" in out and "app=2.0-1" in out
             assert run_cli(capsys, "verify", "--strict").code == 0
+            # a base whose tag does not say, locked with trixie suites: apt stops, exit 2
+            lock = root / "image.lock.toml"
+            df.write_text(out.replace(out.split("\n")[0], "FROM debian:stable-slim"))
+            assert run_cli(capsys, "init", "--force", "--dockerfile", "Dockerfile").code == 0
+            lock.write_text(lock.read_text().replace(
+                "suites = []", 'suites = ["trixie", "trixie-updates", "trixie-security"]'))
+            assert run_cli(capsys, "lock", "debian").code == 0
+            files = snapshot(root)
+            r = run_cli(capsys, "lock", "apt")
+            assert r.code == 2, r.out + r.err
+            assert ("the base image is Debian forky (base-files 14.1 in its dpkg status), but "
+                    "the input reads trixie suites") in r.err
+            assert 'set `suites = ["forky", "forky-updates", "forky-security"]`' in r.err
+            assert snapshot(root) == files
     finally:
         reg.stop()

@@ -34,7 +34,14 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from pinlock.debian import newest_index, snapshot_predates
+from pinlock.debian import (
+    BY_CODENAME,
+    codename_of_base_files,
+    moved_suites,
+    newest_index,
+    snapshot_predates,
+    suites_codename,
+)
 from pinlock.errors import InputError, IntegrityError
 from pinlock.model import (
     AptArchLocked,
@@ -141,6 +148,25 @@ def _served(indexes: Sequence[PackagesIndex], name: str, version: str) -> Packag
     return None
 
 
+def _check_base_release(inp: AptInput, installed: Sequence[PackageRecord]) -> None:
+    """The base image is of the suites' Debian release: forky packages resolved against a
+    trixie image (or the other way round) lock a closure apt would not install there."""
+    have = suites_codename(inp.intent.suites)
+    if have not in BY_CODENAME:
+        return
+    for rec in installed:
+        if rec.package == "base-files":
+            want = codename_of_base_files(rec.version)
+            if want is not None and want != have:
+                suites = ", ".join(f'"{s}"' for s in moved_suites(inp.intent.suites, want))
+                raise InputError(
+                    f"apt input {inp.name!r}: the base image is Debian {want} (base-files "
+                    f"{rec.version} in its dpkg status), but the input reads {have} suites",
+                    hint=f"set `suites = [{suites}]` in [inputs.{inp.name}] of the lock file, "
+                         f"then run `pinlock lock {inp.name}`; or lock a {have} base image")
+            return
+
+
 def _to_locked(rec: PackageRecord) -> AptPackage:
     return AptPackage(
         name=rec.package, version=rec.version, architecture=rec.architecture,
@@ -214,7 +240,9 @@ class AptSource:
         indexes = [recs for _, recs in self._indexes(inp, releases, arch, snapshot)]
         status = self.base_status(inp, arch) if self.base_status else None
         if status is not None:
-            return Universe.build(arch, indexes, installed_records(status)), BASE_IMAGE
+            installed = installed_records(status)
+            _check_base_release(inp, installed)
+            return Universe.build(arch, indexes, installed), BASE_IMAGE
         bare = Universe.build(arch, indexes)
         return Universe.build(arch, indexes, minbase(bare)), BASE_MINBASE
 
