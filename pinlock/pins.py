@@ -149,6 +149,9 @@ def apt_sites_for(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[Ap
     lock shares the stage: then those that name the input's packages."""
     stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
     candidates = [s for s in sites.apt if s.stage == stage]
+    unsafe = unsafe_apt_errors(sites, path, {stage} if stage is not None else None)
+    if not candidates and unsafe:
+        raise unsafe[0][1]  # the install is there, in a form pinlock cannot pin
     if not candidates:
         raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} has no "
                               "apt-get install", hint="fix `stage` in the lock file")

@@ -7,6 +7,7 @@ from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
 from pinlock.pins import (
+    UNSAFE_APT_HINT,
     PinSite,
     apt_sites_for,
     base_codename,
@@ -46,6 +47,7 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
             name, unpinned, "not-pinned",
             f"{len(pkgs)} apt package(s) not pinned yet (run `pinlock lock {name}`)",
             path, line, found=" ".join(pkgs)))
+    findings.extend(_unsafe_apt(lock, sites, path, names))
     for inp in lock.select(names):
         name = inp.name
         if isinstance(inp, AptInput):
@@ -56,6 +58,19 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
                 "platform digests are not recorded yet (run `pinlock lock "
                 f"{name}`)", path, None))
     return findings
+
+
+def _unsafe_apt(lock: Lock, sites: Sites, path: str,
+                names: list[str] | None) -> list[Finding]:
+    """apt commands whose packages are not in the text: what they install is in no lock."""
+    owners: dict[int, str] = {}
+    for inp in lock.select(names):
+        st = sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
+        if st is not None:
+            owners.setdefault(st.index, inp.name)
+    return [Finding(owners.get(u.stage, "apt"), "error", "unsafe-apt",
+                    f"{u.what}: {u.reason} ({UNSAFE_APT_HINT})", path, u.line)
+            for u in sites.unsafe_apt if not names or u.stage in owners]
 
 
 def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str,

@@ -175,3 +175,21 @@ def test_unsafe_apt_is_refused_by_lock(case: Path, command: list[str], tmp_path:
     assert message in r.err, r.err
     assert "nothing was written" in r.err and "Traceback" not in r.err + r.out
     assert snapshot(tmp_path) == before
+    # verify names the same line: what it installs is in no lock (a finding, or bad input
+    # when the stage installs nothing else)
+    v = run_cli(capsys, "verify", "--dockerfile", str(df), "--lockfile", str(lock))
+    assert v.code in (1, 2) and f"Dockerfile:{line}: " in v.out + v.err, v
+    assert message in v.out + v.err and "Traceback" not in v.out + v.err
+
+
+def test_verify_reports_unsafe_apt_next_to_a_literal_install(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM debian:13.4\nRUN apt-get update && apt-get install -y curl\n")
+    lock = tmp_path / "image.lock.toml"
+    assert run_cli(capsys, "init", "--dockerfile", str(df), "--lockfile", str(lock)).code == 0
+    df.write_text(df.read_text() + "RUN apt-get install -y ${EXTRA}\n")
+    r = run_cli(capsys, "verify", "--dockerfile", str(df), "--lockfile", str(lock))
+    assert r.code == 1, r
+    assert ("Dockerfile:3: [apt] apt-get install -y ${EXTRA}: the package list comes from a "
+            "variable (${EXTRA})") in r.out
