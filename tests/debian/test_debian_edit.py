@@ -297,3 +297,39 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
             assert snapshot(root) == files
     finally:
         reg.stop()
+
+
+def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_moved(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A plain mirror (no {snapshot} in its URL) serving the archive's first run.
+    text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y tool\n"
+    df = _setup(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    lock = df.parent / "image.lock.toml"
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian(SNAP1))
+    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", archive_server.security(SNAP1))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    read_at = _apt(df.parent)["locked"]["snapshot"]
+    assert _apt(df.parent)["locked"]["archive"] == "mirror" and read_at > SNAP1
+    # as if locked on an earlier day, still after the InRelease files it read
+    earlier = "20250115T000000Z"
+    for f in (lock, df):
+        f.write_text(f.read_text().replace(read_at, earlier))
+    assert run_cli(capsys, "verify", "--strict").code == 0
+    # a package added, the mirror unchanged: the same archive state, the same time
+    df.write_text(df.read_text().replace("tool=1.0-1", "tool=1.0-1 prelib"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert _apt(df.parent)["locked"]["snapshot"] == earlier
+    assert "prelib=0.5-1" in df.read_text()
+    # the mirror moved on to the second run: a re-lock records when it read that state
+    suites = _apt(df.parent)["locked"]["suites"]
+    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian("20250301T000000Z"))
+    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR",
+                       archive_server.security("20250301T000000Z"))
+    df.write_text(df.read_text().replace("prelib=0.5-1", "prelib=0.5-1 alt1"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    apt = _apt(df.parent)
+    assert apt["locked"]["snapshot"] >= read_at > earlier
+    assert apt["locked"]["suites"] != suites
+    assert "prelib=0.6-1 alt1=1.0-1" in df.read_text()  # read at the mirror's state
+    assert run_cli(capsys, "verify", "--strict").code == 0
