@@ -71,6 +71,14 @@ class Change:
         return sorted(set(self.old.intent.packages) - set(self.new.intent.packages))
 
     @property
+    def suites_moved(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """apt suites before and after, when the base image's Debian release moved them."""
+        if (isinstance(self.old, AptInput) and isinstance(self.new, AptInput)
+                and self.old.intent.suites != self.new.intent.suites):
+            return self.old.intent.suites, self.new.intent.suites
+        return None
+
+    @property
     def digest_moved(self) -> bool:
         """The same tag, re-pinned to the other index it points at now."""
         return (self.from_version == self.to_version and self.from_digest is not None

@@ -203,6 +203,8 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
         edits = [f"+{p}" for p in c.packages_added] + [f"-{p}" for p in c.packages_removed]
         if edits:  # the install lines were edited: say what the lock now follows
             moved += f" (packages {' '.join(edits)})"
+        if c.suites_moved:  # the base moved to another Debian release
+            moved += f" (suites {' '.join(c.suites_moved[0])} -> {' '.join(c.suites_moved[1])})"
         typer.echo(f"{c.input}: {moved}")
     if result.dry_run:
         typer.echo("dry run: nothing written")

@@ -273,7 +273,9 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
             # with trixie suites under a forky base
             r = run_cli(capsys, "bump", "debian", "14.0")
             assert r.code == 0, r.err
-            assert "debian: 13.4 -> 14.0" in r.out and f"apt: {SNAP1}" in r.out
+            assert "debian: 13.4 -> 14.0" in r.out
+            assert (f"apt: {SNAP1} (suites trixie trixie-updates trixie-security -> forky "
+                    "forky-updates forky-security)") in r.out
             apt = _apt(root)
             assert apt["suites"] == ["forky", "forky-updates", "forky-security"]
             assert apt["locked"]["snapshot"] == SNAP1
