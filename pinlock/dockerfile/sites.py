@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, replace
 
 from pinlock.dockerfile import shell
@@ -460,7 +462,7 @@ def _scan_shell(df: Dockerfile, ins: Instruction, script: Text, start: int, end:
     cmds = []
     for c in shell.commands(tokens):
         # `function name { apt-get …` is one simple command until the first `;`.
-        inside = [i for i, w in enumerate(c) if any(b <= w.start < e for b, e in bodies)]
+        inside = [i for i, w in enumerate(c) if _within(bodies, w.start)]
         if inside:
             words = _strip_prefix_words(c[inside[0]:])
             if words and os.path.basename(words[0].value) in APT_TOOLS:
@@ -576,6 +578,13 @@ def _function_bodies(tokens: list[shell.Token]) -> list[tuple[int, int]]:
         out.append((tokens[j].start, end))
         i = k + 1
     return out
+
+
+def _within(spans: list[tuple[int, int]], at: int) -> bool:
+    """``at`` lies in one of ``spans`` (sorted, disjoint): a bisection, not a scan, so a RUN
+    of thousands of functions stays linear."""
+    k = bisect.bisect_right(spans, (at, sys.maxsize)) - 1
+    return k >= 0 and spans[k][0] <= at < spans[k][1]
 
 
 def _command_text(words: list[shell.Word]) -> str:
