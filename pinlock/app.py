@@ -409,6 +409,9 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                         inp = moved
                     src = srcs.for_input(inp)
                     new = plan(src, inp, ctx)
+                    if new is None and inp != original.inputs[name] and not needs_lock(
+                            inp, ctx.lock):
+                        new = inp  # only the intent followed the Dockerfile: nothing to resolve
                 except PinlockError as exc:
                     result.failures.append((name, exc))
                     continue

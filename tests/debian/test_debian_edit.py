@@ -5,6 +5,7 @@ Every closure is checked against real ``apt-get -s`` reading the same signed tes
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from pathlib import Path
@@ -334,4 +335,32 @@ def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_move
     assert apt["locked"]["snapshot"] >= read_at > earlier
     assert apt["locked"]["suites"] != suites
     assert "prelib=0.6-1 alt1=1.0-1" in df.read_text()  # read at the mirror's state
+    assert run_cli(capsys, "verify", "--strict").code == 0
+
+
+def test_dry_run_and_json_name_the_edit_and_write_nothing(
+        locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    locked.write_text(locked.read_text().replace(" prelib=0.5-1 &&", " newtool &&"))
+    files = snapshot(locked.parent)
+    r = run_cli(capsys, "lock", "--dry-run", "--json")
+    assert r.code == 0, r.err
+    (change,) = json.loads(r.out)["changes"]
+    assert change["input"] == "apt" and change["from"] == change["to"] == SNAP1
+    assert change["packages_added"] == ["newtool"] and change["packages_removed"] == ["prelib"]
+    assert snapshot(locked.parent) == files
+
+
+def test_a_package_list_edited_in_the_lock_alone_is_not_locked_yet(
+        locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The lock's intent says one thing, its resolved tables another (edited by hand).
+    lock = locked.parent / "image.lock.toml"
+    lock.write_text(lock.read_text().replace('packages = ["tool", "prelib"]',
+                                             'packages = ["tool"]'))
+    r = run_cli(capsys, "verify", "--strict", "apt")
+    assert r.code == 1
+    assert "the lock's package list and its resolved packages differ (prelib)" in r.out
+    # the Dockerfile still installs prelib: `lock` takes the list from there again
+    r = run_cli(capsys, "lock")
+    assert r.code == 0, r.err
+    assert _apt(locked.parent)["packages"] == ["tool", "prelib"], r.out
     assert run_cli(capsys, "verify", "--strict").code == 0
