@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pinlock import lockfile
 from pinlock.changes import Change, current_version
+from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
 from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
 from pinlock.dockerfile.sites import Sites, find_sites
@@ -35,7 +36,14 @@ from pinlock.model import (
     Lock,
     ReleaseInput,
 )
-from pinlock.pins import apt_pin_conflicts, pin_sites
+from pinlock.pins import (
+    apt_packages_in,
+    apt_pin_conflicts,
+    follow_base,
+    pin_sites,
+    unlocked_packages,
+    unsafe_apt_errors,
+)
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
@@ -119,6 +127,10 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
                          hint="pass --force to replace it, or `pinlock lock` to fill it")
     dockerfile = dockerfile or Path("docker/Dockerfile")
     _, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
+    unsafe = [e for _, e in unsafe_apt_errors(sites, str(dockerfile))]
+    if unsafe:
+        raise InputError("\n".join(e.message for e in unsafe) + "\nnothing was written",
+                         hint=unsafe[0].hint)
     rel = os.path.relpath(dockerfile.resolve(), lock_path.resolve().parent)
     found = discover(sites, rel, platforms)
     text = lockfile.render(found.lock)
@@ -281,7 +293,11 @@ def needs_lock(inp: Input, lock: Lock) -> bool:
     if isinstance(inp, ReleaseInput):
         return not inp.locked.assets or any(a.sha256 is None for a in inp.locked.assets)
     assert isinstance(inp, AptInput)
-    return not inp.locked.archs or any(not a.closure for a in inp.locked.archs.values())
+    apt = inp.locked
+    return (not apt.archs or any(not a.closure for a in apt.archs.values())
+            or bool(unlocked_packages(inp, lock))
+            or bool(apt.suites and set(apt.suites) != set(inp.intent.suites))
+            or snapshot_predates(apt.snapshot, apt.suites) is not None)
 
 
 # What `update` does with an input, in order of precedence; the one answer `update`,
@@ -397,21 +413,44 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         lock = project.lock
         assert lock is not None
         lock.select(names)
+        unsafe = _unsafe_apt(lock, project, names)
+        if unsafe:
+            return ChangeResult(failures=unsafe, dry_run=dry_run)
         # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
         # input, reported before any upstream is asked.
         pin_sites(lock, project.sites, project.label)
+        original = lock
+        lock = _follow_dockerfile(lock, names, project)
         ctx = Context(lock)
         result = ChangeResult(dry_run=dry_run)
-        new_lock = lock
+        new_lock = original
         own = sources is None
         srcs = sources or Sources(options)
         srcs.lock = lock
+        selected = lock.select(names)
+        # apt inputs last: their suites and base follow the images planned before them.
+        followers = [i for i in lock.inputs.values() if isinstance(i, AptInput)
+                     and i not in selected]
         try:
-            for inp in lock.select(names):
+            for inp in sorted(selected, key=lambda i: isinstance(i, AptInput)) + followers:
                 name = inp.name
                 try:
+                    plan: Planner = planner
+                    if isinstance(inp, AptInput):
+                        srcs.lock = new_lock
+                        moved = follow_base(inp, new_lock, project.sites, project.label)
+                        if inp in followers:
+                            if moved is inp:
+                                continue
+                            # The base moved to another Debian release under an input not
+                            # named: it moves too, at its locked snapshot.
+                            plan = _resolve_again
+                        inp = moved
                     src = srcs.for_input(inp)
-                    new = planner(src, inp, ctx)
+                    new = plan(src, inp, ctx)
+                    if new is None and inp != original.inputs[name] and not needs_lock(
+                            inp, ctx.lock):
+                        new = inp  # only the intent followed the Dockerfile: nothing to resolve
                 except PinlockError as exc:
                     result.failures.append((name, exc))
                     continue
@@ -419,14 +458,15 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                     take_notes = getattr(srcs.built(inp.kind), "take_notes", None)
                     if callable(take_notes):
                         result.notes.extend(take_notes())
-                if new is not None and new != inp:
-                    result.changes.append(Change(name, inp, new))
+                if new is not None and new != original.inputs[name]:
+                    result.changes.append(Change(name, original.inputs[name], new))
                     new_lock = new_lock.replace_input(new)
+            result.changes.sort(key=lambda c: c.input)
         finally:
             if own:
                 srcs.__exit__(None, None, None)
         if not result.failures:
-            result.failures.extend(apt_pin_conflicts(lock, new_lock, project.sites,
+            result.failures.extend(apt_pin_conflicts(original, new_lock, project.sites,
                                                      project.label))
         if result.failures:
             return result
@@ -465,6 +505,37 @@ def unified_diff(files: Mapping[Path, tuple[str, str]]) -> str:
                                         new.splitlines(keepends=True),
                                         f"a/{name}", f"b/{name}"))
     return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def _resolve_again(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+    return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+
+
+def _follow_dockerfile(lock: Lock, names: list[str] | None, project: Project) -> Lock:
+    """The selected apt inputs' ``packages`` as the install lines name them now: a package
+    added, removed or renamed by hand is what the lock resolves next (the intent follows
+    the Dockerfile, not the other way round)."""
+    for inp in lock.select(names):
+        if isinstance(inp, AptInput):
+            found = apt_packages_in(inp, project.sites, project.label, lock)
+            if found != inp.intent.packages:
+                lock = lock.replace_input(
+                    replace(inp, intent=replace(inp.intent, packages=found)))
+    return lock
+
+
+def _unsafe_apt(lock: Lock, project: Project,
+                names: list[str] | None) -> list[tuple[str, PinlockError]]:
+    """apt RUNs of the selected apt inputs' stages that cannot be rewritten safely (of every
+    stage when no input is named), each named by the input it blocks."""
+    by_stage: dict[int, str] = {}
+    for inp in lock.select(names):
+        st = project.sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
+        if st is not None:
+            by_stage.setdefault(st.index, inp.name)
+    stages = set(by_stage) if names else None
+    return [(by_stage.get(stage, "apt"), err)
+            for stage, err in unsafe_apt_errors(project.sites, project.label, stages)]
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinlock.digest import Digest, DigestFormatError
-from pinlock.model import ImageInput, Input, ReleaseInput
+from pinlock.model import AptInput, ImageInput, Input, ReleaseInput
 
 
 def current_version(inp: Input) -> str:
@@ -56,6 +56,27 @@ class Change:
     @property
     def to_digest(self) -> str | None:
         return index_digest(self.new)
+
+    @property
+    def packages_added(self) -> list[str]:
+        """apt packages the install lines gained (the lock follows the Dockerfile)."""
+        if not isinstance(self.old, AptInput) or not isinstance(self.new, AptInput):
+            return []
+        return sorted(set(self.new.intent.packages) - set(self.old.intent.packages))
+
+    @property
+    def packages_removed(self) -> list[str]:
+        if not isinstance(self.old, AptInput) or not isinstance(self.new, AptInput):
+            return []
+        return sorted(set(self.old.intent.packages) - set(self.new.intent.packages))
+
+    @property
+    def suites_moved(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """apt suites before and after, when the base image's Debian release moved them."""
+        if (isinstance(self.old, AptInput) and isinstance(self.new, AptInput)
+                and self.old.intent.suites != self.new.intent.suites):
+            return self.old.intent.suites, self.new.intent.suites
+        return None
 
     @property
     def digest_moved(self) -> bool:

@@ -201,7 +201,9 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
         typer.echo(json.dumps({
             "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version,
                          "from_digest": c.from_digest, "to_digest": c.to_digest,
-                         "digest_moved": c.digest_moved}
+                         "digest_moved": c.digest_moved,
+                         "packages_added": c.packages_added,
+                         "packages_removed": c.packages_removed}
                         for c in result.changes],
             "dockerfile_changed": result.dockerfile_changed,
             "lock_changed": result.lock_changed, "dry_run": result.dry_run,
@@ -216,6 +218,11 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
         if c.digest_moved:  # the same tag, pushed again: say which index it left and took
             moved += (f" ({short_digest(c.from_digest, 8)}… → "
                       f"{short_digest(c.to_digest, 8)}…)")
+        edits = [f"+{p}" for p in c.packages_added] + [f"-{p}" for p in c.packages_removed]
+        if edits:  # the install lines were edited: say what the lock now follows
+            moved += f" (packages {' '.join(edits)})"
+        if c.suites_moved:  # the base moved to another Debian release
+            moved += f" (suites {' '.join(c.suites_moved[0])} -> {' '.join(c.suites_moved[1])})"
         typer.echo(f"{c.input}: {moved}")
     if result.dry_run:
         if result.diff:

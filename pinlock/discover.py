@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pinlock.debian import codename_of_image
 from pinlock.digest import is_sha256
 from pinlock.dockerfile.sites import AptSite, ArgDecl, ImageSite, Sites, UrlSite
 from pinlock.imageref import parse_image_ref
@@ -38,8 +39,6 @@ ARCH_ALIASES: dict[str, tuple[str, ...]] = {
     "linux/s390x": ("s390x",),
     "linux/riscv64": ("riscv64",),
 }
-DEBIAN_CODENAMES = {"10": "buster", "11": "bullseye", "12": "bookworm", "13": "trixie",
-                    "14": "forky"}
 _GH_URL = re.compile(
     r"^https://github\.com/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/"
     r"(?P<tag>[^/]+)/(?P<file>[^/]+)$")
@@ -259,6 +258,15 @@ def _apt(sites: Sites, inputs: dict[str, Input], notes: list[str],
 
 
 def _suites_for(sites: Sites, stage: int) -> tuple[str, ...]:
+    codename = stage_codename(sites, stage)
+    if not codename:
+        return ()
+    return (codename, f"{codename}-updates", f"{codename}-security")
+
+
+def stage_codename(sites: Sites, stage: int) -> str | None:
+    """The Debian release a stage's FROM names (following ``FROM <earlier stage>``); None
+    when it does not say, ``""`` for a Debian version pinlock does not know."""
     seen: set[int] = set()
     while stage >= 0 and stage not in seen:
         seen.add(stage)
@@ -268,11 +276,5 @@ def _suites_for(sites: Sites, stage: int) -> tuple[str, ...]:
             stage = parent.index
             continue
         ref = parse_image_ref(base) if "$" not in base else None
-        tag = (ref.tag or "") if ref else base
-        codename = next((c for c in DEBIAN_CODENAMES.values() if c in tag), None)
-        if codename is None and ref and ref.path == "library/debian":
-            codename = DEBIAN_CODENAMES.get(tag.split(".")[0])
-        if codename is None:
-            return ()
-        return (codename, f"{codename}-updates", f"{codename}-security")
-    return ()
+        return codename_of_image(ref.path, ref.tag or "") if ref else codename_of_image("", base)
+    return None

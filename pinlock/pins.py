@@ -8,8 +8,9 @@ stage the lock names that the Dockerfile does not have) raise DockerfileError.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pinlock import debian
 from pinlock.dockerfile.sites import (
     APT_LIST_READERS,
     AptPackageWord,
@@ -148,6 +149,9 @@ def apt_sites_for(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[Ap
     lock shares the stage: then those that name the input's packages."""
     stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
     candidates = [s for s in sites.apt if s.stage == stage]
+    unsafe = unsafe_apt_errors(sites, path, {stage} if stage is not None else None)
+    if not candidates and unsafe:
+        raise unsafe[0][1]  # the install is there, in a form pinlock cannot pin
     if not candidates:
         raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} has no "
                               "apt-get install", hint="fix `stage` in the lock file")
@@ -158,6 +162,75 @@ def apt_sites_for(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[Ap
     want = set(inp.intent.packages)
     mine = [s for s in candidates if want & {p.name for p in s.packages}]
     return mine or candidates[:1]
+
+
+def package_name(entry: str) -> str:
+    """``libc6:arm64=2.41-12`` -> ``libc6``: how the lock's ``top`` tables key a package."""
+    return entry.split("=", 1)[0].split(":", 1)[0].strip()
+
+
+def apt_packages_in(inp: AptInput, sites: Sites, path: str, lock: Lock) -> tuple[str, ...]:
+    """The packages the input's install lines name now, in Dockerfile order; the intent's own
+    order when only the order differs (a reorder changes nothing apt installs).
+
+    In a stage shared with other apt inputs, a package another input lists stays theirs.
+    """
+    theirs = {p for o in lock.inputs.values() if isinstance(o, AptInput) and o.name != inp.name
+              for p in o.intent.packages}
+    found = tuple(dict.fromkeys(w.name for w in _words(inp, sites, path, lock)
+                                if w.name not in theirs))
+    return inp.intent.packages if set(found) == set(inp.intent.packages) else found
+
+
+def unlocked_packages(inp: AptInput, lock: Lock) -> list[str]:
+    """Intent packages some platform's lock has not resolved (or resolved but no longer
+    listed), sorted: what `pinlock lock` has to do for the package list."""
+    want = {package_name(p) for p in inp.intent.packages}
+    out: set[str] = set()
+    for p in lock.platforms:
+        arch = inp.locked.archs.get(platform_arch(p))
+        if arch is not None and arch.closure:
+            out |= want ^ set(arch.top)
+    return sorted(out)
+
+
+def base_codename(inp: AptInput, lock: Lock, sites: Sites, path: str) -> str | None:
+    """The Debian release under the input's stage: its locked base image's tag, else the
+    FROM as written. None when neither says (see ``debian.codename_of_image``)."""
+    from pinlock.discover import stage_codename
+
+    stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
+    for img in lock.inputs.values():
+        if (isinstance(img, ImageInput) and img.intent.stage is not None
+                and stage_index(sites, img.intent.stage, path, f"input {img.name!r}") == stage):
+            try:
+                ref = parse_image_ref(img.intent.image)
+            except ImageRefError:
+                break
+            return debian.codename_of_image(ref.path, img.locked.tag)
+    return stage_codename(sites, stage) if stage is not None else None
+
+
+def follow_base(inp: AptInput, lock: Lock, sites: Sites, path: str) -> AptInput:
+    """The input with its suites moved to the release of its stage's base (trixie,
+    trixie-updates -> forky, forky-updates): packages of one release are never locked
+    for a base image of another. Unchanged when the base or the suites name no release.
+
+    A base of a Debian release pinlock does not know is bad input: there is no suite
+    name to move to.
+    """
+    want = base_codename(inp, lock, sites, path)
+    have = debian.suites_codename(inp.intent.suites)
+    if want is None or have is None or have not in debian.BY_CODENAME or want == have:
+        return inp
+    if not want:
+        raise DockerfileError(
+            path, f"apt input {inp.name!r}: the base of stage {inp.intent.stage!r} is a "
+            f"Debian release pinlock does not know, and the input reads {have} suites",
+            hint=f"set `suites` of [inputs.{inp.name}] in the lock file to that release's "
+                 f"suites, then run `pinlock lock {inp.name}`")
+    return replace(inp, intent=replace(inp.intent,
+                                       suites=debian.moved_suites(inp.intent.suites, want)))
 
 
 def _words(inp: AptInput, sites: Sites, path: str, lock: Lock) -> list[AptPackageWord]:
@@ -209,6 +282,20 @@ def apt_pin_conflicts(old: Lock, new: Lock, sites: Sites,
     return out
 
 
+UNSAFE_APT_HINT = ("write the packages literally in the install line (`apt-get install -y "
+                   "curl jq`) so pinlock can pin each one")
+
+
+def unsafe_apt_errors(sites: Sites, path: str,
+                      stages: set[int] | None = None) -> list[tuple[int, DockerfileError]]:
+    """apt commands whose packages are not in the Dockerfile text (of ``stages``, or all),
+    with their stage: bad input, because a lock of the stage would not be what the build
+    installs."""
+    return [(u.stage, DockerfileError(path, f"{u.what}: {u.reason}", line=u.line,
+                                      hint=UNSAFE_APT_HINT))
+            for u in sites.unsafe_apt if stages is None or u.stage in stages]
+
+
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     found = apt_sites_for(inp, sites, path, lock)
     out = []
@@ -235,13 +322,9 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     return out
 
 
-# Debian releases whose apt (< 2.7) has no --snapshot.
-_NO_SNAPSHOT = frozenset({"jessie", "stretch", "buster", "bullseye", "bookworm"})
-
-
 def snapshot_supported(inp: AptInput) -> bool:
     """apt of the input's Debian release understands ``--snapshot`` (2.7+: trixie on)."""
-    return not any(s.split("-")[0].split("/")[0] in _NO_SNAPSHOT for s in inp.intent.suites)
+    return debian.snapshot_supported(inp.intent.suites)
 
 
 def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pinlock import debian
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
-from pinlock.pins import PinSite, apt_sites_for, pin_sites, snapshot_supported
+from pinlock.pins import (
+    UNSAFE_APT_HINT,
+    PinSite,
+    apt_sites_for,
+    base_codename,
+    pin_sites,
+    snapshot_supported,
+    unlocked_packages,
+)
 
 
 def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | None = None,
@@ -38,10 +47,11 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
             name, unpinned, "not-pinned",
             f"{len(pkgs)} apt package(s) not pinned yet (run `pinlock lock {name}`)",
             path, line, found=" ".join(pkgs)))
+    findings.extend(_unsafe_apt(lock, sites, path, names))
     for inp in lock.select(names):
         name = inp.name
         if isinstance(inp, AptInput):
-            findings.extend(_apt_membership(inp, lock, sites, path))
+            findings.extend(_apt_membership(inp, lock, sites, path, unpinned))
         elif isinstance(inp, ImageInput) and inp.locked.index_digest and not inp.locked.platforms:
             findings.append(Finding(
                 name, "warning", "not-resolved",
@@ -50,7 +60,21 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     return findings
 
 
-def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[Finding]:
+def _unsafe_apt(lock: Lock, sites: Sites, path: str,
+                names: list[str] | None) -> list[Finding]:
+    """apt commands whose packages are not in the text: what they install is in no lock."""
+    owners: dict[int, str] = {}
+    for inp in lock.select(names):
+        st = sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
+        if st is not None:
+            owners.setdefault(st.index, inp.name)
+    return [Finding(owners.get(u.stage, "apt"), "error", "unsafe-apt",
+                    f"{u.what}: {u.reason} ({UNSAFE_APT_HINT})", path, u.line)
+            for u in sites.unsafe_apt if not names or u.stage in owners]
+
+
+def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str,
+                    unpinned: Severity) -> list[Finding]:
     found = apt_sites_for(inp, sites, path, lock)
     out = []
     if inp.locked.snapshot and not snapshot_supported(inp):
@@ -68,22 +92,62 @@ def _apt_membership(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[
                     f"{c.tool} {c.sub} in exec (JSON) form cannot be pointed at the locked "
                     f"snapshot {inp.locked.snapshot}; use the shell form so pinlock can add "
                     f"--snapshot \"${{{inp.intent.snapshot_arg}}}\"", path, c.line))
-    return out + _membership(inp, found, path)
+    return out + _archive_state(inp, lock, sites, path, found[0].line) + _membership(
+        inp, lock, found, path, unpinned)
 
 
-def _membership(inp: AptInput, found: list[AptSite], path: str) -> list[Finding]:
+def _archive_state(inp: AptInput, lock: Lock, sites: Sites, path: str,
+                   line: int) -> list[Finding]:
+    """The lock's archive state is one a build can read: the snapshot is not older than the
+    InRelease files it records, and the suites are of the base image's Debian release."""
+    out = []
+    late = debian.snapshot_predates(inp.locked.snapshot, inp.locked.suites)
+    if late is not None:
+        out.append(Finding(
+            inp.name, "error", "snapshot-predates-index",
+            f"snapshot {inp.locked.snapshot} is older than the locked InRelease of {late[0]}: "
+            f"a build at that snapshot reads an older archive state than the lock records "
+            f"(run `pinlock lock {inp.name}`)", path, line,
+            expected=f"a snapshot at or after {late[1]}", found=inp.locked.snapshot))
+    want = base_codename(inp, lock, sites, path)
+    have = debian.suites_codename(inp.intent.suites)
+    if want is not None and have in debian.BY_CODENAME and want != have:
+        out.append(Finding(
+            inp.name, "error", "suites-not-base",
+            f"the base image of stage {inp.intent.stage} is Debian "
+            f"{want or '(a release pinlock does not know)'}, but the apt input reads {have} "
+            f"suites: packages built for {have} would be installed on it"
+            + (f" (run `pinlock lock {inp.name}` to move the suites)" if want else
+               " (set `suites` in the lock file)"), path, line,
+            expected=want or None, found=have))
+    return out
+
+
+def _membership(inp: AptInput, lock: Lock, found: list[AptSite], path: str,
+                unpinned: Severity) -> list[Finding]:
+    """The install lines and the lock name the same packages. A package added or removed by
+    hand is an edit `pinlock lock` picks up: not pinned yet, like any new value."""
     in_file = {p.name: site.line for site in reversed(found) for p in site.packages}
     in_lock = set(inp.intent.packages)
+    others = {p for o in lock.inputs.values() if isinstance(o, AptInput) and o.name != inp.name
+              for p in o.intent.packages}
     out = []
-    for extra in sorted(set(in_file) - in_lock):
-        out.append(Finding(inp.name, "error", "unlocked-package",
-                           f"apt package {extra} is installed but not in the lock "
+    for extra in sorted(set(in_file) - in_lock - others):
+        out.append(Finding(inp.name, unpinned, "unlocked-package",
+                           f"apt package {extra} is installed but not locked yet "
                            f"(run `pinlock lock {inp.name}`)", path, in_file[extra],
                            found=extra))
     for gone in sorted(in_lock - set(in_file)):
-        out.append(Finding(inp.name, "error", "missing-package",
-                           f"apt package {gone} is in the lock but not installed here",
-                           path, found[0].line, expected=gone))
+        out.append(Finding(inp.name, unpinned, "missing-package",
+                           f"apt package {gone} is in the lock but no longer installed here "
+                           f"(run `pinlock lock {inp.name}`)", path, found[0].line,
+                           expected=gone))
+    stale = unlocked_packages(inp, lock)
+    if stale:
+        out.append(Finding(inp.name, unpinned, "not-locked",
+                           f"the lock's package list and its resolved packages differ "
+                           f"({', '.join(stale)}) (run `pinlock lock {inp.name}`)", path,
+                           found[0].line, found=" ".join(stale)))
     return out
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass, replace
 
 from pinlock.dockerfile import shell
@@ -137,6 +139,18 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class UnsafeApt(Unmanaged):
+    """An apt command pinlock cannot rewrite safely: what it installs is not in the text.
+
+    Unlike other unmanaged commands this is bad input: pinning the stage's other packages
+    while this one installs whatever a variable, a file or a caller names would lock a
+    closure the build does not install.
+    """
+
+    stage: int = -1
+
+
+@dataclass(frozen=True)
 class Sites:
     stages: tuple[Stage, ...]
     args: tuple[ArgDecl, ...]
@@ -145,6 +159,7 @@ class Sites:
     apt: tuple[AptSite, ...]
     unmanaged: tuple[Unmanaged, ...]
     apt_commands: tuple[AptCommand, ...] = ()
+    unsafe_apt: tuple[UnsafeApt, ...] = ()
 
     def stage(self, ref: str) -> Stage | None:
         for st in self.stages:
@@ -233,7 +248,8 @@ def find_sites(df: Dockerfile) -> Sites:
             _run(df, ins, stage, stages, images, urls, apt, commands, unmanaged,
                  _stage_scope(args, stage))
     return Sites(tuple(stages), tuple(args), tuple(images), tuple(urls), tuple(apt),
-                 tuple(unmanaged), tuple(commands))
+                 tuple(u for u in unmanaged if not isinstance(u, UnsafeApt)), tuple(commands),
+                 tuple(u for u in unmanaged if isinstance(u, UnsafeApt)))
 
 
 def _from(df: Dockerfile, ins: Instruction, index: int, stages: list[Stage],
@@ -410,6 +426,7 @@ def _run(df: Dockerfile, ins: Instruction, stage: int, stages: list[Stage],
 
 
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ash", "ksh"})
+_APT_IN_TEXT = re.compile(r"(?:^|[\s;&|(/`])apt(?:-get)?\s+\S")
 
 
 def _scan_script(df: Dockerfile, ins: Instruction, script: Text, offset: int, json_form: bool,
@@ -441,7 +458,23 @@ def _scan_shell(df: Dockerfile, ins: Instruction, script: Text, start: int, end:
                 stage: int, urls: list[UrlSite], apt: list[AptSite],
                 commands: list[AptCommand], unmanaged: list[Unmanaged]) -> None:
     tokens = shell.tokenize(script.text[start:end])
-    cmds = [[_shift(w, start) for w in c] for c in shell.commands(tokens)]
+    bodies = _function_bodies(tokens)
+    cmds = []
+    for c in shell.commands(tokens):
+        # `function name { apt-get …` is one simple command until the first `;`.
+        inside = [i for i, w in enumerate(c) if _within(bodies, w.start)]
+        if inside:
+            words = _strip_prefix_words(c[inside[0]:])
+            if words and os.path.basename(words[0].value) in APT_TOOLS:
+                # The packages are the caller's arguments, and the function may run any
+                # number of times: there is no one install line to pin.
+                first = _shift(words[0], start)
+                unmanaged.append(UnsafeApt(
+                    _command_text(words), "apt inside a shell function installs what its "
+                    "callers pass, not a list written in the Dockerfile",
+                    _line_of(df, script, first), stage))
+            continue
+        cmds.append([_shift(w, start) for w in c])
     pipes = [[[_shift(w, start) for w in c] for c in p] for p in shell.pipelines(tokens)]
     _scan_commands(df, ins, script, cmds, pipes, False, stage, urls, apt, commands, unmanaged)
 
@@ -463,6 +496,16 @@ def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[li
             command = _apt_command(df, ins, script, words, stage, json_form)
             if command:
                 commands.append(command)
+        elif prog == "xargs" and any(os.path.basename(w.value) in APT_TOOLS for w in words):
+            unmanaged.append(UnsafeApt(
+                _command_text(words), "xargs runs apt with packages read from its input, "
+                "not written in the Dockerfile", _line_of(df, script, words[0]), stage))
+        elif (prog == "eval" or (prog in _SHELLS and "-c" in vals)) and any(
+                _APT_IN_TEXT.search(v) for v in vals[1:]):
+            # apt inside a string another shell parses: its words are not this RUN's words.
+            unmanaged.append(UnsafeApt(
+                _command_text(words), f"apt run through `{prog}` from a string: pinlock "
+                "cannot rewrite inside it", _line_of(df, script, words[0]), stage))
         elif prog in ("curl", "wget"):
             for w in words[1:]:
                 if _URL_RE.match(w.value):
@@ -495,8 +538,71 @@ def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[li
                 "a script piped from the network into a shell cannot be pinned", ins.line))
 
 
+def _function_bodies(tokens: list[shell.Token]) -> list[tuple[int, int]]:
+    """Spans of shell function bodies: ``name() { …; }``, ``function name { …; }``."""
+    out: list[tuple[int, int]] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        t = tokens[i]
+        j = -1
+        if (isinstance(t, shell.Word) and i + 2 < n and isinstance(tokens[i + 1], shell.Op)
+                and tokens[i + 1].value == "(" and isinstance(tokens[i + 2], shell.Op)
+                and tokens[i + 2].value == ")"):
+            j = i + 3
+        elif isinstance(t, shell.Word) and t.value == "function" and i + 1 < n:
+            j = i + 2
+            if (j + 1 < n and tokens[j].value == "(" and isinstance(tokens[j], shell.Op)
+                    and tokens[j + 1].value == ")"):
+                j += 2
+        if j < 0:
+            i += 1
+            continue
+        while j < n and isinstance(tokens[j], shell.Op) and tokens[j].value == "\n":
+            j += 1
+        if j >= n or tokens[j].value not in ("{", "("):
+            i += 1
+            continue
+        opener = tokens[j].value
+        closer = "}" if opener == "{" else ")"
+        depth, k = 0, j
+        while k < n:
+            v = tokens[k].value
+            if v == opener:
+                depth += 1
+            elif v == closer:
+                depth -= 1
+                if depth == 0:
+                    break
+            k += 1
+        end = tokens[k].end if k < n else tokens[-1].end
+        out.append((tokens[j].start, end))
+        i = k + 1
+    return out
+
+
+def _within(spans: list[tuple[int, int]], at: int) -> bool:
+    """``at`` lies in one of ``spans`` (sorted, disjoint): a bisection, not a scan, so a RUN
+    of thousands of functions stays linear."""
+    k = bisect.bisect_right(spans, (at, sys.maxsize)) - 1
+    return k >= 0 and spans[k][0] <= at < spans[k][1]
+
+
+def _command_text(words: list[shell.Word]) -> str:
+    return " ".join(w.value for w in words)
+
+
+def _line_of(df: Dockerfile, script: Text, w: shell.Word) -> int:
+    return df.line_of(script.source_span(w.start, w.end)[0])
+
+
 def _shift(w: shell.Word, offset: int) -> shell.Word:
     return shell.Word(w.value, w.start + offset, w.end + offset, w.has_expansion)
+
+
+# Words that run the command after them: wrappers, and the shell's reserved words that
+# open a compound command (`if …; then apt-get install …`, `{ apt-get …; }`).
+_PREFIX_WORDS = frozenset({"sudo", "env", "exec", "command", "{", "!", "if", "then", "else",
+                           "elif", "do", "while", "until", "time"})
 
 
 def _strip_prefix_words(words: list[shell.Word]) -> list[shell.Word]:
@@ -504,7 +610,7 @@ def _strip_prefix_words(words: list[shell.Word]) -> list[shell.Word]:
     i = 0
     while i < len(words):
         v = words[i].value
-        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", v) or v in ("sudo", "env", "exec", "command"):
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", v) or v in _PREFIX_WORDS:
             i += 1
             continue
         break
@@ -550,7 +656,7 @@ def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.
     sub = None
     no_rec = False
     pkgs: list[AptPackageWord] = []
-    dynamic: list[str] = []
+    dynamic: list[shell.Word] = []
     while i < len(words):
         v = words[i].value
         if v.startswith("-"):
@@ -571,9 +677,10 @@ def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.
         if sub == "install":
             w = words[i]
             name, eq, version = w.value.partition("=")
-            if "$" in name and w.has_expansion:
-                # `apt-get install $PACKAGES`: the list is not in the Dockerfile text.
-                dynamic.append(w.value)
+            if w.has_expansion or "`" in w.value:
+                # `apt-get install $PACKAGES`, `$(cat list)`, `curl=$V`: what is installed
+                # is decided when the image builds, not written in the Dockerfile.
+                dynamic.append(w)
             else:
                 pkgs.append(AptPackageWord(name, version if eq else None,
                                            _word_value(df, script, w)))
@@ -581,9 +688,15 @@ def _apt_site(df: Dockerfile, ins: Instruction, script: Text, words: list[shell.
     if sub != "install":
         return None
     if dynamic:
-        unmanaged.append(Unmanaged(
-            f"{tool} install {' '.join(dynamic)}",
-            "packages named by a variable cannot be pinned in place", ins.line))
+        subst = any("$(" in w.value or "`" in w.value for w in dynamic)
+        raw = script.text[dynamic[0].start:dynamic[-1].end]
+        unmanaged.append(UnsafeApt(
+            _command_text(words),
+            (f"the package list comes from a command substitution ({raw})"
+             if subst else f"the package list comes from a variable ({raw})")
+            + ", so it is not written in the Dockerfile", _line_of(df, script, dynamic[0]),
+            stage))
+        return None
     if not pkgs:
         return None  # `apt-get install -f`, or only variables: nothing to pin here
     return AptSite(stage, ins.line, tool, tuple(pkgs), no_rec, json_form)

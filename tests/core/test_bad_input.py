@@ -125,3 +125,71 @@ def test_bad_cli(args: list[str], message: str, tmp_path: Path,
     assert message in r.err
     assert "Traceback" not in r.err
     assert snapshot(tmp_path) == before
+
+
+# apt RUNs pinlock cannot rewrite safely: one small Dockerfile per form, its expected
+# message on the first line (`# expect: LINE: message`).
+APT_CASES = sorted(BAD.glob("apt_*.Dockerfile"))
+
+
+def _apt_expected(path: Path) -> tuple[int, str]:
+    line, _, message = _expected(path).partition(": ")
+    return int(line), message
+
+
+def test_apt_corpus_covers_each_form() -> None:
+    assert len(APT_CASES) >= 10
+
+
+@pytest.mark.parametrize("case", APT_CASES, ids=[p.stem for p in APT_CASES])
+def test_unsafe_apt_is_refused_by_init(case: Path, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    line, message = _apt_expected(case)
+    df = tmp_path / "Dockerfile"
+    shutil.copy(case, df)
+    before = snapshot(tmp_path)
+    r = run_cli(capsys, "init", "--dockerfile", str(df), "--lockfile",
+                str(tmp_path / "image.lock.toml"))
+    assert r.code == 2, r
+    assert f"{df}:{line}: " in r.err and message in r.err, r.err
+    assert "write the packages literally in the install line" in r.err
+    assert "nothing was written" in r.err and "Traceback" not in r.err + r.out
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("case", APT_CASES, ids=[p.stem for p in APT_CASES])
+@pytest.mark.parametrize("command", [["lock"], ["lock", "apt"], ["update", "apt"]])
+def test_unsafe_apt_is_refused_by_lock(case: Path, command: list[str], tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # A lock made before the RUN was edited into a form pinlock cannot rewrite.
+    line, message = _apt_expected(case)
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM debian:13.4\nRUN apt-get update && apt-get install -y curl\n")
+    lock = tmp_path / "image.lock.toml"
+    assert run_cli(capsys, "init", "--dockerfile", str(df), "--lockfile", str(lock)).code == 0
+    shutil.copy(case, df)
+    before = snapshot(tmp_path)
+    r = run_cli(capsys, *command, "--dockerfile", str(df), "--lockfile", str(lock))
+    assert r.code == 2, r
+    assert f"Dockerfile:{line}: " in r.err and "error: [apt] " in r.err, r.err
+    assert message in r.err, r.err
+    assert "nothing was written" in r.err and "Traceback" not in r.err + r.out
+    assert snapshot(tmp_path) == before
+    # verify names the same line: what it installs is in no lock (a finding, or bad input
+    # when the stage installs nothing else)
+    v = run_cli(capsys, "verify", "--dockerfile", str(df), "--lockfile", str(lock))
+    assert v.code in (1, 2) and f"Dockerfile:{line}: " in v.out + v.err, v
+    assert message in v.out + v.err and "Traceback" not in v.out + v.err
+
+
+def test_verify_reports_unsafe_apt_next_to_a_literal_install(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    df = tmp_path / "Dockerfile"
+    df.write_text("FROM debian:13.4\nRUN apt-get update && apt-get install -y curl\n")
+    lock = tmp_path / "image.lock.toml"
+    assert run_cli(capsys, "init", "--dockerfile", str(df), "--lockfile", str(lock)).code == 0
+    df.write_text(df.read_text() + "RUN apt-get install -y ${EXTRA}\n")
+    r = run_cli(capsys, "verify", "--dockerfile", str(df), "--lockfile", str(lock))
+    assert r.code == 1, r
+    assert ("Dockerfile:3: [apt] apt-get install -y ${EXTRA}: the package list comes from a "
+            "variable (${EXTRA})") in r.out

@@ -273,10 +273,12 @@ def test_redirections_are_not_packages() -> None:
         ["a", "b"]]
 
 
-def test_apt_install_of_variables_is_unmanaged() -> None:
+def test_apt_install_of_variables_is_unsafe() -> None:
     sites = sites_of(corpus("apt-forms"))
-    assert [(u.what, u.line) for u in sites.unmanaged] == [
-        ("apt-get install $EXTRA_PACKAGES", 12)]
+    assert sites.unmanaged == ()
+    assert [(u.what, u.line, u.stage) for u in sites.unsafe_apt] == [
+        ("apt-get install -y $EXTRA_PACKAGES", 12, 1)]
+    assert "from a variable ($EXTRA_PACKAGES)" in sites.unsafe_apt[0].reason
 
 
 def test_apt_commands_that_install_nothing() -> None:
@@ -349,3 +351,23 @@ def test_copy_from_through_an_arg_in_the_stages_scope() -> None:
     s = find_sites(parse("ARG HELPER=alpine:3.20\nFROM debian:13\n"
                          "COPY --from=${HELPER} /bin/x /x\n"))
     assert [i.context for i in s.images] == ["FROM"]
+
+
+def test_apt_after_a_shell_function_is_still_a_site() -> None:
+    text = ("FROM debian:13\nRUN clean() { rm -rf /var/lib/apt/lists/*; } && "
+            "apt-get update && apt-get install -y curl && clean\n")
+    sites = sites_of(text)
+    assert apt_words(sites) == [[("curl", None, 2)]] and sites.unsafe_apt == ()
+
+
+def test_apt_in_compound_commands_is_seen() -> None:
+    text = ("FROM debian:13\nRUN if true; then apt-get install -y curl; else "
+            "apt-get install -y wget; fi && { apt-get install -y jq; }\n")
+    assert apt_words(sites_of(text)) == [[("curl", None, 2)], [("wget", None, 2)],
+                                         [("jq", None, 2)]]
+
+
+def test_unknown_apt_options_are_not_packages() -> None:
+    text = "FROM debian:13\nRUN apt-get install -y --no-frobnicate -q=2 --allow-foo curl\n"
+    sites = sites_of(text)
+    assert apt_words(sites) == [[("curl", None, 2)]] and sites.unsafe_apt == ()

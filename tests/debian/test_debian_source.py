@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer
@@ -140,8 +141,38 @@ def test_debian_plain_mirror_lock_is_kept(archive_server: ArchiveServer) -> None
     src = AptSource(make_client(timeout=10), cfg,
                     now=lambda: dt.datetime(2025, 1, 15, tzinfo=dt.UTC))
     got = src.resolve(apt_input("app"), CTX)
-    assert got.locked.archive == "mirror" and got.locked.snapshot == "20250115T000000Z"
+    # the security mirror serves a later run (its InRelease is dated 2025-02-01) than the
+    # clock says: the snapshot is that Date, never older than what was read
+    assert got.locked.archive == "mirror" and got.locked.snapshot == SNAP2
     assert src.resolve(got, CTX) is got
+
+
+def test_debian_mirror_relock_moves_the_snapshot_with_the_mirror(
+        archive_server: ArchiveServer) -> None:
+    def at(run: str, day: dt.datetime) -> AptSource:
+        cfg = AptSourceConfig(mirror=archive_server.debian(run),
+                              security_mirror=archive_server.security(run),
+                              keyring=str(archive_server.archive.keyring))
+        return AptSource(make_client(timeout=10), cfg, now=lambda: day)
+
+    first = at(SNAP1, dt.datetime(2025, 1, 15, tzinfo=dt.UTC)).resolve(apt_input("tool"), CTX)
+    assert first.locked.snapshot == "20250115T000000Z"
+    added = replace(first, intent=replace(first.intent, packages=("tool", "prelib")))
+    # the mirror has not moved: the package is added, the archive state is kept
+    later = dt.datetime(2025, 1, 20, tzinfo=dt.UTC)
+    same = at(SNAP1, later).resolve(added, CTX)
+    assert same.locked.snapshot == first.locked.snapshot
+    assert same.locked.suites == first.locked.suites
+    assert same.locked.archs["amd64"].top == {"tool": "1.0-1", "prelib": "0.5-1"}
+    # the mirror moved on (its second run): the snapshot follows the InRelease files read
+    moved = at(SNAP2, dt.datetime(2025, 2, 15, 8, tzinfo=dt.UTC)).resolve(added, CTX)
+    assert moved.locked.snapshot == "20250215T080000Z"
+    assert moved.locked.suites != first.locked.suites
+    assert moved.locked.archs["amd64"].top == {"tool": "1.0-1", "prelib": "0.6-1"}
+    # a stale lock (an older time next to these InRelease states) is read again
+    stale = replace(moved, locked=replace(moved.locked, snapshot=SNAP1))
+    again = at(SNAP2, dt.datetime(2025, 2, 16, tzinfo=dt.UTC)).resolve(stale, CTX)
+    assert again.locked.snapshot == "20250216T000000Z"
 
 
 def test_debian_plain_mirror_snapshot_is_the_second_of_reading(

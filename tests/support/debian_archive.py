@@ -8,6 +8,7 @@ Fault switches (``ArchiveServer.faults``) replace what is served.
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import hashlib
 import http.server
@@ -181,8 +182,13 @@ def build_archive(dest: Path,
                 evil = raw + b"\nPackage: evil\nVersion: 6.6.6\nArchitecture: all\n"
                 (folder / "tampered-Packages.xz").write_bytes(lzma.compress(evil))
             codename = suite.split("-")[0]
+            # Dated at the run's own time, as snapshot.debian.org's runs are: a lock's
+            # snapshot is never older than the InRelease it read.
+            date = dt.datetime.strptime(snap, "%Y%m%dT%H%M%SZ").strftime(
+                "%a, %d %b %Y %H:%M:%S UTC")
             release = _run(
                 "apt-ftparchive",
+                "-o", f"APT::FTPArchive::Release::Date={date}",
                 "-o", f"APT::FTPArchive::Release::Suite={suite}",
                 "-o", f"APT::FTPArchive::Release::Codename={suite}",
                 "-o", "APT::FTPArchive::Release::Origin=Debian",

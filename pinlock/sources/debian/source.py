@@ -34,6 +34,14 @@ from dataclasses import dataclass, replace
 
 import httpx
 
+from pinlock.debian import (
+    BY_CODENAME,
+    codename_of_base_files,
+    moved_suites,
+    newest_index,
+    snapshot_predates,
+    suites_codename,
+)
 from pinlock.errors import InputError, IntegrityError
 from pinlock.model import (
     AptArchLocked,
@@ -140,6 +148,25 @@ def _served(indexes: Sequence[PackagesIndex], name: str, version: str) -> Packag
     return None
 
 
+def _check_base_release(inp: AptInput, installed: Sequence[PackageRecord]) -> None:
+    """The base image is of the suites' Debian release: forky packages resolved against a
+    trixie image (or the other way round) lock a closure apt would not install there."""
+    have = suites_codename(inp.intent.suites)
+    if have not in BY_CODENAME:
+        return
+    for rec in installed:
+        if rec.package == "base-files":
+            want = codename_of_base_files(rec.version)
+            if want is not None and want != have:
+                suites = ", ".join(f'"{s}"' for s in moved_suites(inp.intent.suites, want))
+                raise InputError(
+                    f"apt input {inp.name!r}: the base image is Debian {want} (base-files "
+                    f"{rec.version} in its dpkg status), but the input reads {have} suites",
+                    hint=f"set `suites = [{suites}]` in [inputs.{inp.name}] of the lock file, "
+                         f"then run `pinlock lock {inp.name}`; or lock a {have} base image")
+            return
+
+
 def _to_locked(rec: PackageRecord) -> AptPackage:
     return AptPackage(
         name=rec.package, version=rec.version, architecture=rec.architecture,
@@ -213,7 +240,9 @@ class AptSource:
         indexes = [recs for _, recs in self._indexes(inp, releases, arch, snapshot)]
         status = self.base_status(inp, arch) if self.base_status else None
         if status is not None:
-            return Universe.build(arch, indexes, installed_records(status)), BASE_IMAGE
+            installed = installed_records(status)
+            _check_base_release(inp, installed)
+            return Universe.build(arch, indexes, installed), BASE_IMAGE
         bare = Universe.build(arch, indexes)
         return Universe.build(arch, indexes, minbase(bare)), BASE_MINBASE
 
@@ -227,9 +256,8 @@ class AptSource:
         snapshot = check_snapshot(version) if version else (
             inp.locked.snapshot or self.snapshot_now()
         )
-        if not self.is_snapshot and version is None and not inp.locked.snapshot:
-            snapshot = self.snapshot_now()
         releases = self._releases(inp, snapshot)
+        snapshot = self._honest_snapshot(inp, snapshot, releases, moved=version is not None)
         wanted = [_package_name(p) for p in inp.intent.packages]
         locked_archs: dict[str, AptArchLocked] = {}
         bases: set[str] = set()
@@ -254,12 +282,43 @@ class AptSource:
         )
         return replace(inp, locked=locked)
 
+    def _honest_snapshot(self, inp: AptInput, snapshot: str,
+                         releases: Mapping[str, SignedRelease], *, moved: bool) -> str:
+        """The snapshot to record with ``releases``: never older than what they say.
+
+        A snapshot archive serves the last run at or before the timestamp, so an InRelease
+        dated later is bad upstream data. A plain mirror serves its state of now: the
+        locked time stays only while every InRelease is the locked one, else it is the
+        time of reading (or the newest Date, when the mirror's clock is ahead of ours).
+        """
+        states = {s: SuiteState(r.release.date, r.sha256) for s, r in releases.items()}
+        if self.is_snapshot:
+            late = snapshot_predates(snapshot, states)
+            if late is not None:
+                raise IntegrityError(
+                    f"the archive at snapshot {snapshot} serves an InRelease of {late[0]} "
+                    "dated after that snapshot", expected=f"Date at or before {snapshot}",
+                    observed=late[1],
+                    hint="the archive does not behave like snapshot.debian.org; check "
+                         "PINLOCK_DEBIAN_MIRROR")
+            return snapshot
+        same = not moved and {s: st.sha256 for s, st in inp.locked.suites.items()} == {
+            s: st.sha256 for s, st in states.items()}
+        if not same or snapshot_predates(snapshot, states) is not None:
+            snapshot = self.snapshot_now()
+        late = snapshot_predates(snapshot, states)
+        if late is not None:
+            newest = newest_index(states)
+            assert newest is not None
+            snapshot = newest[1].astimezone(dt.UTC).strftime(SNAPSHOT_FORMAT)
+        return snapshot
+
     def _complete(self, inp: AptInput, archs: list[str]) -> bool:
         lk = inp.locked
         wanted = {_package_name(p) for p in inp.intent.packages}
         return bool(lk.snapshot) and set(lk.suites) == set(inp.intent.suites) and all(
             a in lk.archs and set(lk.archs[a].top) == wanted for a in archs
-        )
+        ) and snapshot_predates(lk.snapshot, lk.suites) is None
 
     def newest(
         self, inp: AptInput, ctx: Context, *, allow_major: bool = False, prerelease: bool = False
