@@ -127,10 +127,8 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
                          hint="pass --force to replace it, or `pinlock lock` to fill it")
     dockerfile = dockerfile or Path("docker/Dockerfile")
     _, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
-    unsafe = [e for _, e in unsafe_apt_errors(sites, str(dockerfile))]
-    if unsafe:
-        raise InputError("\n".join(e.message for e in unsafe) + "\nnothing was written",
-                         hint=unsafe[0].hint)
+    # apt RUNs whose packages are not in the text (a variable, a function, eval): discover
+    # leaves their stage out of the lock and reports them, so the lock is never half a stage.
     rel = os.path.relpath(dockerfile.resolve(), lock_path.resolve().parent)
     found = discover(sites, rel, platforms)
     text = lockfile.render(found.lock)
@@ -533,9 +531,10 @@ def _unsafe_apt(lock: Lock, project: Project,
         st = project.sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
         if st is not None:
             by_stage.setdefault(st.index, inp.name)
-    stages = set(by_stage) if names else None
-    return [(by_stage.get(stage, "apt"), err)
-            for stage, err in unsafe_apt_errors(project.sites, project.label, stages)]
+    # Only stages an apt input owns: a stage the lock leaves out (init reported it) is no
+    # reason to refuse locking the rest.
+    return [(by_stage[stage], err)
+            for stage, err in unsafe_apt_errors(project.sites, project.label, set(by_stage))]
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

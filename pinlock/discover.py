@@ -28,6 +28,7 @@ from pinlock.model import (
     Skipped,
     platform_arch,
 )
+from pinlock.pins import UNSAFE_APT_HINT
 
 # Names a release's assets use for each platform (GNU/kernel, Go, Debian spellings).
 ARCH_ALIASES: dict[str, tuple[str, ...]] = {
@@ -58,7 +59,7 @@ def discover(sites: Sites, path: str, platforms: tuple[str, ...] = DEFAULT_PLATF
     used_urls: set[int] = set()
     _images(sites, inputs, notes)
     _releases(sites, inputs, notes, platforms, used_urls)
-    _apt(sites, inputs, notes, platforms)
+    _apt(sites, path, inputs, notes, skipped, platforms)
     for i, u in enumerate(sites.urls):
         if i not in used_urls:
             skipped.append(Skipped(u.url, "a download not tied to a release input: "
@@ -223,13 +224,20 @@ def _match_assets(name: str, repo: str, prefix: str, files: list[str], sha_args:
     return assets, arch_map
 
 
-def _apt(sites: Sites, inputs: dict[str, Input], notes: list[str],
-         platforms: tuple[str, ...]) -> None:
+def _apt(sites: Sites, path: str, inputs: dict[str, Input], notes: list[str],
+         skipped: list[Skipped], platforms: tuple[str, ...]) -> None:
     # One input per stage: every install command of a stage adds to the same system, so
     # their packages are resolved together (in one closure), not each on its own.
+    # A stage with an apt command whose packages are not in the text (a variable, a shell
+    # function, eval) is left out whole: a lock of part of it would not be what it installs.
+    unsafe = {u.stage for u in sites.unsafe_apt}
+    for u in sites.unsafe_apt:
+        skipped.append(Skipped(u.what, f"{u.reason}; the apt packages of this stage are left "
+                               f"out of the lock ({UNSAFE_APT_HINT})", path, u.line))
     by_stage: dict[int, list[AptSite]] = {}
     for site in sites.apt:
-        by_stage.setdefault(site.stage, []).append(site)
+        if site.stage not in unsafe:
+            by_stage.setdefault(site.stage, []).append(site)
     for n, (stage, found) in enumerate(by_stage.items()):
         st = sites.stages[stage] if stage >= 0 else None
         stage_ref = (st.name or str(st.index)) if st else "0"

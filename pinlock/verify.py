@@ -47,7 +47,7 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
             name, unpinned, "not-pinned",
             f"{len(pkgs)} apt package(s) not pinned yet (run `pinlock lock {name}`)",
             path, line, found=" ".join(pkgs)))
-    findings.extend(_unsafe_apt(lock, sites, path, names))
+    findings.extend(_unsafe_apt(lock, sites, path, names, unpinned))
     for inp in lock.select(names):
         name = inp.name
         if isinstance(inp, AptInput):
@@ -60,16 +60,19 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
     return findings
 
 
-def _unsafe_apt(lock: Lock, sites: Sites, path: str,
-                names: list[str] | None) -> list[Finding]:
+def _unsafe_apt(lock: Lock, sites: Sites, path: str, names: list[str] | None,
+                unpinned: Severity) -> list[Finding]:
     """apt commands whose packages are not in the text: what they install is in no lock."""
     owners: dict[int, str] = {}
     for inp in lock.select(names):
         st = sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
         if st is not None:
             owners.setdefault(st.index, inp.name)
-    return [Finding(owners.get(u.stage, "apt"), "error", "unsafe-apt",
-                    f"{u.what}: {u.reason} ({UNSAFE_APT_HINT})", path, u.line)
+    # In a stage an apt input owns, the lock would not be what the build installs: an error.
+    # In a stage the lock leaves out, it is a package list pinlock does not manage: a
+    # warning (an error with --strict), as for any input not pinned yet.
+    return [Finding(owners.get(u.stage, "apt"), "error" if u.stage in owners else unpinned,
+                    "unsafe-apt", f"{u.what}: {u.reason} ({UNSAFE_APT_HINT})", path, u.line)
             for u in sites.unsafe_apt if not names or u.stage in owners]
 
 
