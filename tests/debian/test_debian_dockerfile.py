@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support.apt_run import wired
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
 
@@ -69,10 +70,11 @@ def test_lock_apt_writes_pins_and_snapshot_then_changes_nothing(
     assert after == DOCKERFILE.replace(
         "RUN apt-get update && \\\n    apt-get install -y",
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
-        'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n'
-        '    apt-get install --snapshot "${DEBIAN_SNAPSHOT}" -y',
+        f"RUN apt-get {wired('update')} && \\\n"
+        f"    apt-get {wired('install')} -y",
     ).replace(" app tool native ", " app=1.0-1 tool=1.0-1 native ")
-    assert len(_changed(DOCKERFILE, after)) == 5  # two lines replaced, one added
+    # two lines replaced, one ARG added, and the options' 6 + 5 continuation lines
+    assert len(_changed(DOCKERFILE, after)) == 5 + 11
     # BuildKit's own parser reads the result as the same instructions plus the ARG.
     dockerfile = pytest.importorskip("dockerfile")
     cmds = dockerfile.parse_string(after)
@@ -95,12 +97,17 @@ def test_verify_names_a_removed_snapshot_option_and_a_changed_arg(
     df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install "))
     r = run_cli(capsys, "verify")
     assert r.code == 1
-    assert "Dockerfile:6: [apt] apt-get install --snapshot is missing" in r.out
+    assert "Dockerfile:12: [apt] apt-get install --snapshot is missing" in r.out
     df.write_text(locked.replace(ts, "20200101T000000Z"))
     r = run_cli(capsys, "verify")
     assert r.code == 1 and "ARG DEBIAN_SNAPSHOT" in r.out + r.err
     assert "20200101T000000Z" in r.out + r.err and ts in r.out + r.err
     # lock puts both back, and only them
+    df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install ")
+                  .replace(ts, "20200101T000000Z"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    # the piece goes back where it was: on the install line, ahead of its options
+    assert df.read_text() == locked
     df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install ")
                   .replace(ts, "20200101T000000Z"))
     assert run_cli(capsys, "lock", "apt").code == 0
@@ -142,8 +149,10 @@ def test_existing_literal_snapshot_and_global_arg_are_kept_in_step(
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
         "FROM debian:13.4\n"
         "  ARG DEBIAN_SNAPSHOT\n"
-        f"  RUN apt-get -S {ts} update \\\n"
-        "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT -y app=1.0-1\n")
+        f"  RUN apt-get -S {ts} "
+        + wired("update", "          ", snapshot=False) + " \\\n"
+        "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT"
+        + wired("", "       ", snapshot=False) + " -y app=1.0-1\n")
     assert run_cli(capsys, "verify").code == 0
 
 
@@ -198,8 +207,7 @@ def test_a_hand_written_pin_is_not_overwritten(
     # the pin that matches the candidate is kept, nothing to refuse
     df.write_text(df.read_text().replace("app=0.9-1", "app=1.0-1"))
     assert run_cli(capsys, "lock", "apt").code == 0
-    assert "apt-get install --snapshot \"${DEBIAN_SNAPSHOT}\" -y app=1.0-1 tool=1.0-1" in (
-        df.read_text())
+    assert f"apt-get {wired('install')} -y app=1.0-1 tool=1.0-1" in df.read_text()
 
 
 def test_pins_pinlock_wrote_move_with_the_snapshot(
@@ -257,19 +265,20 @@ def test_a_stage_installing_in_several_runs_is_one_input(
     r = run_cli(capsys, "lock", "apt")
     assert r.code == 0, r.err
     ts = _snapshot_of((tmp_path / "p" / "image.lock.toml").read_text())
-    snap = '--snapshot "${DEBIAN_SNAPSHOT}"'
     assert df.read_text() == (
         "FROM debian:13.4\n"
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
-        f"RUN apt-get update {snap} && apt-get install {snap} -y --no-install-recommends "
-        "app=1.0-1\n"
+        f"RUN apt-get {wired('update')} && apt-get {wired('install')} "
+        "-y --no-install-recommends app=1.0-1\n"
         "COPY . /src\n"
-        f"RUN apt-get install {snap} -y --no-install-recommends tool=1.0-1 prelib=0.6-1\n")
+        f"RUN apt-get {wired('install')} -y --no-install-recommends tool=1.0-1 "
+        "prelib=0.6-1\n")
     assert run_cli(capsys, "verify").code == 0
     # a package added to the second RUN is reported on that line
     df.write_text(df.read_text().replace("prelib=0.6-1", "prelib=0.6-1 alt1"))
     r = run_cli(capsys, "verify")
-    assert r.code == 1 and "Dockerfile:5: [apt] apt package alt1 is installed but not" in r.out
+    assert r.code == 1 and "Dockerfile:16: [apt] apt package alt1 is installed but not" in (
+        r.out)
 
 
 def test_two_apt_stages_sharing_a_global_snapshot_arg_each_get_their_own(
@@ -304,8 +313,8 @@ def test_sh_c_in_exec_form_stays_valid_json(
     assert run_cli(capsys, "lock", "apt").code == 0
     run = df.read_text().splitlines()[-1]
     assert json.loads(run[len("RUN "):]) == [
-        "sh", "-c", "apt-get update --snapshot ${DEBIAN_SNAPSHOT} && apt-get install "
-        "--snapshot ${DEBIAN_SNAPSHOT} -y app=1.0-1"]
+        "sh", "-c", f"apt-get {wired('update', None, '${DEBIAN_SNAPSHOT}')} && apt-get "
+        f"{wired('install', None, '${DEBIAN_SNAPSHOT}')} -y app=1.0-1"]
     assert run_cli(capsys, "verify").code == 0
 
 
@@ -332,7 +341,8 @@ def test_a_new_install_command_in_the_stage_is_noticed(
     assert run_cli(capsys, "lock", "apt").code == 0
     df.write_text(df.read_text() + "RUN apt-get install -y alt1\n")
     r = run_cli(capsys, "verify")
-    assert r.code == 1 and "Dockerfile:4: [apt] apt package alt1 is installed but not" in r.out
+    assert r.code == 1 and "Dockerfile:15: [apt] apt package alt1 is installed but not" in (
+        r.out)
 
 
 def test_a_bare_stage_arg_gets_its_own_value_when_the_global_is_shared(
