@@ -253,13 +253,14 @@ def snapshot_supported(inp: AptInput) -> bool:
 # safe for the same reason the image's own deb.debian.org source is: every index and .deb is
 # checked by hash against the InRelease signed by a key of the image's keyring. Before the
 # first update apt picks the server by host; once lists exist, by the Release file's Label and
-# Origin: both lookups are pointed at http, or the install would fetch over https.
+# Origin: both lookups are pointed at http, or the install would fetch over https. @PATH@ is
+# the source's own path (debian, debian-security): the one Origin serves both archives.
 _SNAPSHOT_HTTP = "http://snapshot.debian.org/archive"
 SNAPSHOT_URI_OPTIONS = (
     ("Acquire::Snapshots::URI::Host::deb.debian.org", f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
     ("Acquire::Snapshots::URI::Host::security.debian.org",
      f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
-    ("Acquire::Snapshots::URI::Origin::Debian", f"{_SNAPSHOT_HTTP}/debian/@SNAPSHOTID@/"),
+    ("Acquire::Snapshots::URI::Origin::Debian", f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
     ("Acquire::Snapshots::URI::Override::Label::Debian-Security",
      f"{_SNAPSHOT_HTTP}/debian-security/@SNAPSHOTID@/"),
 )

@@ -9,7 +9,7 @@ URIS = [
     "Acquire::Snapshots::URI::Host::security.debian.org="
     "http://snapshot.debian.org/archive/@PATH@/@SNAPSHOTID@/",
     "Acquire::Snapshots::URI::Origin::Debian="
-    "http://snapshot.debian.org/archive/debian/@SNAPSHOTID@/",
+    "http://snapshot.debian.org/archive/@PATH@/@SNAPSHOTID@/",
     "Acquire::Snapshots::URI::Override::Label::Debian-Security="
     "http://snapshot.debian.org/archive/debian-security/@SNAPSHOTID@/",
 ]
