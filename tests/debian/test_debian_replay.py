@@ -274,7 +274,20 @@ def test_live_seed_replays_the_locked_closure_a_year_ahead(
         extra = sorted(set(got) - set(want))
         differ = sorted(n for n in set(got) & set(want) if got[n] != want[n])
         assert not (missing or extra or differ), (missing, extra, differ)
-        assert {p for p in SEED} <= set(got)
+        assert set(SEED) <= set(got)
         assert stand_in.paths("https") == []
+        # the install would fetch every .deb from the snapshot over http (-s downloads none)
+        uris = replay(root, script.replace("install -s", "install --print-uris"), env,
+                      clock=A_YEAR)
+        assert uris.code == 0, uris.output[-3000:]
+        debs = re.findall(r"^'(\S+\.deb)' ", uris.output, re.MULTILINE)
+        prefix = re.compile(rf"^http://snapshot\.debian\.org/archive/debian(-security)?/"
+                            rf"{lock['snapshot']}/pool/")
+        assert len(debs) == len(want) and all(prefix.match(u) for u in debs), debs[:5]
+        # and without Check-Valid-Until=false, Debian's own InRelease files have expired
+        # (-updates and -security say Date + 7 days) a year ahead
+        expired = replay(root, stage_replay_script(
+            _without(text, "-o Acquire::Check-Valid-Until"), stage=1)[0], env, clock=A_YEAR)
+        assert expired.code != 0 and "is expired" in expired.output, expired.output[-3000:]
     finally:
         stand_in.stop()

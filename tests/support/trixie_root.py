@@ -391,6 +391,9 @@ def proxy_to(debian: str, security: str) -> Serve:
     ``X`` now (the lock was taken from it a moment ago)."""
     client = httpx.Client(timeout=60, follow_redirects=True)
     bases = {"debian": debian.rstrip("/"), "debian-security": security.rstrip("/")}
+    # One test replays several times: each file is read from the mirror once.
+    seen: dict[str, tuple[int, bytes]] = {}
+    lock = threading.Lock()
 
     def serve(h: http.server.BaseHTTPRequestHandler) -> None:
         path = h.path.split("?", 1)[0]
@@ -403,7 +406,14 @@ def proxy_to(debian: str, security: str) -> Serve:
         else:
             send(h, 404)
             return
-        r = client.get(f"{bases[name]}/{urllib.parse.quote(urllib.parse.unquote(rest))}")
-        send(h, r.status_code, r.content if r.status_code == 200 else b"")
+        url = f"{bases[name]}/{urllib.parse.quote(urllib.parse.unquote(rest))}"
+        with lock:
+            hit = seen.get(url)
+        if hit is None:
+            r = client.get(url)
+            hit = (r.status_code, r.content if r.status_code == 200 else b"")
+            with lock:
+                seen[url] = hit
+        send(h, *hit)
 
     return serve
