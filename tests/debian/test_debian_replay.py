@@ -20,13 +20,13 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from support.cli import run_cli
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
 from support.debian_mirror import require_mirrors
 from support.trixie_root import (
     KEYRING,
     SnapshotStandIn,
     allow_root_sandbox,
+    forget_lists,
     from_folder,
     proxy_to,
     replay,
@@ -71,8 +71,16 @@ def root(cached_root: Path, tmp_path: Path) -> Iterator[Path]:
     shutil.rmtree(copy, ignore_errors=True)
 
 
-def _lock(project: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
-          capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, object]]:
+def _cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    return 0
+
+
+def _lock(project: Path, text: str, srv: ArchiveServer,
+          monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict[str, object]]:
     """``pinlock init`` + ``lock apt`` of ``text`` against the test archive."""
     project.mkdir()
     (project / "Dockerfile").write_text(text)
@@ -81,9 +89,8 @@ def _lock(project: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.Monk
     monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security())
     monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
     monkeypatch.setenv("PINLOCK_CACHE_DIR", str(project.parent / "cache"))
-    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
-    r = run_cli(capsys, "lock", "apt")
-    assert r.code == 0, r.err
+    assert _cli("init", "--dockerfile", "Dockerfile") == 0
+    assert _cli("lock", "apt") == 0
     lock = tomllib.loads((project / "image.lock.toml").read_text())["inputs"]["apt"]["locked"]
     return (project / "Dockerfile").read_text(), lock
 
@@ -108,11 +115,15 @@ def _without(text: str, *pieces: str) -> str:
     return text
 
 
-@pytest.fixture
-def locked(tmp_path: Path, built_archive: BuiltArchive, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, object]]:
-    for srv in serve(built_archive):
-        return _lock(tmp_path / "p", DOCKERFILE, srv, monkeypatch, capsys)
+@pytest.fixture(scope="module")
+def locked(tmp_path_factory: pytest.TempPathFactory,
+           built_archive: BuiltArchive) -> tuple[str, dict[str, object]]:
+    mp = pytest.MonkeyPatch()
+    try:
+        for srv in serve(built_archive):
+            return _lock(tmp_path_factory.mktemp("locked") / "p", DOCKERFILE, srv, mp)
+    finally:
+        mp.undo()
     raise AssertionError("unreachable")
 
 
@@ -190,19 +201,16 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
     text, _lock = locked
     faults: set[str] = set()
     stand_in = SnapshotStandIn(from_folder(built_archive.root, faults), tmp_path).start()
-    runs = iter(range(100))
+    root = scratch_copy(cached_root, tmp_path / "root")
+    _trust_test_key(root, built_archive)
+    allow_root_sandbox(root)
+    stand_in.point_root_at_me(root)
 
     def run(dockerfile: str) -> tuple[int, str]:
-        root = scratch_copy(cached_root, tmp_path / f"root{next(runs)}")
-        try:
-            _trust_test_key(root, built_archive)
-            allow_root_sandbox(root)
-            stand_in.point_root_at_me(root)
-            script, env = stage_replay_script(dockerfile)
-            r = replay(root, script, env, clock=A_YEAR)
-            return r.code, r.output
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        forget_lists(root)
+        script, env = stage_replay_script(dockerfile)
+        r = replay(root, script, env, clock=A_YEAR)
+        return r.code, r.output
 
     try:
         # --snapshot alone (what pinlock wrote before): apt maps the archive to https,
@@ -225,6 +233,7 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
         assert code == 0, out
     finally:
         stand_in.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +286,7 @@ def test_live_seed_replays_the_locked_closure_a_year_ahead(
         assert set(SEED) <= set(got)
         assert stand_in.paths("https") == []
         # the install would fetch every .deb from the snapshot over http (-s downloads none)
+        forget_lists(root)
         uris = replay(root, script.replace("install -s", "install --print-uris"), env,
                       clock=A_YEAR)
         assert uris.code == 0, uris.output[-3000:]
@@ -286,6 +296,7 @@ def test_live_seed_replays_the_locked_closure_a_year_ahead(
         assert len(debs) == len(want) and all(prefix.match(u) for u in debs), debs[:5]
         # and without Check-Valid-Until=false, Debian's own InRelease files have expired
         # (-updates and -security say Date + 7 days) a year ahead
+        forget_lists(root)
         expired = replay(root, stage_replay_script(
             _without(text, "-o Acquire::Check-Valid-Until"), stage=1)[0], env, clock=A_YEAR)
         assert expired.code != 0 and "is expired" in expired.output, expired.output[-3000:]

@@ -129,6 +129,14 @@ def scratch_copy(root: Path, dest: Path) -> Path:
     return dest
 
 
+def forget_lists(root: Path) -> None:
+    """Back to no package lists and no apt caches, as in the image, between two replays."""
+    for folder in ("var/lib/apt/lists", "var/cache/apt"):
+        for p in (root / folder).iterdir():
+            if p.is_file() or p.is_symlink():
+                p.unlink()
+
+
 def faketime_library(root: Path) -> str:
     """libfaketime inside ``root``, as a path in the root."""
     found = sorted(root.glob("usr/lib/*/faketime/libfaketime.so.1"))
