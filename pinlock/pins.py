@@ -342,7 +342,7 @@ def _options(name: str, c: AptCommand) -> list[PinSite]:
     out: list[PinSite] = []
 
     def keep_or(key: str, want: str, insert: str, ok: frozenset[str] | None, why: str) -> None:
-        label = f"{c.tool} {c.sub} {insert}"
+        label = f"{c.tool} {c.sub} {insert.split('=')[0]}"
         have = c.option(key)
         if have is None:
             out.append(PinSite(name, label, here, sep + insert, wiring=True, why=why))

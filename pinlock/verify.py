@@ -23,7 +23,8 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
                 f"{site.label} is missing: "
                 f"{site.why or 'apt would not read the locked archive state'} "
                 f"(run `pinlock lock {site.input}` to write it)", path, site.value.line,
-                expected=site.expected.strip()))
+                # the text to add, without the line break that goes before it
+                expected=site.expected.strip().splitlines()[-1].strip()))
         elif not site.agrees:
             findings.append(Finding(
                 site.input, "error", "mismatch",

@@ -383,3 +383,89 @@ def test_two_apt_inputs_of_one_stage_at_two_snapshots_are_refused(
     assert r.code == 2 and "apt inputs 'apt' and 'apt2' install in the same stage" in r.err
     assert snapshot(tmp_path / "p") == files
     assert df.read_text().count("ARG DEBIAN_SNAPSHOT") == 1
+
+
+@pytest.mark.parametrize(("line", "key", "value"), [
+    ("apt-get update -o Acquire::Check-Valid-Until=false", "Acquire::Check-Valid-Until", "false"),
+    ("apt-get update -oAcquire::Check-Valid-Until=0", "Acquire::Check-Valid-Until", "0"),
+    ("apt-get update --option Acquire::Check-Valid-Until=no", "Acquire::Check-Valid-Until",
+     "no"),
+    ("apt-get update --option=acquire::check-valid-until=false", "Acquire::Check-Valid-Until",
+     "false"),
+    ("apt-get update '-oAcquire::Check-Valid-Until=false'", "Acquire::Check-Valid-Until",
+     "false"),
+    ("apt-get update --error-on=any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update --error-on any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update -e any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update -o APT::Update::Error-Mode=any", "APT::Update::Error-Mode", "any"),
+])
+def test_sites_read_apt_options_in_any_spelling(line: str, key: str, value: str) -> None:
+    src = f"FROM debian\nRUN {line}\n"
+    (cmd,) = find_sites(parse(src)).apt_commands
+    assert cmd.sub == "update"
+    opt = cmd.option(key)
+    assert opt is not None and opt.value == value
+    assert src[opt.word.start:opt.word.end] == opt.word.text
+
+
+def test_an_option_argument_is_not_taken_for_the_subcommand_or_a_package() -> None:
+    sites = find_sites(parse("FROM debian\nRUN apt-get --error-on any update && "
+                             "apt-get -o Foo::Bar=1 install -y curl\n"))
+    assert [c.sub for c in sites.apt_commands] == ["update", "install"]
+    assert [p.name for p in sites.apt[0].packages] == ["curl"]
+
+
+def test_a_dockerfile_locked_with_snapshot_alone_is_reported_piece_by_piece_and_upgraded(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(capsys, "lock", "apt").code == 0
+    df = project / "Dockerfile"
+    locked = df.read_text()
+    # what pinlock wrote before: --snapshot alone, on one line with the subcommand
+    old = re.sub(r" \\\n +(--error-on=any|-o Acquire::\S+)", "", locked)
+    assert 'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n' in old
+    df.write_text(old)
+    r = run_cli(capsys, "verify")
+    assert r.code == 1
+    # each missing piece, on its command's line, with why and the exact text to add
+    assert ("Dockerfile:5: [apt] apt-get update --error-on is missing: a snapshot index "
+            "apt cannot fetch would be a warning") in r.out
+    assert "    expected: --error-on=any\n" in r.out
+    assert ("Dockerfile:6: [apt] apt-get install -o Acquire::Check-Valid-Until is "
+            "missing: apt refuses a snapshot's -updates/-security InRelease 7 days") in r.out
+    assert "    expected: -o Acquire::Check-Valid-Until=false\n" in r.out
+    assert ("Dockerfile:6: [apt] apt-get install -o Acquire::Snapshots::URI::Host::"
+            "deb.debian.org is missing: apt would fetch the snapshot over https") in r.out
+    assert ("    expected: -o Acquire::Snapshots::URI::Override::Label::Debian-Security="
+            "http://snapshot.debian.org/archive/debian-security/@SNAPSHOTID@/\n") in r.out
+    assert r.out.count(" is missing: ") == 11
+    # `pinlock lock` writes them, and only them
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert df.read_text() == locked
+    assert run_cli(capsys, "verify").code == 0
+
+
+def test_hand_written_options_are_kept_and_one_that_undoes_a_piece_is_corrected(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    mine = ("-o Acquire::Snapshots::URI::Host::deb.debian.org="
+            "https://snapshots.example/archive/@PATH@/@SNAPSHOTID@/")
+    text = ("FROM debian:13.4\n"
+            f"RUN apt-get -q update --error-on persistent {mine} -o Acquire::Retries=3 && \\\n"
+            "    apt-get install -oAcquire::Check-Valid-Until=true -y --no-install-recommends "
+            "tool\n")
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    out = df.read_text()
+    # the hand-written URI (a mirror with its own CA) and the unknown options stay as written
+    assert out.count(mine) == 1 and "-q update" in out and "-o Acquire::Retries=3" in out
+    # the values that undo a piece are corrected in place
+    assert "--error-on any" in out and "persistent" not in out
+    assert "-oAcquire::Check-Valid-Until=false" in out and "=true" not in out
+    # the missing pieces are added; nothing is written twice
+    assert out.count("Acquire::Snapshots::URI::Host::deb.debian.org=") == 2
+    assert out.count("Check-Valid-Until") == 2 and out.count("--error-on") == 1
+    assert run_cli(capsys, "verify").code == 0
+    df.write_text(out.replace("--error-on any", "--error-on persistent"))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "apt-get update --error-on differs from the lock" in r.out
