@@ -469,3 +469,29 @@ def test_hand_written_options_are_kept_and_one_that_undoes_a_piece_is_corrected(
     df.write_text(out.replace("--error-on any", "--error-on persistent"))
     r = run_cli(capsys, "verify")
     assert r.code == 1 and "apt-get update --error-on differs from the lock" in r.out
+
+
+@pytest.mark.parametrize(("text", "wired_update"), [
+    # a heredoc is shell text: its continuation is the shell's backslash
+    ("FROM debian:13.4\nRUN <<EOF\nset -e\napt-get update\napt-get install -y tool\nEOF\n",
+     "apt-get " + wired("update", "    ")),
+    # with `# escape=`` the Dockerfile's continuation is the backtick
+    ("# escape=`\nFROM debian:13.4\nRUN apt-get update && apt-get install -y tool\n",
+     "apt-get " + wired("update").replace("\\\n", "`\n")),
+])
+def test_options_go_one_a_line_with_the_continuation_of_their_context(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], text: str, wired_update: str) -> None:
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    assert wired_update in df.read_text()
+    assert run_cli(capsys, "verify").code == 0
+    files = snapshot(tmp_path / "p")
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert snapshot(tmp_path / "p") == files
+    if "escape" in text:  # BuildKit's own parser reads one RUN, the options in it
+        dockerfile = pytest.importorskip("dockerfile")
+        cmds = dockerfile.parse_string(df.read_text())
+        assert [c.cmd for c in cmds] == ["FROM", "ARG", "RUN"]
+        assert "-o Acquire::Check-Valid-Until=false" in cmds[2].value[0]
