@@ -31,7 +31,7 @@ from support.trixie_root import (
     proxy_to,
     replay,
     require_chroot,
-    scratch_copy,
+    scratch_root,
     stage_replay_script,
     trixie_root,
 )
@@ -64,11 +64,22 @@ def cached_root() -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def test_root(cached_root: Path, built_archive: BuiltArchive,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One root for the test archive's replays, its throwaway key standing in for Debian's
+    keyring; each test starts with no lists and the root's own dpkg status."""
+    with scratch_root(cached_root, tmp_path_factory.mktemp("test-root") / "r") as root:
+        shutil.copy(built_archive.keyring, root / KEYRING)
+        shutil.copy(root / "var/lib/dpkg/status", root.parent / "status.orig")
+        yield root
+
+
 @pytest.fixture
-def root(cached_root: Path, tmp_path: Path) -> Iterator[Path]:
-    copy = scratch_copy(cached_root, tmp_path / "root")
-    yield copy
-    shutil.rmtree(copy, ignore_errors=True)
+def root(test_root: Path) -> Iterator[Path]:
+    forget_lists(test_root)
+    yield test_root
+    shutil.copy(test_root.parent / "status.orig", test_root / "var/lib/dpkg/status")
 
 
 def _cli(*args: str) -> int:
@@ -101,11 +112,6 @@ def _closure(lock: dict[str, object], arch: str) -> dict[str, str]:
     return {p["name"]: p["version"] for p in archs[arch]["closure"]}
 
 
-def _trust_test_key(root: Path, archive: BuiltArchive) -> None:
-    """The test archive's throwaway key stands in for Debian's keyring in the image."""
-    shutil.copy(archive.keyring, root / KEYRING)
-
-
 def _without(text: str, *pieces: str) -> str:
     """The locked Dockerfile with options taken out (an older or a hand-cut form)."""
     for piece in pieces:
@@ -130,11 +136,10 @@ def locked(tmp_path_factory: pytest.TempPathFactory,
 @pytest.mark.parametrize("arch", ["amd64", "arm64"])
 def test_the_written_run_installs_the_locked_closure_a_year_ahead(
         root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]],
-        tmp_path: Path, arch: str) -> None:
+        arch: str) -> None:
     text, lock = locked
-    _trust_test_key(root, built_archive)
     allow_root_sandbox(root, arch=arch)
-    stand_in = SnapshotStandIn(from_folder(built_archive.root), tmp_path).start()
+    stand_in = SnapshotStandIn(from_folder(built_archive.root)).start()
     try:
         stand_in.point_root_at_me(root)
         # the clock really is a year ahead inside the root
@@ -164,14 +169,12 @@ def test_the_written_run_installs_the_locked_closure_a_year_ahead(
 
 
 def test_the_debs_come_from_the_snapshot_over_http(
-        root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]],
-        tmp_path: Path) -> None:
+        root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]]) -> None:
     """``-s`` downloads nothing: a real install (the test debs hold only a README) proves
     the install command fetches each .deb from the snapshot, over http, a year ahead."""
     text, lock = locked
-    _trust_test_key(root, built_archive)
     allow_root_sandbox(root)
-    stand_in = SnapshotStandIn(from_folder(built_archive.root), tmp_path).start()
+    stand_in = SnapshotStandIn(from_folder(built_archive.root)).start()
     try:
         stand_in.point_root_at_me(root)
         script, env = stage_replay_script(text)
@@ -195,14 +198,11 @@ def test_the_debs_come_from_the_snapshot_over_http(
 
 
 def test_each_piece_is_needed_and_the_replay_can_fail(
-        cached_root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]],
-        tmp_path: Path) -> None:
+        root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]]) -> None:
     """Take a piece out of what pinlock writes and the replay fails, as a build would."""
     text, _lock = locked
     faults: set[str] = set()
-    stand_in = SnapshotStandIn(from_folder(built_archive.root, faults), tmp_path).start()
-    root = scratch_copy(cached_root, tmp_path / "root")
-    _trust_test_key(root, built_archive)
+    stand_in = SnapshotStandIn(from_folder(built_archive.root, faults)).start()
     allow_root_sandbox(root)
     stand_in.point_root_at_me(root)
 
@@ -233,7 +233,6 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
         assert code == 0, out
     finally:
         stand_in.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -263,11 +262,18 @@ def seed_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
 
 
 def test_live_seed_replays_the_locked_closure_a_year_ahead(
-        root: Path, seed_lock: tuple[str, dict[str, object], float], tmp_path: Path) -> None:
+        cached_root: Path, seed_lock: tuple[str, dict[str, object], float],
+        tmp_path: Path) -> None:
     text, lock, _ = seed_lock
     debian, security = require_mirrors()
+    with scratch_root(cached_root, tmp_path / "r") as root:
+        _replay_seed(root, text, lock, debian, security)
+
+
+def _replay_seed(root: Path, text: str, lock: dict[str, object], debian: str,
+                 security: str) -> None:
     allow_root_sandbox(root)
-    stand_in = SnapshotStandIn(proxy_to(debian, security), tmp_path).start()
+    stand_in = SnapshotStandIn(proxy_to(debian, security)).start()
     try:
         stand_in.point_root_at_me(root)
         script, env = stage_replay_script(text, stage=1)

@@ -3,28 +3,29 @@
 The root is shaped like the debian:13 image: minbase, no ca-certificates, the image's deb822
 ``debian.sources`` and no package lists. It is built once per machine under
 ``/var/tmp/pinlock-test-roots/<key>`` (``PINLOCK_TEST_ROOTS`` moves it), into a temporary
-folder renamed into place, so a killed build never leaves a half root behind. Each test works
-on a copy. ``SnapshotStandIn`` answers for snapshot.debian.org on a loopback address of its
-own, on port 80 (plain http) and 443 (TLS with a certificate the root does not trust), and
-``replay`` runs a RUN's shell text in the copy with ``chroot`` and libfaketime.
+folder renamed into place, so a killed build never leaves a half root behind. Tests work on
+a throwaway overlay (or copy) of it. ``SnapshotStandIn`` answers for snapshot.debian.org on a
+loopback address of its own, on port 80 (plain http) and 443 (TLS with a certificate the root
+does not trust), and ``replay`` runs a RUN's shell text in the root with ``chroot`` and
+libfaketime.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import os
 import random
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,10 +124,28 @@ def _shape_like_image(root: Path) -> None:
         raise RuntimeError("the root has ca-certificates: it must not")
 
 
-def scratch_copy(root: Path, dest: Path) -> Path:
-    """A copy of the cached root for one test (cp -a keeps devices, owners and links)."""
-    subprocess.run(["cp", "-a", str(root), str(dest)], check=True, timeout=300)
-    return dest
+@contextlib.contextmanager
+def scratch_root(root: Path, where: Path) -> Iterator[Path]:
+    """A writable view of the cached root for one test, thrown away afterwards: an overlay
+    mount where the kernel allows it (instant), else a copy (cp -a keeps devices and owners).
+    The cached root itself is never written."""
+    where.mkdir(parents=True)
+    merged, upper, work = where / "merged", where / "upper", where / "work"
+    for d in (merged, upper, work):
+        d.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o",
+         f"lowerdir={root},upperdir={upper},workdir={work}", str(merged)],
+        capture_output=True, check=False, timeout=60).returncode == 0
+    if not mounted:
+        merged.rmdir()
+        subprocess.run(["cp", "-a", str(root), str(merged)], check=True, timeout=300)
+    try:
+        yield merged
+    finally:
+        if mounted:
+            subprocess.run(["umount", "--lazy", str(merged)], check=False, timeout=60)
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def forget_lists(root: Path) -> None:
@@ -247,20 +266,20 @@ def stage_replay_script(dockerfile: str, stage: int = 0) -> tuple[str, dict[str,
     return script, arg_env(df, stage)
 
 
-def _free_loopback() -> str:
-    """A 127.x.y.z address nobody listens on at ports 80 and 443 (tests run in parallel)."""
+def _loopback_pair(stand_in: SnapshotStandIn) -> tuple[_Server, _Server]:
+    """Servers on ports 80 and 443 of one 127.x.y.z address nobody else uses (tests and
+    other checkouts run side by side): random addresses until both ports bind."""
     rnd = random.Random()
     for _ in range(50):
         addr = f"127.{rnd.randrange(64, 250)}.{rnd.randrange(1, 250)}.{rnd.randrange(2, 250)}"
-        ok = True
-        for port in (80, 443):
-            with socket.socket() as s:
-                try:
-                    s.bind((addr, port))
-                except OSError:
-                    ok = False
-        if ok:
-            return addr
+        try:
+            plain = _Server((addr, 80), stand_in, "http")
+        except OSError:
+            continue
+        try:
+            return plain, _Server((addr, 443), stand_in, "https")
+        except OSError:
+            plain.server_close()
     raise RuntimeError("no free loopback address for the snapshot stand-in")
 
 
@@ -296,17 +315,16 @@ class SnapshotStandIn:
     """snapshot.debian.org on ``address`` (port 80 http, 443 https with an untrusted
     certificate). ``serve(handler)`` answers each GET; ``requests`` records (scheme, path)."""
 
-    def __init__(self, serve: Serve, tmp: Path) -> None:
+    def __init__(self, serve: Serve) -> None:
         self.serve = serve
-        self.address = _free_loopback()
         self.requests: list[tuple[str, str]] = []
         self.refused = 0
         ca = trustme.CA()
         cert = ca.issue_cert("snapshot.debian.org")
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         cert.configure_cert(ctx)
-        self._servers = [_Server((self.address, 80), self, "http"),
-                         _Server((self.address, 443), self, "https")]
+        self._servers = list(_loopback_pair(self))
+        self.address = str(self._servers[0].server_address[0])
         tls = self._servers[1]
         tls.socket = ctx.wrap_socket(tls.socket, server_side=True,
                                      do_handshake_on_connect=False)
@@ -330,8 +348,11 @@ class SnapshotStandIn:
         archive hosts of the image's sources: apt also reads the live lists next to a
         snapshot's (to learn each archive's Label and Origin), and they must be the test's."""
         hosts = root / "etc/hosts"
-        old = hosts.read_text() if hosts.exists() else ""
-        hosts.write_text(old + f"{self.address} {' '.join(STAND_IN_HOSTS)}\n")
+        names = " ".join(STAND_IN_HOSTS)
+        # the first line naming a host wins: an earlier stand-in's line goes
+        old = [x for x in (hosts.read_text() if hosts.exists() else "").splitlines()
+               if not x.endswith(f" {names}")]
+        hosts.write_text("\n".join([*old, f"{self.address} {names}"]) + "\n")
 
     def paths(self, scheme: str = "http") -> list[str]:
         return [p for s, p in self.requests if s == scheme]
