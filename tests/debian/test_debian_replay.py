@@ -23,7 +23,9 @@ import pytest
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
 from support.debian_mirror import require_mirrors
 from support.trixie_root import (
+    IMAGE_SOURCES,
     KEYRING,
+    SOURCES,
     SnapshotStandIn,
     allow_root_sandbox,
     forget_lists,
@@ -78,8 +80,10 @@ def test_root(cached_root: Path, built_archive: BuiltArchive,
 @pytest.fixture
 def root(test_root: Path) -> Iterator[Path]:
     forget_lists(test_root)
+    sources = test_root / SOURCES
     yield test_root
     shutil.copy(test_root.parent / "status.orig", test_root / "var/lib/dpkg/status")
+    sources.write_text(IMAGE_SOURCES)
 
 
 def _cli(*args: str) -> int:
@@ -133,12 +137,18 @@ def locked(tmp_path_factory: pytest.TempPathFactory,
     raise AssertionError("unreachable")
 
 
-@pytest.mark.parametrize("arch", ["amd64", "arm64"])
+@pytest.mark.parametrize(("arch", "security_host"), [
+    ("amd64", "deb.debian.org"),  # as the debian:13 image has it
+    ("arm64", "deb.debian.org"),
+    ("amd64", "security.debian.org"),  # as older images and many hand-written sources do
+])
 def test_the_written_run_installs_the_locked_closure_a_year_ahead(
         root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]],
-        arch: str) -> None:
+        arch: str, security_host: str) -> None:
     text, lock = locked
     allow_root_sandbox(root, arch=arch)
+    (root / SOURCES).write_text(IMAGE_SOURCES.replace(
+        "http://deb.debian.org/debian-security", f"http://{security_host}/debian-security"))
     stand_in = SnapshotStandIn(from_folder(built_archive.root)).start()
     try:
         stand_in.point_root_at_me(root)
@@ -200,7 +210,8 @@ def test_the_debs_come_from_the_snapshot_over_http(
 def test_each_piece_is_needed_and_the_replay_can_fail(
         root: Path, built_archive: BuiltArchive, locked: tuple[str, dict[str, object]]) -> None:
     """Take a piece out of what pinlock writes and the replay fails, as a build would."""
-    text, _lock = locked
+    text, lock = locked
+    lock_closure = _closure(lock, "amd64")
     faults: set[str] = set()
     stand_in = SnapshotStandIn(from_folder(built_archive.root, faults)).start()
     allow_root_sandbox(root)
@@ -210,7 +221,11 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
         forget_lists(root)
         script, env = stage_replay_script(dockerfile)
         r = replay(root, script, env, clock=A_YEAR)
+        installed.clear()
+        installed.update(r.installed())
         return r.code, r.output
+
+    installed: dict[str, str] = {}
 
     try:
         # --snapshot alone (what pinlock wrote before): apt maps the archive to https,
@@ -223,6 +238,17 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
         code, out = run(_without(text, "-o Acquire::"))
         assert code != 0 and "certificate verify failed" in out, out
         assert "Unable to locate package" not in out and "was not found" not in out, out
+        # sources naming security.debian.org: without its Host option the first update reads
+        # the live -security lists (apt finds no snapshot server for that host and silently
+        # goes without), the install then finds no snapshot -security lists, and a
+        # dependency quietly comes from -updates instead: the build "works", wrongly
+        (root / SOURCES).write_text(IMAGE_SOURCES.replace(
+            "http://deb.debian.org/debian-security", "http://security.debian.org/debian-security"))
+        code, out = run(_without(text, "-o Acquire::Snapshots::URI::Host::security"))
+        assert code == 0 and installed["libfoo"] != lock_closure["libfoo"], out
+        code, out = run(text)
+        assert code == 0 and installed == lock_closure, out
+        (root / SOURCES).write_text(IMAGE_SOURCES)
         # an InRelease past its Valid-Until (the test archive's say 2099; the fault serves
         # ones that expired in 2000, as Debian's -security ones do 7 days after their Date)
         # stops the build unless Check-Valid-Until is off; with every piece it builds

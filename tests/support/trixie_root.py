@@ -53,6 +53,7 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 """
 KEYRING = "usr/share/keyrings/debian-archive-keyring.gpg"
+SOURCES = "etc/apt/sources.list.d/debian.sources"
 # libfaketime moves the clock of apt, its methods and sqv/gpgv; it is part of the root.
 _FAKETIME_PKG = "libfaketime"
 _INST = re.compile(r"^Inst (\S+) (?:\[\S+\] )?\((\S+) ", re.MULTILINE)
@@ -114,7 +115,7 @@ def _shape_like_image(root: Path) -> None:
     debian.sources and neither lists nor debs."""
     (root / "etc/apt/sources.list").unlink(missing_ok=True)
     (root / "etc/apt/sources.list.d").mkdir(exist_ok=True)
-    (root / "etc/apt/sources.list.d/debian.sources").write_text(IMAGE_SOURCES)
+    (root / SOURCES).write_text(IMAGE_SOURCES)
     for sub in ("var/lib/apt/lists", "var/cache/apt/archives"):
         folder = root / sub
         for p in folder.iterdir():
