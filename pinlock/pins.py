@@ -267,7 +267,8 @@ SNAPSHOT_URI_OPTIONS = (
 # Debian's -updates and -security InRelease expire 7 days after their Date, and apt enforces
 # Valid-Until on snapshots too: a pinned state is stale by design, its content fixed by the lock.
 VALID_UNTIL_KEY = "Acquire::Check-Valid-Until"
-# Without it a failed index fetch is a warning, and the install reads whatever lists remain.
+# Without it a transient fetch failure (no connection, a failed TLS handshake) is a warning, the
+# update exits 0, and the install reads whatever lists there are.
 ERROR_MODE_KEY = "APT::Update::Error-Mode"
 _FALSE = frozenset({"false", "0", "no", "off", "without", "disable"})
 
