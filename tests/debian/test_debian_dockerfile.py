@@ -495,3 +495,16 @@ def test_options_go_one_a_line_with_the_continuation_of_their_context(
         cmds = dockerfile.parse_string(df.read_text())
         assert [c.cmd for c in cmds] == ["FROM", "ARG", "RUN"]
         assert "-o Acquire::Check-Valid-Until=false" in cmds[2].value[0]
+
+
+@pytest.mark.parametrize("line", [
+    "apt-get update -o", "apt-get update --error-on", "apt-get update -e",
+    "apt-get update -o =x", "apt-get update -o Acquire::Check-Valid-Until=",
+    "apt-get update --option=", "apt-get update -o \"$OPTS\"", "apt-get -o",
+    "apt-get update --error-on=", "apt-get update -oAPT::Snapshot= x",
+])
+def test_odd_apt_options_are_read_without_error(line: str) -> None:
+    sites = find_sites(parse(f"FROM debian\nRUN {line}\n"))
+    for cmd in sites.apt_commands:
+        for opt in cmd.options:
+            assert opt.key and "=" not in opt.key
