@@ -63,6 +63,9 @@ def cached_root() -> Path:
     root, seconds = trixie_root(debian)
     if seconds:
         print(f"\ndebootstrapped the trixie root in {seconds:.1f} s")
+    # like the debian:13 image: no CA bundle, no lists
+    assert not (root / "etc/ssl/certs/ca-certificates.crt").exists()
+    assert not [p for p in (root / "var/lib/apt/lists").iterdir() if p.is_file()]
     return root
 
 
