@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pinlock import debian
 from pinlock.dockerfile.sites import (
     APT_LIST_READERS,
+    AptCommand,
     AptPackageWord,
     AptSite,
     Sites,
@@ -38,6 +39,7 @@ class PinSite:
     expected: str  # the text the lock wants at ``value``
     pinned: bool = True  # False: the lock has no pin for it yet (a warning, not a mismatch)
     wiring: bool = False  # a piece that points apt at the locked snapshot (missing: inserted)
+    why: str = ""  # for a wiring piece: what goes wrong without it
 
     @property
     def agrees(self) -> bool:
@@ -327,10 +329,38 @@ def snapshot_supported(inp: AptInput) -> bool:
     return debian.snapshot_supported(inp.intent.suites)
 
 
+# Every apt command that reads the package lists also gets these options (docs/lockfile.md,
+# "What the Dockerfile holds"). apt maps the image's archive hosts to snapshot.debian.org over
+# https by its built-in configuration, and the base image has no CA bundle: the handshake
+# fails, `apt-get update` still exits 0 and silently keeps the live lists. Plain http is
+# safe for the same reason the image's own deb.debian.org source is: every index and .deb is
+# checked by hash against the InRelease signed by a key of the image's keyring. Before the
+# first update apt picks the server by host; once lists exist, by the Release file's Label and
+# Origin: both lookups are pointed at http, or the install would fetch over https. @PATH@ is
+# the source's own path (debian, debian-security): the one Origin serves both archives.
+_SNAPSHOT_HTTP = "http://snapshot.debian.org/archive"
+SNAPSHOT_URI_OPTIONS = (
+    ("Acquire::Snapshots::URI::Host::deb.debian.org", f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
+    ("Acquire::Snapshots::URI::Host::security.debian.org",
+     f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
+    ("Acquire::Snapshots::URI::Origin::Debian", f"{_SNAPSHOT_HTTP}/@PATH@/@SNAPSHOTID@/"),
+    ("Acquire::Snapshots::URI::Override::Label::Debian-Security",
+     f"{_SNAPSHOT_HTTP}/debian-security/@SNAPSHOTID@/"),
+)
+# Debian's -updates and -security InRelease expire 7 days after their Date, and apt enforces
+# Valid-Until on snapshots too: a pinned state is stale by design, its content fixed by the lock.
+VALID_UNTIL_KEY = "Acquire::Check-Valid-Until"
+# Without it a transient fetch failure (no connection, a failed TLS handshake) is a warning, the
+# update exits 0, and the install reads whatever lists there are.
+ERROR_MODE_KEY = "APT::Update::Error-Mode"
+_FALSE = frozenset({"false", "0", "no", "off", "without", "disable"})
+
+
 def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
               shared: bool) -> list[PinSite]:
-    """apt reads the locked archive state: ``--snapshot "${ARG}"`` on every apt command that
-    reads the package lists in the stage, and ``ARG <snapshot_arg>=<snapshot>`` in scope.
+    """apt reads the locked archive state: ``--snapshot "${ARG}"`` and the options of
+    ``_options`` on every apt command that reads the package lists in the stage, and
+    ``ARG <snapshot_arg>=<snapshot>`` in scope.
 
     Missing pieces are sites with an empty span: the rewriter inserts them. A global
     default is only used when no other apt input shares the ARG's name (their snapshots
@@ -343,11 +373,12 @@ def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
     uses_arg = False
     for c in cmds:
         label = f"{c.tool} {c.sub} --snapshot"
+        why = "apt would not read the locked archive state"
         # Inside a JSON string (RUN ["sh", "-c", "…"]) a timestamp needs no quotes.
         ref = f"${{{arg}}}" if c.in_json_string else f'"${{{arg}}}"'
         if c.snapshot is None or c.snapshot_word is None:
             out.append(PinSite(inp.name, label, Value("", c.after_sub, c.after_sub, c.line),
-                               f" --snapshot {ref}", wiring=True))
+                               f" --snapshot {ref}", wiring=True, why=why))
             uses_arg = True
         elif c.snapshot_word in (f"${{{arg}}}", f"${arg}"):
             out.append(PinSite(inp.name, label, c.snapshot, c.snapshot.text, wiring=True))
@@ -357,6 +388,7 @@ def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
         else:
             out.append(PinSite(inp.name, label, c.snapshot, ref, wiring=True))
             uses_arg = True
+        out.extend(_options(inp.name, c))
     decls = sites.args_named(arg)
     local = [d for d in decls if d.stage == stage]
     glob = [d for d in decls if d.stage == -1 and d.value is not None]
@@ -377,4 +409,42 @@ def _snapshot(inp: AptInput, snapshot: str, stage: int, sites: Sites,
         out.append(PinSite(inp.name, f"ARG {arg}",
                            Value("", first.arg_at, first.arg_at, first.line), text + "\n",
                            wiring=True))
+    return out
+
+
+def _options(name: str, c: AptCommand) -> list[PinSite]:
+    """The options that make the snapshot work in the base image, a year from now: plain-http
+    snapshot URIs, no Valid-Until check, and (on ``update``) failing on any fetch error.
+
+    A missing option is inserted after ``--snapshot`` and the subcommand; one written by
+    hand is kept as it is, except a value that undoes it (``Check-Valid-Until=true``).
+    """
+    at = max(c.after_sub, c.after_snapshot or 0)
+    here = Value("", at, at, c.line)
+    # One option a line where the shell allows it; inside a JSON string, one line.
+    sep = " " if c.in_json_string or not c.line_break else c.line_break
+    out: list[PinSite] = []
+
+    def keep_or(key: str, want: str, insert: str, ok: frozenset[str] | None, why: str) -> None:
+        label = f"{c.tool} {c.sub} {insert.split('=')[0]}"
+        have = c.option(key)
+        if have is None:
+            out.append(PinSite(name, label, here, sep + insert, wiring=True, why=why))
+        elif ok is not None and have.value.lower() not in ok and have.word.text.endswith(
+                have.value):
+            fixed = have.word.text[:len(have.word.text) - len(have.value)] + want
+            out.append(PinSite(name, label, have.word, fixed, wiring=True, why=why))
+        else:
+            out.append(PinSite(name, label, have.word, have.word.text, wiring=True))
+
+    if c.sub == "update":
+        keep_or(ERROR_MODE_KEY, "any", "--error-on=any", frozenset({"any"}),
+                "a snapshot index apt cannot fetch would be a warning, and the build would "
+                "go on with whatever lists it has")
+    keep_or(VALID_UNTIL_KEY, "false", f"-o {VALID_UNTIL_KEY}=false", _FALSE,
+            "apt refuses a snapshot's -updates/-security InRelease 7 days after its Date")
+    for key, uri in SNAPSHOT_URI_OPTIONS:
+        keep_or(key, uri, f"-o {key}={uri}", None,
+                "apt would fetch the snapshot over https, which an image without "
+                "ca-certificates cannot, and fall back to the live archive")
     return out

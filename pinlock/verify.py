@@ -29,13 +29,16 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
         if not site.agrees and site.wiring and site.value.start == site.value.end:
             findings.append(Finding(
                 site.input, "error", "snapshot-not-wired",
-                f"{site.label} is missing: apt would not read the locked archive state "
+                f"{site.label} is missing: "
+                f"{site.why or 'apt would not read the locked archive state'} "
                 f"(run `pinlock lock {site.input}` to write it)", path, site.value.line,
-                expected=site.expected.strip()))
+                # the text to add, without the line break that goes before it
+                expected=site.expected.strip().splitlines()[-1].strip()))
         elif not site.agrees:
             findings.append(Finding(
                 site.input, "error", "mismatch",
-                f"{site.label} differs from the lock", path, site.value.line,
+                f"{site.label} differs from the lock" + (f": {site.why}" if site.why else ""),
+                path, site.value.line,
                 expected=site.expected, found=site.value.text))
         elif not site.pinned:
             findings.append(Finding(

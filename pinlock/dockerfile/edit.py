@@ -18,7 +18,8 @@ class OverlappingEditsError(ValueError):
 
 
 def apply_edits(source: str, edits: Iterable[Edit]) -> str:
-    ordered = sorted(set(edits), key=lambda e: (e.start, e.end))
+    # Insertions at one offset keep the order they were planned in (stable sort).
+    ordered = sorted(dict.fromkeys(edits), key=lambda e: (e.start, e.end))
     out: list[str] = []
     pos = 0
     for e in ordered:

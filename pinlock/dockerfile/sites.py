@@ -28,7 +28,7 @@ APT_TOOLS = frozenset({"apt-get", "apt"})
 # apt options that take a separate argument (apt-get(8)).
 _APT_OPTS_WITH_ARG = frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release",
                                 "--default-release", "-a", "--host-architecture", "-S",
-                                "--snapshot"})
+                                "--snapshot", "-e", "--error-on"})
 # Subcommands that read the package lists, so they must see the locked archive state.
 APT_LIST_READERS = frozenset({"update", "install", "upgrade", "dist-upgrade", "full-upgrade",
                               "build-dep", "source", "download", "reinstall"})
@@ -109,6 +109,17 @@ class AptSite:
 
 
 @dataclass(frozen=True)
+class AptOption:
+    """A configuration option given to one apt command: ``-o KEY=VALUE`` (any spelling),
+    or ``--error-on=VALUE`` as ``APT::Update::Error-Mode``. ``word`` is where ``KEY=VALUE``
+    (with any ``-o`` glued to it) sits in the source, inside simple quotes."""
+
+    key: str  # as written; apt compares keys without regard to case
+    value: str
+    word: Value
+
+
+@dataclass(frozen=True)
 class AptCommand:
     """One apt-get/apt command: where options can be added and which snapshot it asks for.
 
@@ -129,6 +140,14 @@ class AptCommand:
     snapshot_word: str | None = None
     json_form: bool = False
     in_json_string: bool = False  # the script of RUN ["sh", "-c", "…"]: inserts stay JSON-safe
+    options: tuple[AptOption, ...] = ()
+    after_snapshot: int | None = None  # source offset just past the whole snapshot option
+    line_break: str = ""  # continues the command on a new, indented line (options one a line)
+
+    def option(self, key: str) -> AptOption | None:
+        """The last ``key`` given (apt keeps the last one), compared without case."""
+        found = [o for o in self.options if o.key.lower() == key.lower()]
+        return found[-1] if found else None
 
 
 @dataclass(frozen=True)
@@ -710,6 +729,8 @@ def _apt_command(df: Dockerfile, ins: Instruction, script: Text, words: list[she
     """The subcommand of an apt-get/apt call and the snapshot it passes, if any."""
     sub: shell.Word | None = None
     snap: tuple[Value, str] | None = None
+    snap_end: int | None = None
+    options: list[AptOption] = []
     i = 1
     while i < len(words):
         w = words[i]
@@ -720,16 +741,26 @@ def _apt_command(df: Dockerfile, ins: Instruction, script: Text, words: list[she
             i += 1
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
+        last: shell.Word | None = w
         if v in ("--snapshot", "-S") and nxt is not None:
             snap = (_word_value(df, script, nxt), nxt.value)
+            last = nxt
         elif v in ("-o", "--option") and nxt is not None and nxt.value.startswith(
                 "APT::Snapshot="):
             snap = _after_prefix(df, script, nxt, "APT::Snapshot=") or snap
+            last = nxt
         else:
             for prefix in _SNAPSHOT_PREFIXES:
                 if v.startswith(prefix) and len(v) > len(prefix) and v != "-S":
                     snap = _after_prefix(df, script, w, prefix) or snap
                     break
+            else:
+                last = None
+        if last is not None:
+            snap_end = script.source_span(last.start, last.end)[1]
+        opt = _config_option(df, script, w, nxt)
+        if opt is not None:
+            options.append(opt)
         i += 2 if v in _APT_OPTS_WITH_ARG else 1
     if sub is None:
         return None
@@ -740,9 +771,41 @@ def _apt_command(df: Dockerfile, ins: Instruction, script: Text, words: list[she
         line_start, lead = ins.start, ""
     rest = df.source[ins.start:]
     indent = lead + rest[:len(rest) - len(rest.lstrip(" \t"))]
+    # The line the options go on, and its indentation plus one level for the options.
+    at = max(after, snap_end or 0)
+    here = df.source[df.source.rfind("\n", 0, at) + 1:at]
+    pad = here[:len(here) - len(here.lstrip(" \t"))]
+    if here.lstrip(" \t")[:4].upper() == "RUN ":
+        pad += " " * 4
+    escape = "\\" if script is not ins.text else df.escape
+    line_break = f" {escape}\n{pad}    "
     return AptCommand(stage, df.line_of(after), os.path.basename(words[0].value), sub.value,
                       after, line_start, indent,
-                      snap[0] if snap else None, snap[1] if snap else None, json_form)
+                      snap[0] if snap else None, snap[1] if snap else None, json_form,
+                      options=tuple(options), after_snapshot=snap_end, line_break=line_break)
+
+
+def _config_option(df: Dockerfile, script: Text, w: shell.Word,
+                   nxt: shell.Word | None) -> AptOption | None:
+    """``-o K=V``, ``-oK=V``, ``--option K=V``, ``--option=K=V``, ``--error-on[=]V``."""
+    v = w.value
+    if v in ("-o", "--option", "--error-on", "-e"):
+        if nxt is None:
+            return None
+        text, word = nxt.value, nxt
+        if v in ("--error-on", "-e"):
+            text = f"APT::Update::Error-Mode={text}"
+    elif v.startswith(("-o", "--option=", "--error-on=")):
+        prefix = next(p for p in ("--option=", "--error-on=", "-o") if v.startswith(p))
+        text, word = v[len(prefix):], w
+        if prefix == "--error-on=":
+            text = f"APT::Update::Error-Mode={text}"
+    else:
+        return None
+    key, eq, value = text.partition("=")
+    if not eq or not key:
+        return None
+    return AptOption(key, value, _word_value(df, script, word))
 
 
 def _after_prefix(df: Dockerfile, script: Text, w: shell.Word,

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support.apt_run import wired
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
 
@@ -69,10 +70,11 @@ def test_lock_apt_writes_pins_and_snapshot_then_changes_nothing(
     assert after == DOCKERFILE.replace(
         "RUN apt-get update && \\\n    apt-get install -y",
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
-        'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n'
-        '    apt-get install --snapshot "${DEBIAN_SNAPSHOT}" -y',
+        f"RUN apt-get {wired('update')} && \\\n"
+        f"    apt-get {wired('install')} -y",
     ).replace(" app tool native ", " app=1.0-1 tool=1.0-1 native ")
-    assert len(_changed(DOCKERFILE, after)) == 5  # two lines replaced, one added
+    # two lines replaced, one ARG added, and the options' 6 + 5 continuation lines
+    assert len(_changed(DOCKERFILE, after)) == 5 + 11
     # BuildKit's own parser reads the result as the same instructions plus the ARG.
     dockerfile = pytest.importorskip("dockerfile")
     cmds = dockerfile.parse_string(after)
@@ -95,12 +97,17 @@ def test_verify_names_a_removed_snapshot_option_and_a_changed_arg(
     df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install "))
     r = run_cli(capsys, "verify")
     assert r.code == 1
-    assert "Dockerfile:6: [apt] apt-get install --snapshot is missing" in r.out
+    assert "Dockerfile:12: [apt] apt-get install --snapshot is missing" in r.out
     df.write_text(locked.replace(ts, "20200101T000000Z"))
     r = run_cli(capsys, "verify")
     assert r.code == 1 and "ARG DEBIAN_SNAPSHOT" in r.out + r.err
     assert "20200101T000000Z" in r.out + r.err and ts in r.out + r.err
     # lock puts both back, and only them
+    df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install ")
+                  .replace(ts, "20200101T000000Z"))
+    assert run_cli(capsys, "lock", "apt").code == 0
+    # the piece goes back where it was: on the install line, ahead of its options
+    assert df.read_text() == locked
     df.write_text(locked.replace('install --snapshot "${DEBIAN_SNAPSHOT}" ', "install ")
                   .replace(ts, "20200101T000000Z"))
     assert run_cli(capsys, "lock", "apt").code == 0
@@ -142,8 +149,10 @@ def test_existing_literal_snapshot_and_global_arg_are_kept_in_step(
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
         "FROM debian:13.4\n"
         "  ARG DEBIAN_SNAPSHOT\n"
-        f"  RUN apt-get -S {ts} update \\\n"
-        "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT -y app=1.0-1\n")
+        f"  RUN apt-get -S {ts} "
+        + wired("update", "          ", snapshot=False) + " \\\n"
+        "   && apt-get install --snapshot=$DEBIAN_SNAPSHOT"
+        + wired("", "       ", snapshot=False) + " -y app=1.0-1\n")
     assert run_cli(capsys, "verify").code == 0
 
 
@@ -198,8 +207,7 @@ def test_a_hand_written_pin_is_not_overwritten(
     # the pin that matches the candidate is kept, nothing to refuse
     df.write_text(df.read_text().replace("app=0.9-1", "app=1.0-1"))
     assert run_cli(capsys, "lock", "apt").code == 0
-    assert "apt-get install --snapshot \"${DEBIAN_SNAPSHOT}\" -y app=1.0-1 tool=1.0-1" in (
-        df.read_text())
+    assert f"apt-get {wired('install')} -y app=1.0-1 tool=1.0-1" in df.read_text()
 
 
 def test_pins_pinlock_wrote_move_with_the_snapshot(
@@ -257,19 +265,20 @@ def test_a_stage_installing_in_several_runs_is_one_input(
     r = run_cli(capsys, "lock", "apt")
     assert r.code == 0, r.err
     ts = _snapshot_of((tmp_path / "p" / "image.lock.toml").read_text())
-    snap = '--snapshot "${DEBIAN_SNAPSHOT}"'
     assert df.read_text() == (
         "FROM debian:13.4\n"
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
-        f"RUN apt-get update {snap} && apt-get install {snap} -y --no-install-recommends "
-        "app=1.0-1\n"
+        f"RUN apt-get {wired('update')} && apt-get {wired('install')} "
+        "-y --no-install-recommends app=1.0-1\n"
         "COPY . /src\n"
-        f"RUN apt-get install {snap} -y --no-install-recommends tool=1.0-1 prelib=0.6-1\n")
+        f"RUN apt-get {wired('install')} -y --no-install-recommends tool=1.0-1 "
+        "prelib=0.6-1\n")
     assert run_cli(capsys, "verify").code == 0
     # a package added to the second RUN is reported on that line
     df.write_text(df.read_text().replace("prelib=0.6-1", "prelib=0.6-1 alt1"))
     r = run_cli(capsys, "verify")
-    assert r.code == 0 and "Dockerfile:5: [apt] apt package alt1 is installed but not" in r.out
+    assert r.code == 0 and "Dockerfile:16: [apt] apt package alt1 is installed but not" in (
+        r.out)
     assert run_cli(capsys, "verify", "--strict").code == 1
 
 
@@ -305,8 +314,8 @@ def test_sh_c_in_exec_form_stays_valid_json(
     assert run_cli(capsys, "lock", "apt").code == 0
     run = df.read_text().splitlines()[-1]
     assert json.loads(run[len("RUN "):]) == [
-        "sh", "-c", "apt-get update --snapshot ${DEBIAN_SNAPSHOT} && apt-get install "
-        "--snapshot ${DEBIAN_SNAPSHOT} -y app=1.0-1"]
+        "sh", "-c", f"apt-get {wired('update', None, '${DEBIAN_SNAPSHOT}')} && apt-get "
+        f"{wired('install', None, '${DEBIAN_SNAPSHOT}')} -y app=1.0-1"]
     assert run_cli(capsys, "verify").code == 0
 
 
@@ -333,7 +342,8 @@ def test_a_new_install_command_in_the_stage_is_noticed(
     assert run_cli(capsys, "lock", "apt").code == 0
     df.write_text(df.read_text() + "RUN apt-get install -y alt1\n")
     r = run_cli(capsys, "verify", "--strict")
-    assert r.code == 1 and "Dockerfile:4: [apt] apt package alt1 is installed but not" in r.out
+    assert r.code == 1 and "Dockerfile:15: [apt] apt package alt1 is installed but not" in (
+        r.out)
 
 
 def test_a_bare_stage_arg_gets_its_own_value_when_the_global_is_shared(
@@ -374,3 +384,128 @@ def test_two_apt_inputs_of_one_stage_at_two_snapshots_are_refused(
     assert r.code == 2 and "apt inputs 'apt' and 'apt2' install in the same stage" in r.err
     assert snapshot(tmp_path / "p") == files
     assert df.read_text().count("ARG DEBIAN_SNAPSHOT") == 1
+
+
+@pytest.mark.parametrize(("line", "key", "value"), [
+    ("apt-get update -o Acquire::Check-Valid-Until=false", "Acquire::Check-Valid-Until", "false"),
+    ("apt-get update -oAcquire::Check-Valid-Until=0", "Acquire::Check-Valid-Until", "0"),
+    ("apt-get update --option Acquire::Check-Valid-Until=no", "Acquire::Check-Valid-Until",
+     "no"),
+    ("apt-get update --option=acquire::check-valid-until=false", "Acquire::Check-Valid-Until",
+     "false"),
+    ("apt-get update '-oAcquire::Check-Valid-Until=false'", "Acquire::Check-Valid-Until",
+     "false"),
+    ("apt-get update --error-on=any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update --error-on any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update -e any", "APT::Update::Error-Mode", "any"),
+    ("apt-get update -o APT::Update::Error-Mode=any", "APT::Update::Error-Mode", "any"),
+])
+def test_sites_read_apt_options_in_any_spelling(line: str, key: str, value: str) -> None:
+    src = f"FROM debian\nRUN {line}\n"
+    (cmd,) = find_sites(parse(src)).apt_commands
+    assert cmd.sub == "update"
+    opt = cmd.option(key)
+    assert opt is not None and opt.value == value
+    assert src[opt.word.start:opt.word.end] == opt.word.text
+
+
+def test_an_option_argument_is_not_taken_for_the_subcommand_or_a_package() -> None:
+    sites = find_sites(parse("FROM debian\nRUN apt-get --error-on any update && "
+                             "apt-get -o Foo::Bar=1 install -y curl\n"))
+    assert [c.sub for c in sites.apt_commands] == ["update", "install"]
+    assert [p.name for p in sites.apt[0].packages] == ["curl"]
+
+
+def test_a_dockerfile_locked_with_snapshot_alone_is_reported_piece_by_piece_and_upgraded(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(capsys, "lock", "apt").code == 0
+    df = project / "Dockerfile"
+    locked = df.read_text()
+    # what pinlock wrote before: --snapshot alone, on one line with the subcommand
+    old = re.sub(r" \\\n +(--error-on=any|-o Acquire::\S+)", "", locked)
+    assert 'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n' in old
+    df.write_text(old)
+    r = run_cli(capsys, "verify")
+    assert r.code == 1
+    # each missing piece, on its command's line, with why and the exact text to add
+    assert ("Dockerfile:5: [apt] apt-get update --error-on is missing: a snapshot index "
+            "apt cannot fetch would be a warning") in r.out
+    assert "    expected: --error-on=any\n" in r.out
+    assert ("Dockerfile:6: [apt] apt-get install -o Acquire::Check-Valid-Until is "
+            "missing: apt refuses a snapshot's -updates/-security InRelease 7 days") in r.out
+    assert "    expected: -o Acquire::Check-Valid-Until=false\n" in r.out
+    assert ("Dockerfile:6: [apt] apt-get install -o Acquire::Snapshots::URI::Host::"
+            "deb.debian.org is missing: apt would fetch the snapshot over https") in r.out
+    assert ("    expected: -o Acquire::Snapshots::URI::Override::Label::Debian-Security="
+            "http://snapshot.debian.org/archive/debian-security/@SNAPSHOTID@/\n") in r.out
+    assert r.out.count(" is missing: ") == 11
+    # `pinlock lock` writes them, and only them
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert df.read_text() == locked
+    assert run_cli(capsys, "verify").code == 0
+
+
+def test_hand_written_options_are_kept_and_one_that_undoes_a_piece_is_corrected(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    mine = ("-o Acquire::Snapshots::URI::Host::deb.debian.org="
+            "https://snapshots.example/archive/@PATH@/@SNAPSHOTID@/")
+    text = ("FROM debian:13.4\n"
+            f"RUN apt-get -q update --error-on persistent {mine} -o Acquire::Retries=3 && \\\n"
+            "    apt-get install -oAcquire::Check-Valid-Until=true -y --no-install-recommends "
+            "tool\n")
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    out = df.read_text()
+    # the hand-written URI (a mirror with its own CA) and the unknown options stay as written
+    assert out.count(mine) == 1 and "-q update" in out and "-o Acquire::Retries=3" in out
+    # the values that undo a piece are corrected in place
+    assert "--error-on any" in out and "persistent" not in out
+    assert "-oAcquire::Check-Valid-Until=false" in out and "=true" not in out
+    # the missing pieces are added; nothing is written twice
+    assert out.count("Acquire::Snapshots::URI::Host::deb.debian.org=") == 2
+    assert out.count("Check-Valid-Until") == 2 and out.count("--error-on") == 1
+    assert run_cli(capsys, "verify").code == 0
+    df.write_text(out.replace("--error-on any", "--error-on persistent"))
+    r = run_cli(capsys, "verify")
+    assert r.code == 1 and "apt-get update --error-on differs from the lock" in r.out
+
+
+@pytest.mark.parametrize(("text", "wired_update"), [
+    # a heredoc is shell text: its continuation is the shell's backslash
+    ("FROM debian:13.4\nRUN <<EOF\nset -e\napt-get update\napt-get install -y tool\nEOF\n",
+     "apt-get " + wired("update", "    ")),
+    # with `# escape=`` the Dockerfile's continuation is the backtick
+    ("# escape=`\nFROM debian:13.4\nRUN apt-get update && apt-get install -y tool\n",
+     "apt-get " + wired("update").replace("\\\n", "`\n")),
+])
+def test_options_go_one_a_line_with_the_continuation_of_their_context(
+        tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], text: str, wired_update: str) -> None:
+    df = _project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    r = run_cli(capsys, "lock", "apt")
+    assert r.code == 0, r.err
+    assert wired_update in df.read_text()
+    assert run_cli(capsys, "verify").code == 0
+    files = snapshot(tmp_path / "p")
+    assert run_cli(capsys, "lock", "apt").code == 0
+    assert snapshot(tmp_path / "p") == files
+    if "escape" in text:  # BuildKit's own parser reads one RUN, the options in it
+        dockerfile = pytest.importorskip("dockerfile")
+        cmds = dockerfile.parse_string(df.read_text())
+        assert [c.cmd for c in cmds] == ["FROM", "ARG", "RUN"]
+        assert "-o Acquire::Check-Valid-Until=false" in cmds[2].value[0]
+
+
+@pytest.mark.parametrize("line", [
+    "apt-get update -o", "apt-get update --error-on", "apt-get update -e",
+    "apt-get update -o =x", "apt-get update -o Acquire::Check-Valid-Until=",
+    "apt-get update --option=", "apt-get update -o \"$OPTS\"", "apt-get -o",
+    "apt-get update --error-on=", "apt-get update -oAPT::Snapshot= x",
+])
+def test_odd_apt_options_are_read_without_error(line: str) -> None:
+    sites = find_sites(parse(f"FROM debian\nRUN {line}\n"))
+    for cmd in sites.apt_commands:
+        for opt in cmd.options:
+            assert opt.key and "=" not in opt.key

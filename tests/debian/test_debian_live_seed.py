@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support.apt_run import wired
 from support.cli import run_cli, snapshot
 from support.debian_mirror import require_mirrors
 
@@ -51,8 +52,8 @@ def test_seed_apt_lock_pins_every_package_and_wires_the_snapshot(
     expected = before.replace(
         "RUN apt-get update && \\\n    apt-get install -y",
         f"ARG DEBIAN_SNAPSHOT={ts}\n"
-        'RUN apt-get update --snapshot "${DEBIAN_SNAPSHOT}" && \\\n'
-        '    apt-get install --snapshot "${DEBIAN_SNAPSHOT}" -y',
+        f"RUN apt-get {wired('update')} && \\\n"
+        f"    apt-get {wired('install')} -y",
     ).replace(" ".join(SEED), " ".join(words))
     assert after == expected, "\n".join(difflib.unified_diff(
         expected.splitlines(), after.splitlines(), lineterm=""))
