@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from pinlock import grammar
+from pinlock.errors import UpstreamDataError
 from pinlock.grammar import GrammarError
 from pinlock.model import AptInput, ImageInput, Input, Lock, ReleaseInput
 
@@ -167,3 +168,12 @@ def first_bad(values: Iterator[Value]) -> tuple[str, GrammarError] | None:
         except GrammarError as exc:
             return key, exc
     return None
+
+
+def require(source: str, values: Iterable[Value], *, what: str | None = None) -> None:
+    """Raise UpstreamDataError naming ``source`` (and ``what``, e.g. the package) for the
+    first value outside its grammar: bad upstream data, refused before it is written."""
+    bad = first_bad(iter(values))
+    if bad is not None:
+        _key, exc = bad
+        raise UpstreamDataError(source, f"{what}: {exc}" if what else str(exc))
