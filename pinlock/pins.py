@@ -19,6 +19,7 @@ from pinlock.dockerfile.sites import (
     expand,
 )
 from pinlock.errors import DockerfileError
+from pinlock.grammar import shell_word
 from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
 from pinlock.model import (
     AptInput,
@@ -214,7 +215,8 @@ def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     out = []
     for word in (w for site in found for w in site.packages):
         version = locked_version(inp, lock, word.name)
-        expected = f"{word.name}={version}" if version else word.name
+        # Shell text: quoted should a value ever need it (its grammar admits none that does).
+        expected = shell_word(f"{word.name}={version}") if version else word.name
         # Without a common version, the snapshot ARG is what pins the package.
         pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,

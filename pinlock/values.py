@@ -175,5 +175,5 @@ def require(source: str, values: Iterable[Value], *, what: str | None = None) ->
     first value outside its grammar: bad upstream data, refused before it is written."""
     bad = first_bad(iter(values))
     if bad is not None:
-        _key, exc = bad
-        raise UpstreamDataError(source, f"{what}: {exc}" if what else str(exc))
+        key, exc = bad
+        raise UpstreamDataError(source, f"{what} {key}: {exc}" if what else f"{key}: {exc}")
