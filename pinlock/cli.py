@@ -308,7 +308,7 @@ def outdated(
                           prerelease))
     typer.echo(report_json(report) if as_json else report_text(report))
     if report.errors:
-        return EXIT_UPSTREAM
+        return max((r.error_exit for r in report.errors), default=EXIT_UPSTREAM)
     # An alarm (upstream changed without a new version) needs a person as much as an
     # update does: both make --exit-code fail; the JSON tells them apart.
     return EXIT_FINDINGS if exit_code and (report.movable or report.alarms) else EXIT_OK

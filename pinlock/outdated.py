@@ -41,6 +41,7 @@ class Row:
     notes_url: str | None = None
     drift: tuple[Finding, ...] = ()
     error: str | None = None  # upstream could not be asked; the row says so, the run goes on
+    error_exit: int = 3  # the error's exit code: 3 unreachable, 1 bad upstream data
     move: Move | None = None  # what `pinlock update` / `pinlock pr` would do (app.plan_move)
     locked_digest: str | None = None  # images: the locked index digest
     newest_digest: str | None = None  # images: the index the newest tag points at now
@@ -135,7 +136,8 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
                              prerelease=options.prerelease)
         drift = tuple(source.check(inp, ctx))
     except PinlockError as exc:
-        return Row(inp.name, inp.kind, locked, error=exc.diagnostics())
+        return Row(inp.name, inp.kind, locked, error=exc.diagnostics(),
+                   error_exit=exc.exit_code)
     return Row(inp.name, inp.kind, locked,
                newest=offered(inp, cand) if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
@@ -189,6 +191,8 @@ def report_text(report: Report) -> str:
     summary = [f"{n} input(s) can move"] if n else []
     if m:
         summary.append(f"{m} input(s) raised an alarm")
+    if report.errors:
+        summary.append(f"{len(report.errors)} input(s) could not be checked")
     lines.append("; ".join(summary) if summary else "everything is up to date")
     return "\n".join(lines)
 

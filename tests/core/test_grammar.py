@@ -1,4 +1,4 @@
-"""The value grammars: real values pass, anything a shell, TOML or git would read as syntax fails."""
+"""The value grammars: real values pass; what a shell, TOML or git would read as syntax fails."""
 
 from __future__ import annotations
 
