@@ -227,6 +227,9 @@ def url(value: str) -> None:
         raise GrammarError("URL", value, expected) from None
     if parts.scheme not in ("http", "https") or not host:
         raise GrammarError("URL", value, expected)
+    # A '..' segment walks out of the release (or pool) the URL names into another one.
+    if any(seg in (".", "..") for seg in parts.path.split("/")):
+        raise GrammarError("URL", value, "a URL path without '.' or '..' segments")
 
 
 # ------------------------------------------------------------------ git and pull requests

@@ -83,7 +83,7 @@ BAD = {
     "url": ["ftp://x/y", "file:///etc/passwd", "https://x/$(id)", "https://x/a b",
             "https://x/'", "https:///x", "javascript:alert(1)", "https://x/a\n", "https://x/`id`",
             "https://x/a;b", "https://x/a&b", "https://x/a?b=1",
-            "https://x/a#b", "https://x/a*"],
+            "https://x/a#b", "https://x/a*", "https://x/a/../b", "https://x/./b"],
     "git_branch": ["a..b", "-x", "a//b", "a/", "a.lock", "a/.x", "a@{1}", "a b", "a\n", "a~1",
                    "a^", "a:b"],
 }
