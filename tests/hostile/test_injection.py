@@ -377,3 +377,33 @@ def test_shell_word_oracle_on_a_written_pin(tmp_path: Path) -> None:
     assert out.stdout == f"curl=1.0$(touch {marker})\n"
     assert not marker.exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_init_refuses_an_apt_pin_outside_the_debian_grammar(tmp_path: Path,
+                                                            marker: Path) -> None:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "Dockerfile").write_text(APT_DOCKERFILE.replace(
+        " curl ", f" curl=8.14.1-2$(touch${{IFS}}{marker}) "))
+    before = tree_digest(root)
+    p = run_pinlock("init", "--dockerfile", "Dockerfile", cwd=root, limit=LIMIT)
+    assert tree_digest(root) == before, p.text
+    _refused(p, 2, "Dockerfile:3:", "Debian version")
+
+
+def test_verify_does_not_agree_with_a_dockerfile_pin_edited_to_shell_syntax(
+        tmp_path: Path, marker: Path) -> None:
+    srv = _serve(tmp_path)
+    try:
+        root, env = _apt_project(tmp_path, srv)
+        assert run_pinlock("lock", "apt", cwd=root, env=env, limit=LIMIT).code == 0
+    finally:
+        srv.stop()
+    df = root / "Dockerfile"
+    df.write_text(df.read_text().replace("curl=8.14.1-2 ",
+                                         f"curl=8.14.1-2$(touch${{IFS}}{marker}) "))
+    before = tree_digest(root)
+    p = run_pinlock("verify", cwd=root, limit=LIMIT)
+    assert tree_digest(root) == before
+    _refused(p, 1, "apt package curl differs from the lock", "expected: curl=8.14.1-2")
+    assert "agree" not in p.text
