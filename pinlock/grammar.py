@@ -11,6 +11,7 @@ newline in.
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -273,3 +274,8 @@ def shell_word(value: str) -> str:
     if _SHELL_SAFE.fullmatch(value) and not _TILDE_EXPANDS.fullmatch(value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
+
+
+def json_string(value: str) -> str:
+    """``value`` as the inside of a JSON string (a RUN in exec form: no shell reads it)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]

@@ -175,3 +175,11 @@ def test_pr_title() -> None:
     for bad in ("", "a\nb", "a\rb", "x" * 257, "a\x1bb"):
         with pytest.raises(GrammarError):
             grammar.pr_title(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=30))
+def test_json_string_is_the_inside_of_one_json_string(value: str) -> None:
+    import json
+
+    assert json.loads('"' + grammar.json_string(value) + '"') == value
