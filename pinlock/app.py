@@ -22,10 +22,11 @@ from pinlock.errors import (
     DockerfileError,
     InputError,
     PinlockError,
+    UpstreamDataError,
     UsageError,
 )
 from pinlock.files import exclusive, read_text, write_together
-from pinlock.grammar import GrammarError
+from pinlock.grammar import GrammarError, shell_word
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -35,7 +36,7 @@ from pinlock.model import (
     Lock,
     ReleaseInput,
 )
-from pinlock.pins import apt_pin_conflicts, pin_sites
+from pinlock.pins import PinSite, apt_pin_conflicts, pin_sites
 from pinlock.values import first_bad, input_values, lock_values, require
 from pinlock.verify import edits_for, verify_offline
 
@@ -412,9 +413,10 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         # produced it (each checks its own on entry).
         for c in result.changes:
             require(f"upstream of input {c.input!r}", input_values(c.new))
+        new_sites = pin_sites(new_lock, project.sites, project.label)
+        _inert(new_sites)
         try:
-            new_source = apply_edits(
-                project.source, edits_for(pin_sites(new_lock, project.sites, project.label)))
+            new_source = apply_edits(project.source, edits_for(new_sites))
         except OverlappingEditsError as exc:  # pragma: no cover - two pins on one value
             raise PinlockError(f"internal error: {exc}; nothing was written") from None
         _self_check(new_source, new_lock, project.label)
@@ -429,6 +431,16 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         if writes and not dry_run:
             write_together(writes)
         return result
+
+
+def _inert(sites: list[PinSite]) -> None:
+    """Each value about to be written into the Dockerfile is one inert shell word (the
+    snapshot wiring, pinlock's own fixed text, aside): the last wall before the edit."""
+    for site in sites:
+        if not site.wiring and not site.agrees and shell_word(site.expected) != site.expected:
+            raise UpstreamDataError(f"input {site.input!r}",
+                                    f"{site.label}: {grammar.shown(site.expected)} is not "
+                                    "one inert shell word; nothing was written")
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

@@ -124,3 +124,17 @@ def test_the_write_path_check_names_the_source(key: str, mutate: Mutation) -> No
         require("registry example", input_values(mutate(EVIL)))
     assert info.value.exit_code == 1
     assert info.value.message.startswith("registry example: ")
+
+
+def test_the_last_wall_refuses_a_dockerfile_edit_that_is_not_one_inert_word() -> None:
+    from pinlock.app import _inert
+    from pinlock.dockerfile.sites import Value
+    from pinlock.pins import PinSite
+
+    here = Value("curl", 10, 14, 3)
+    _inert([PinSite("apt", "apt package curl", here, "curl=8.14.1-2")])
+    # pinlock's own wiring (quotes and a parameter expansion) is not a value
+    _inert([PinSite("apt", "--snapshot", here, ' --snapshot "${DEBIAN_SNAPSHOT}"', wiring=True)])
+    with pytest.raises(UpstreamDataError) as info:
+        _inert([PinSite("apt", "apt package curl", here, "curl=8.14.1-2$(id)")])
+    assert "'curl=8.14.1-2$(id)'" in info.value.message

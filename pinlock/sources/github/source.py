@@ -156,6 +156,7 @@ class ReleaseSource:
         require(f"GitHub release {intent.repository} {grammar.shown(tag)}", [
             ("version", target, grammar.release_version), ("tag", tag, grammar.release_tag),
             *((f"asset {a.name}", a.url, grammar.url) for a in locked),
+            *((f"sha256 of {a.name}", a.sha256 or "", grammar.sha256_hex) for a in locked),
         ])
         return replace(inp, locked=ReleaseLocked(version=target, tag=tag, assets=tuple(locked)))
 
