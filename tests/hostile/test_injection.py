@@ -407,3 +407,22 @@ def test_verify_does_not_agree_with_a_dockerfile_pin_edited_to_shell_syntax(
     assert tree_digest(root) == before
     _refused(p, 1, "apt package curl differs from the lock", "expected: curl=8.14.1-2")
     assert "agree" not in p.text
+
+
+@pytest.mark.parametrize("claimed", ["sha256:$(touch MARKER)", "sha256:" + "A" * 64,
+                                     "md5:" + "0" * 32, "sha256:`id`"])
+def test_registry_claiming_a_digest_outside_the_grammar_is_refused(
+        tmp_path: Path, marker: Path, claimed: str) -> None:
+    claimed = claimed.replace("MARKER", str(marker))
+    with HostileRegistry("acme/app", ["1.0.0", "1.0.1"]) as reg:
+        root = _image_project(tmp_path, reg)
+        reg.digest_header = claimed
+        before = tree_digest(root)
+        for command in ("outdated", "update"):
+            p = run_pinlock(command, cwd=root, limit=LIMIT)
+            assert tree_digest(root) == before, p.text
+            p.assert_clean()
+            # Refused, the source and the value named (the client checks a claimed digest
+            # itself, as a registry error), never written.
+            assert p.code in (1, 3), p.text
+            assert reg.host in p.text and repr(claimed)[:20] in p.text, p.text

@@ -49,7 +49,8 @@ class _Handler(BaseHTTPRequestHandler):
             ref = path[len(prefix):]
             if ref in srv.tags or ref == srv.index_digest:
                 self._send(200, srv.index, {"Content-Type": INDEX_TYPE,
-                                            "Docker-Content-Digest": srv.index_digest},
+                                            "Docker-Content-Digest": srv.digest_header
+                                            or srv.index_digest},
                            head=head)
                 return
         self._send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"unknown"}]}',
@@ -77,6 +78,7 @@ class HostileRegistry(ThreadingHTTPServer):
         self.index = json.dumps({"schemaVersion": 2, "mediaType": INDEX_TYPE,
                                  "manifests": []}).encode()
         self.index_digest = "sha256:" + hashlib.sha256(self.index).hexdigest()
+        self.digest_header: str | None = None  # what HEAD claims instead of the real digest
         self._thread = threading.Thread(target=self.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
 
