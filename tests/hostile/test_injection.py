@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from support.debian_archive import SNAP1, ArchiveServer, P, build_archive
-from support.fake_github import FakeGitHub, sha256_hex
+from support.fake_github import Answer, FakeGitHub, RecordedRequest, sha256_hex
 from support.hostile_registry import HostileRegistry
 from support.proc import Proc, run_pinlock, tree_digest
 
@@ -426,3 +426,32 @@ def test_registry_claiming_a_digest_outside_the_grammar_is_refused(
             # itself, as a registry error), never written.
             assert p.code in (1, 3), p.text
             assert reg.host in p.text and repr(claimed)[:20] in p.text, p.text
+
+
+@pytest.mark.parametrize("field,value", [
+    ("html_url", "https://github.com/acme/tool/releases/tag/v1.0.1\nerror: forged"),
+    ("html_url", "javascript:alert(1)"),
+    ("browser_download_url", "https://github.com/acme/tool/releases/download/v1.0.1/t x"),
+    ("url", "http://127.0.0.1:1/assets/1\r\nX-Injected: 1"),
+])
+def test_release_json_with_a_hostile_url_is_refused(
+        tmp_path: Path, github: FakeGitHub, field: str, value: str) -> None:
+    rel = github.add_release("acme/tool", "v1.0.1", {"tool-linux.tar.gz": TOOL2})
+
+    def listing(req: RecordedRequest, params: object) -> Answer:
+        data = [github.release_json(r) for r in reversed(github.releases)]
+        for item in data:
+            if item["tag_name"] == rel.tag_name:
+                if field == "html_url":
+                    item[field] = value
+                else:
+                    for asset in item["assets"]:
+                        asset[field] = value
+        return Answer.json(data)
+
+    github.add_route("GET", r"/repos/acme/tool/releases", listing)
+    root, env = _release_project(tmp_path, github)
+    before = tree_digest(root)
+    p = run_pinlock("update", "tool", cwd=root, env=env, limit=LIMIT)
+    assert tree_digest(root) == before, p.text
+    _refused(p, 1, "GitHub release acme/tool 'v1.0.1'", field, repr(value)[:30])

@@ -395,7 +395,12 @@ def _require_release(repository: str, release: Release) -> None:
     values: list[Value] = [("tag", release.tag_name, grammar.release_tag)]
     if release.html_url:
         values.append(("html_url", release.html_url, grammar.url))
-    values += [("asset name", a.name, grammar.asset_name) for a in release.assets]
+    for a in release.assets:
+        # The URLs pinlock downloads sidecars and bytes from: a newline or a space in one
+        # is not a URL (and must not reach the HTTP client as one).
+        values += [("asset name", a.name, grammar.asset_name),
+                   (f"url of {a.name}", a.url, grammar.url),
+                   (f"browser_download_url of {a.name}", a.browser_download_url, grammar.url)]
     require(f"GitHub release {repository} {grammar.shown(release.tag_name)}", values)
 
 
