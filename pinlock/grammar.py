@@ -259,6 +259,15 @@ def pr_title(value: str) -> None:
                            "one line of printable text, at most 256 characters")
 
 
+def pr_body(value: str) -> None:
+    """A pull request body: printable text in lines, at most 65536 characters (GitHub); a
+    carriage return or an escape sequence from upstream would hide or forge a line."""
+    if (not isinstance(value, str) or len(value) > 65536
+            or any(not c.isprintable() and c != "\n" for c in value)):
+        raise GrammarError("pull request body", str(value),
+                           "printable lines, at most 65536 characters")
+
+
 # ------------------------------------------------------------------ shell text
 
 # Characters that mean nothing to a POSIX shell inside a word. '~' only expands at the start

@@ -390,8 +390,9 @@ class _Runner:
             if declined is not None:
                 return declined
             title = pr_body.title(changes, group=unit.group)
-            require("pull request", [("title", title, grammar.pr_title)])
             body = self._body(changes)
+            require("pull request", [("title", title, grammar.pr_title),
+                                     ("body", body, grammar.pr_body)])
             new_sha = self._commit(wt, title)
             # The branch is rewritten from the base, never merged: when the base moved, or
             # upstream moved again, the one pinlock commit is made anew on the base's tip.

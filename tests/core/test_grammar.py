@@ -183,3 +183,10 @@ def test_json_string_is_the_inside_of_one_json_string(value: str) -> None:
     import json
 
     assert json.loads('"' + grammar.json_string(value) + '"') == value
+
+
+def test_pr_body() -> None:
+    grammar.pr_body("## pinlock\n\n| a | b |\n|---|---|\n| `x` | → |\n")
+    for bad in ("a\rb", "a\x1b[2Jb", "a\x00", "x" * 65537):
+        with pytest.raises(GrammarError):
+            grammar.pr_body(bad)
