@@ -440,7 +440,7 @@ def _inert(sites: list[PinSite]) -> None:
         if not site.wiring and not site.agrees and shell_word(site.expected) != site.expected:
             raise UpstreamDataError(f"input {site.input!r}",
                                     f"{site.label}: {grammar.shown(site.expected)} is not "
-                                    "one inert shell word; nothing was written")
+                                    "one inert shell word")
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:
