@@ -190,3 +190,21 @@ def test_pr_body() -> None:
     for bad in ("a\rb", "a\x1b[2Jb", "a\x00", "x" * 65537):
         with pytest.raises(GrammarError):
             grammar.pr_body(bad)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(
+    st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9._+-]{0,20}\Z"),
+    st.text(alphabet="abc1.-+_$`'\"\\ ;|&(){}[]#~*?", min_size=1, max_size=12)))
+def test_a_value_that_passes_is_the_arg_value_buildkit_reads(value: str) -> None:
+    """BuildKit's own parser (the ``dockerfile`` package) reads ``ARG V=<value>`` back as
+    exactly the value whenever the release-version grammar admits it."""
+    dockerfile = pytest.importorskip("dockerfile")
+    try:
+        grammar.release_version(value)
+    except GrammarError:
+        return
+    (cmd,) = dockerfile.parse_string(f"ARG V={value}\n")
+    assert cmd.value == (f"V={value}",)
+    (run,) = dockerfile.parse_string(f"RUN apt-get install -y curl={value}\n")
+    assert shlex.split(run.value[0]) == ["apt-get", "install", "-y", f"curl={value}"]
