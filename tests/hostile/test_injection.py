@@ -455,3 +455,13 @@ def test_release_json_with_a_hostile_url_is_refused(
     p = run_pinlock("update", "tool", cwd=root, env=env, limit=LIMIT)
     assert tree_digest(root) == before, p.text
     _refused(p, 1, "GitHub release acme/tool 'v1.0.1'", field, repr(value)[:30])
+
+
+def test_the_shell_oracle_would_see_an_injected_pin(tmp_path: Path) -> None:
+    """The check the cases rely on is real: had the poisoned version been written into the
+    RUN line, running that line creates the marker."""
+    marker = tmp_path / "ran"
+    written = APT_DOCKERFILE.replace(" curl ", f" curl=8.14.1-2$(touch${{IFS}}{marker}) ")
+    for script in _runs(written):
+        _run_in_sh(script, tmp_path)
+    assert marker.exists()
