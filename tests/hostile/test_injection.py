@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,12 +52,18 @@ def _runs(dockerfile: str) -> list[str]:
 
 
 def _run_in_sh(script: str, cwd: Path) -> None:
-    """Run a RUN line with a real sh, its package tools replaced by no-ops: an injected
-    command substitution would still run, and touch the marker."""
-    stubs = "apt-get() { :; }; curl() { :; }; sha256sum() { :; }; tar() { :; }; rm() { :; }\n"
+    """Run a RUN line with a real sh, its tools replaced by no-op programs first on PATH
+    (dash takes no function named ``apt-get``; and ``rm -rf`` must not touch this machine):
+    an injected command substitution would still run, and touch the marker."""
     subprocess.run(["sh", "-n", "-c", script], check=True, cwd=cwd, timeout=30)
-    subprocess.run(["sh", "-c", stubs + script], check=False, cwd=cwd, timeout=30,
-                   env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)}, capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        stubs = Path(tmp)
+        for tool in ("apt-get", "apt", "curl", "sha256sum", "tar", "rm", "wget"):
+            (stubs / tool).write_text("#!/bin/sh\nexit 0\n")
+            (stubs / tool).chmod(0o755)
+        done = subprocess.run(["sh", "-c", script], cwd=cwd, timeout=30, capture_output=True,
+                              text=True, env={"PATH": f"{stubs}:/usr/bin:/bin", "HOME": tmp})
+    assert done.returncode == 0, done.stderr  # the oracle ran the whole line
 
 
 # ------------------------------------------------------------------ Debian archive
