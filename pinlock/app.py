@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pinlock import lockfile
+from pinlock import grammar, lockfile
 from pinlock.changes import Change, current_version
 from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
@@ -24,9 +24,11 @@ from pinlock.errors import (
     InputError,
     IntegrityError,
     PinlockError,
+    UpstreamDataError,
     UsageError,
 )
 from pinlock.files import exclusive, read_text, write_together
+from pinlock.grammar import GrammarError, shell_word
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -37,6 +39,7 @@ from pinlock.model import (
     ReleaseInput,
 )
 from pinlock.pins import (
+    PinSite,
     apt_packages_in,
     apt_pin_conflicts,
     follow_base,
@@ -44,6 +47,7 @@ from pinlock.pins import (
     unlocked_packages,
     unsafe_apt_errors,
 )
+from pinlock.values import first_bad, input_values, lock_values, require
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
@@ -126,15 +130,30 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
         raise InputError(f"{lock_path}: already exists",
                          hint="pass --force to replace it, or `pinlock lock` to fill it")
     dockerfile = dockerfile or Path("docker/Dockerfile")
-    _, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
+    source, _, sites = _parse_dockerfile(dockerfile, str(dockerfile))
     # apt RUNs whose packages are not in the text (a variable, a function, eval): discover
     # leaves their stage out of the lock and reports them, so the lock is never half a stage.
     rel = os.path.relpath(dockerfile.resolve(), lock_path.resolve().parent)
     found = discover(sites, rel, platforms)
+    _adoptable(found.lock, str(dockerfile), source)
     text = lockfile.render(found.lock)
     with exclusive(lock_path):
         write_together({lock_path: text})
     return InitResult(found, lock_path, text)
+
+
+def _adoptable(lock: Lock, label: str, source: str) -> None:
+    """A value adopted from the Dockerfile must hold its grammar like any other: a version
+    ARG of `1.0$(id)` is bad input, named by line, not a value to lock and write back."""
+    bad = first_bad(lock_values(lock))
+    if bad is None:
+        return
+    key, exc = bad
+    line = next((n for n, text in enumerate(source.splitlines(), 1)
+                 if exc.value and exc.value in text), None)
+    raise DockerfileError(label, f"{exc} (adopted as {key})", line=line,
+                          hint="fix the value in the Dockerfile, or remove it and let "
+                          "`pinlock lock` fill it")
 
 
 # ------------------------------------------------------------------ verify
@@ -468,9 +487,14 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                                                      project.label))
         if result.failures:
             return result
+        # Defence in depth: every value about to be written, once more, whatever source
+        # produced it (each checks its own on entry).
+        for c in result.changes:
+            require(f"upstream of input {c.input!r}", input_values(c.new))
+        new_sites = pin_sites(new_lock, project.sites, project.label)
+        _inert(new_sites)
         try:
-            new_source = apply_edits(
-                project.source, edits_for(pin_sites(new_lock, project.sites, project.label)))
+            new_source = apply_edits(project.source, edits_for(new_sites))
         except OverlappingEditsError as exc:  # pragma: no cover - two pins on one value
             raise PinlockError(f"internal error: {exc}; nothing was written") from None
         _self_check(new_source, new_lock, project.label)
@@ -537,6 +561,16 @@ def _unsafe_apt(lock: Lock, project: Project,
             for stage, err in unsafe_apt_errors(project.sites, project.label, set(by_stage))]
 
 
+def _inert(sites: list[PinSite]) -> None:
+    """Each value about to be written into the Dockerfile is one inert shell word (the
+    snapshot wiring, pinlock's own fixed text, aside): the last wall before the edit."""
+    for site in sites:
+        if not site.wiring and not site.agrees and shell_word(site.expected) != site.expected:
+            raise UpstreamDataError(f"input {site.input!r}",
+                                    f"{site.label}: {grammar.shown(site.expected)} is not "
+                                    "one inert shell word")
+
+
 def _self_check(source: str, lock: Lock, label: str) -> None:
     """The rewritten Dockerfile must parse and hold every locked value: else write nothing."""
     try:
@@ -583,6 +617,10 @@ def bump(dockerfile: Path | None, lock_path: Path, name: str, version: str,
     """``pinlock bump NAME VERSION``: move one input, all its pins at once."""
     if not version.strip() or any(c.isspace() for c in version):
         raise UsageError(f"{version!r} is not a version")
+    try:
+        grammar.release_version(version)
+    except GrammarError as exc:
+        raise UsageError(str(exc)) from None
 
     def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
         return src.resolve(inp, ctx, version=version)  # type: ignore[no-any-return]

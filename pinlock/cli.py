@@ -20,7 +20,6 @@ from pinlock.errors import (
     EXIT_BAD_INPUT,
     EXIT_FINDINGS,
     EXIT_OK,
-    EXIT_UPSTREAM,
     PinlockError,
     UsageError,
 )
@@ -338,7 +337,7 @@ def outdated(
     if report.errors:
         # Bad input (a misconfigured mirror, a lock an upstream cannot serve as written) says
         # exit 2; otherwise an upstream could not be asked: exit 3. Never "up to date".
-        return min(r.error_exit or EXIT_UPSTREAM for r in report.errors)
+        return min(r.error_exit for r in report.errors)
     # An alarm (upstream changed without a new version) needs a person as much as an
     # update does: both make --exit-code fail; the JSON tells them apart.
     return EXIT_FINDINGS if exit_code and (report.movable or report.alarms) else EXIT_OK

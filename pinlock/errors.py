@@ -97,3 +97,13 @@ class IntegrityError(PinlockError):
         super().__init__("; ".join(parts), hint=hint)
         self.observed = observed
         self.expected = expected
+
+
+class UpstreamDataError(IntegrityError):
+    """An upstream answered with a value outside its grammar (a version holding ``$(…)``, a
+    tag with a newline): bad upstream data, refused before it reaches any file."""
+
+    def __init__(self, source: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{source}: {message}", hint=hint or (
+            "pinlock writes no value it cannot prove harmless; nothing was written"))
+        self.source = source

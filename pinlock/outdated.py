@@ -44,7 +44,7 @@ class Row:
     notes_url: str | None = None
     drift: tuple[Finding, ...] = ()
     error: str | None = None  # upstream could not be asked; the row says so, the run goes on
-    error_exit: int | None = None  # the exit code that error stands for (2 bad input, 3 upstream)
+    error_exit: int = 3  # the error's exit code: 3 unreachable, 2 bad input, 1 bad upstream data
     move: Move | None = None  # what `pinlock update` / `pinlock pr` would do (app.plan_move)
     locked_digest: str | None = None  # images: the locked index digest
     newest_digest: str | None = None  # images: the index the newest tag points at now

@@ -21,6 +21,7 @@ from pinlock.dockerfile.sites import (
     expand,
 )
 from pinlock.errors import DockerfileError
+from pinlock.grammar import json_string, shell_word
 from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
 from pinlock.model import (
     AptInput,
@@ -301,9 +302,13 @@ def unsafe_apt_errors(sites: Sites, path: str,
 def _apt(inp: AptInput, lock: Lock, sites: Sites, path: str) -> list[PinSite]:
     found = apt_sites_for(inp, sites, path, lock)
     out = []
-    for word in (w for site in found for w in site.packages):
+    for at, word in ((s, w) for s in found for w in s.packages):
         version = locked_version(inp, lock, word.name)
-        expected = f"{word.name}={version}" if version else word.name
+        # Quoted for where it lands, should a value ever need it (its grammar admits none
+        # that does): a JSON string in exec form (no shell), else shell text.
+        pin = f"{word.name}={version}"
+        expected = (json_string(pin) if at.json_form else shell_word(pin)) if version else (
+            word.name)
         # Without a common version, the snapshot ARG is what pins the package.
         pinned = version is not None or (inp.locked.snapshot is not None and bool(inp.locked.archs))
         out.append(PinSite(inp.name, f"apt package {word.name}", word.value, expected,

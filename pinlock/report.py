@@ -8,6 +8,16 @@ from collections.abc import Sequence
 from pinlock.model import Finding, Skipped
 
 
+def _plain(text: str, *, lines: bool = False) -> str:
+    """``text`` with control characters escaped (``\\n``, ``\\x1b``): a value read from a
+    Dockerfile or an upstream cannot forge a line or a terminal sequence of the report.
+    ``lines``: a message's own line breaks (before a hint) stay."""
+    if text.isprintable() or (lines and all(c.isprintable() or c == "\n" for c in text)):
+        return text
+    parts = text.split("\n") if lines else [text]
+    return "\n".join(p if p.isprintable() else repr(p)[1:-1] for p in parts)
+
+
 def findings_text(findings: Sequence[Finding], *, verbose: bool = False) -> str:
     if not findings:
         return "ok: the Dockerfile and the lock agree"
@@ -15,11 +25,11 @@ def findings_text(findings: Sequence[Finding], *, verbose: bool = False) -> str:
     for f in findings:
         # upstream findings have no place in the Dockerfile: input and message only
         where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
-        lines.append(f"{f.severity}: {where}[{f.input}] {f.message}")
+        lines.append(f"{f.severity}: {where}[{f.input}] {_plain(f.message, lines=True)}")
         if f.expected is not None:
-            lines.append(f"    expected: {f.expected}")
+            lines.append(f"    expected: {_plain(f.expected)}")
         if f.found is not None and (verbose or f.code != "not-pinned"):
-            lines.append(f"    found:    {f.found}")
+            lines.append(f"    found:    {_plain(f.found)}")
     errors = sum(1 for f in findings if f.severity == "error")
     warnings = len(findings) - errors
     lines.append(f"{errors} error(s), {warnings} warning(s)")

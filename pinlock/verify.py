@@ -5,6 +5,7 @@ from __future__ import annotations
 from pinlock import debian
 from pinlock.dockerfile.edit import Edit
 from pinlock.dockerfile.sites import APT_LIST_READERS, AptSite, Sites
+from pinlock.grammar import shell_word, shown
 from pinlock.model import AptInput, Finding, ImageInput, Lock, Severity
 from pinlock.pins import (
     UNSAFE_APT_HINT,
@@ -40,6 +41,14 @@ def verify_offline(lock: Lock, sites: Sites, path: str, *, names: list[str] | No
                 f"{site.label} differs from the lock" + (f": {site.why}" if site.why else ""),
                 path, site.value.line,
                 expected=site.expected, found=site.value.text))
+        elif not site.pinned and not site.wiring and shell_word(site.value.text) != (
+                site.value.text):
+            # Not pinned yet, so the lock's grammar never saw it: a value that a shell
+            # would read as syntax is an error even when nothing disagrees.
+            findings.append(Finding(
+                site.input, "error", "unsafe-value",
+                f"{site.label} holds {shown(site.value.text)}, which a shell would read as "
+                "syntax, not a value", path, site.value.line, found=site.value.text))
         elif not site.pinned:
             findings.append(Finding(
                 site.input, unpinned, "not-pinned",

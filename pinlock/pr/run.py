@@ -30,15 +30,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pinlock import app, lockfile
+from pinlock import app, grammar, lockfile
 from pinlock.app import Options
 from pinlock.changes import Change
 from pinlock.errors import PinlockError, UsageError
+from pinlock.grammar import GrammarError
 from pinlock.model import Lock, ReleaseInput
 from pinlock.pr import body as pr_body
 from pinlock.pr.git import Author, DirtyTreeError, Git, GitError, repository_from_url
 from pinlock.pr.pulls import PullRequest, PullsClient
 from pinlock.sources.github.errors import RateLimitError
+from pinlock.values import require
 
 FOREIGN_MARKER = "<!-- pinlock:foreign {sha} -->"
 _FOREIGN_MARK = FOREIGN_MARKER.split("{", 1)[0]
@@ -159,6 +161,11 @@ def check_branches(git: Git, naming: Naming, units: Sequence[Unit]) -> None:
                          hint="pass --branch-prefix, e.g. pinlock/")
     for unit in units:
         name = naming.branch(unit.key)
+        try:
+            grammar.git_branch(name)
+        except GrammarError as exc:
+            raise UsageError(f"{exc} (prefix {naming.prefix!r}, unit {unit.key!r})",
+                             hint="pick another --branch-prefix") from None
         if not git.check_branch_name(name):
             raise UsageError(f"{name!r} is not a valid git branch name "
                              f"(prefix {naming.prefix!r}, unit {unit.key!r})",
@@ -384,6 +391,8 @@ class _Runner:
                 return declined
             title = pr_body.title(changes, group=unit.group)
             body = self._body(changes)
+            require("pull request", [("title", title, grammar.pr_title),
+                                     ("body", body, grammar.pr_body)])
             new_sha = self._commit(wt, title)
             # The branch is rewritten from the base, never merged: when the base moved, or
             # upstream moved again, the one pinlock commit is made anew on the base's tip.

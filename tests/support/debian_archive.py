@@ -17,7 +17,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,10 +139,15 @@ def _sign(home: Path, keys: list[str], text: Path, out: Path) -> None:
 
 
 def build_archive(dest: Path,
-                  suites_by_snapshot: dict[str, dict[str, list[Pkg]]] | None = None
+                  suites_by_snapshot: dict[str, dict[str, list[Pkg]]] | None = None,
+                  *, rewrite: Callable[[str, str, str], str] | None = None,
                   ) -> BuiltArchive:
     """Build every snapshot of ``suites_by_snapshot`` (default: the test universe, SUITES);
-    takes a few seconds (dpkg-deb per package and arch)."""
+    takes a few seconds (dpkg-deb per package and arch).
+
+    ``rewrite(suite, arch, text)`` changes a Packages index before it is hashed into the
+    Release and signed: a hostile archive whose signature still checks out (dpkg-deb
+    itself refuses to build a package with, say, ``$(…)`` in its version)."""
     home = dest / "gnupg"
     home.mkdir(mode=0o700, parents=True)
     for uid in ("pinlock test archive <archive@example.org>",
@@ -169,6 +174,8 @@ def build_archive(dest: Path,
                 folder.mkdir(parents=True, exist_ok=True)
                 text = _run("apt-ftparchive", "--arch", arch, "packages", f"pool/{suite}",
                             cwd=top)
+                if rewrite is not None:
+                    text = rewrite(suite, arch, text)
                 raw = text.encode()
                 (folder / "Packages").write_bytes(raw)
                 (folder / "Packages.xz").write_bytes(lzma.compress(raw))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
+from pinlock import grammar
 from pinlock.debian import (
     BY_CODENAME,
     codename_of_base_files,
@@ -65,6 +66,7 @@ from pinlock.sources.debian.deb822 import PackageRecord, PackagesIndex, installe
 from pinlock.sources.debian.resolver import Universe, minbase, resolve
 from pinlock.sources.debian.signature import DEFAULT_KEYRING
 from pinlock.sources.interface import Candidate, Context
+from pinlock.values import input_values, require
 
 _SNAPSHOT_RE = re.compile(r"^\d{8}T\d{6}Z$")
 BASE_IMAGE = "image-dpkg-status"
@@ -167,7 +169,17 @@ def _check_base_release(inp: AptInput, installed: Sequence[PackageRecord]) -> No
             return
 
 
-def _to_locked(rec: PackageRecord) -> AptPackage:
+def _to_locked(rec: PackageRecord, source: str) -> AptPackage:
+    # A validly signed index is still untrusted text: a Version of `1.0$(touch /tmp/x)`
+    # would run at build time in the RUN line, a Filename of `../x` escape the pool.
+    require(source, (
+        ("Package", rec.package, grammar.debian_package),
+        ("Version", rec.version, grammar.debian_version),
+        ("Architecture", rec.architecture, grammar.debian_arch),
+        ("SHA256", rec.sha256, grammar.sha256_hex),
+        ("Filename", rec.filename, grammar.pool_filename),
+        ("Source", rec.source_name, grammar.debian_package),
+    ), what=f"package {grammar.shown(rec.package)}")
     return AptPackage(
         name=rec.package, version=rec.version, architecture=rec.architecture,
         sha256=rec.sha256, size=rec.size, filename=rec.filename, source=rec.source_name,
@@ -261,6 +273,7 @@ class AptSource:
         wanted = [_package_name(p) for p in inp.intent.packages]
         locked_archs: dict[str, AptArchLocked] = {}
         bases: set[str] = set()
+        source = f"Debian archive {self.config.mirror.replace('{snapshot}', snapshot)}"
         for arch in archs:
             universe, base = self._universe(inp, releases, arch, snapshot)
             bases.add(base)
@@ -268,7 +281,7 @@ class AptSource:
             locked_archs[arch] = AptArchLocked(
                 top=dict(sorted(res.top.items())),
                 closure=tuple(
-                    sorted((_to_locked(r) for r in res.closure),
+                    sorted((_to_locked(r, source) for r in res.closure),
                            key=lambda p: (p.name, p.architecture))
                 ),
                 removed=tuple(sorted(f"{r.package}={r.version}" for r in res.removed)),
@@ -280,6 +293,9 @@ class AptSource:
             suites={s: SuiteState(r.release.date, r.sha256) for s, r in sorted(releases.items())},
             archs=locked_archs,
         )
+        # The rest (top versions, removed base packages, InRelease dates) once more, whole.
+        require(source, (v for v in input_values(replace(inp, locked=locked))
+                         if ".locked." in v[0]))
         return replace(inp, locked=locked)
 
     def _honest_snapshot(self, inp: AptInput, snapshot: str,

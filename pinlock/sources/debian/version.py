@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
-
-_VALID = re.compile(r"^(?:(\d+):)?([0-9][A-Za-z0-9.+~:-]*?)(?:-([A-Za-z0-9.+~]+))?$")
 
 
 class VersionError(ValueError):
@@ -119,5 +116,11 @@ def satisfies(version: str, op: str, wanted: str) -> bool:
 
 
 def is_valid(text: str) -> bool:
-    """Loose syntax check matching what dpkg accepts without complaint."""
-    return bool(_VALID.match(text))
+    """Debian Policy 5.6.12's version syntax, exactly (``pinlock.grammar.debian_version``)."""
+    from pinlock.grammar import GrammarError, debian_version
+
+    try:
+        debian_version(text)
+    except GrammarError:
+        return False
+    return True

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from pinlock import grammar
 from pinlock.errors import IntegrityError
 from pinlock.model import (
     Finding,
@@ -44,6 +45,7 @@ from pinlock.sources.github.versions import (
     version_key,
 )
 from pinlock.sources.interface import Candidate, Context
+from pinlock.values import Value, require
 
 # A value adopted from the Dockerfile by `pinlock init`; kept in verified_by when upstream agrees.
 DOCKERFILE = "dockerfile"
@@ -109,6 +111,7 @@ class ReleaseSource:
             target = candidate.version
         tag = tag_for(intent.tag_template, target)
         release = self._release(inp, target, tag)
+        _require_release(intent.repository, release)
         if release.prerelease and not (intent.allow_prerelease or self.allow_prerelease):
             raise ReleaseNotAllowedError(
                 f"{inp.name}: {intent.repository} {tag} is a pre-release",
@@ -150,6 +153,11 @@ class ReleaseSource:
                     verified_by=tuple(sorted(verified)),
                 )
             )
+        require(f"GitHub release {intent.repository} {grammar.shown(tag)}", [
+            ("version", target, grammar.release_version), ("tag", tag, grammar.release_tag),
+            *((f"asset {a.name}", a.url, grammar.url) for a in locked),
+            *((f"sha256 of {a.name}", a.sha256 or "", grammar.sha256_hex) for a in locked),
+        ])
         return replace(inp, locked=ReleaseLocked(version=target, tag=tag, assets=tuple(locked)))
 
     def newest(
@@ -182,6 +190,7 @@ class ReleaseSource:
         if best is None:
             return None
         version, release = best
+        _require_release(intent.repository, release)
         return Candidate(version=version, ref=release.tag_name, notes_url=release.html_url or None)
 
     def check(self, inp: ReleaseInput, ctx: Context) -> list[Finding]:
@@ -283,6 +292,11 @@ class ReleaseSource:
         for release in self.client.releases(intent.repository):
             version = version_from_tag(intent.tag_template, release.tag_name)
             if version is not None:
+                # A tag that fits the template is a candidate: it must be harmless before
+                # it is compared, shown or written (a git ref may hold `$(…)`, quotes, "\n").
+                require(f"GitHub releases of {intent.repository}", [
+                    ("tag", release.tag_name, grammar.release_tag),
+                    ("version", version, grammar.release_version)])
                 out.append((release, version))
         return out
 
@@ -373,6 +387,21 @@ class ReleaseSource:
             f"cross-check it against ({advice})",
             found=value,
         )
+
+
+def _require_release(repository: str, release: Release) -> None:
+    """The release's tag, notes URL and asset names hold their grammars (a name with '/' or
+    '..' would point a URL or a path elsewhere)."""
+    values: list[Value] = [("tag", release.tag_name, grammar.release_tag)]
+    if release.html_url:
+        values.append(("html_url", release.html_url, grammar.url))
+    for a in release.assets:
+        # The URLs pinlock downloads sidecars and bytes from: a newline or a space in one
+        # is not a URL (and must not reach the HTTP client as one).
+        values += [("asset name", a.name, grammar.asset_name),
+                   (f"url of {a.name}", a.url, grammar.url),
+                   (f"browser_download_url of {a.name}", a.browser_download_url, grammar.url)]
+    require(f"GitHub release {repository} {grammar.shown(release.tag_name)}", values)
 
 
 def _sha256(data: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pinlock import grammar
 from pinlock.errors import IntegrityError, PinlockError
 from pinlock.model import Finding, ImageInput, ImageLocked
 from pinlock.sources.interface import Candidate, Context
@@ -13,6 +14,7 @@ from pinlock.sources.oci.errors import (
     TagNotFoundError,
 )
 from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
+from pinlock.values import input_values, require
 
 
 def _locked(resolved: ResolvedImage, tag: str) -> ImageLocked:
@@ -64,7 +66,11 @@ class ImageSource:
                                            ctx.platforms)
         else:
             resolved = self.client.resolve(inp.intent.image, tag, ctx.platforms)
-        return ImageInput(inp.name, inp.intent, _locked(resolved, tag), inp.kind)
+        out = ImageInput(inp.name, inp.intent, _locked(resolved, tag), inp.kind)
+        # Digests, media type and platform names come from the registry's manifests.
+        require(f"registry {inp.intent.image}", (v for v in input_values(out)
+                                                if ".locked." in v[0]))
+        return out
 
     # ------------------------------------------------------------ newest
 
@@ -80,6 +86,9 @@ class ImageSource:
         """
         image = inp.intent.image
         tags = self.client.list_tags(image)
+        # Real registries refuse such tags, a hostile one may list them: a tag holding a
+        # newline or `$(…)` must not be compared, requested, shown or written.
+        require(f"registry {image} tag list", (("tag", t, grammar.oci_tag) for t in tags))
         try:
             tag = newest_tag(
                 tags, inp.locked.tag, pattern=inp.intent.tag_pattern, allow_major=allow_major,
@@ -95,6 +104,7 @@ class ImageSource:
         digest, _ = self.client.head_manifest(image, tag)
         if digest is None:  # a registry whose HEAD names no digest: hash the manifest
             digest = self.client.get_manifest(image, tag).digest
+        require(f"registry {image}:{tag}", [("digest", digest, grammar.digest)])
         return Candidate(version=version, ref=tag, digest=digest)
 
     # ------------------------------------------------------------ check
