@@ -166,12 +166,15 @@ def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
                  options: Options | None = None) -> ImageReport:
     """``verify --image REF``: the packages a built image installs == the lock's apt inputs."""
     from pinlock.sources.oci.client import parse_platform
+    from pinlock.sources.oci.errors import LayerFormatError
     from pinlock.sources.oci.image import image_platforms, open_image, parse_location
     from pinlock.sources.oci.layers import read_image_files
     from pinlock.verify_image import (
+        MAX_STATUS,
         STATUS,
         STATUS_D,
         ImageReport,
+        PlatformResult,
         check_platform,
         inputs_for_image,
     )
@@ -196,8 +199,14 @@ def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
             if platform_arch(platform) not in arches:  # one manifest, for another platform
                 missing.extend(p for p in wanted if p not in missing)
                 continue
-            files = read_image_files(opened.store, opened.repository, digest,
-                                     files=[STATUS], dirs=[STATUS_D])
+            try:
+                files = read_image_files(opened.store, opened.repository, digest,
+                                         files=[STATUS], dirs=[STATUS_D], max_total=MAX_STATUS)
+            except LayerFormatError as exc:  # what the image holds is bad, not the transfer
+                results.append(PlatformResult(platform, digest, 0, (Finding(
+                    inputs[-1].name, "error", "image-unreadable",
+                    f"{platform}: {exc.message}"),)))
+                continue
             arch = platform_arch(platform)
             first = inputs[0]
             apt: Any = sources.for_input(first)

@@ -25,6 +25,8 @@ from pinlock.sources.debian.deb822 import ControlError, PackageRecord, parse_pac
 
 STATUS = "var/lib/dpkg/status"
 STATUS_D = "var/lib/dpkg/status.d"
+# A dpkg status of 3,000 packages is about 10 MB; more is an image built to exhaust memory.
+MAX_STATUS = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, order=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -32,12 +33,14 @@ from support.oci_registry import (
     OCI_LAYER_TAR,
     OCI_MANIFEST,
     PLATFORMS,
+    Faults,
     Layout,
     Registry,
     TokenIssuer,
     build_image,
     canonical_json,
     dpkg_status,
+    fault_proxy,
     push_blob,
     push_built,
     push_manifest,
@@ -381,6 +384,48 @@ def test_registry_failures_exit_3(world: World) -> None:
     assert proc.code == 3, proc.text
 
 
+def test_tampered_bytes_are_integrity_errors(world: World) -> None:
+    ref = built(world, "good", lambda a: dpkg_status(*world.good(a)))
+    with fault_proxy(world.registry.url, Faults(tamper_blobs=True)) as proxy:
+        proc = world.run("verify", "--image", ref.replace(world.registry.host, proxy.host))
+    assert proc.code == 1 and "layer bytes do not hash to the digest" in proc.err, proc.text
+    layout = world.work / "tampered-layout"
+    _skopeo(world.work, "copy", "-q", "--all", "--src-tls-verify=false", f"docker://{ref}",
+            f"oci:{layout}:good")
+    blobs = sorted((layout / "blobs" / "sha256").iterdir(), key=lambda b: b.stat().st_size)
+    biggest = blobs[-1]  # a layer: gzip bytes, one flipped
+    data = bytearray(biggest.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    biggest.write_bytes(bytes(data))
+    proc = world.run("verify", "--image", f"oci:{layout}:good")
+    assert proc.code == 1 and "do not hash to the digest" in proc.err, proc.text
+
+
+def test_registry_mirror_serves_the_image(world: World) -> None:
+    built(world, "good", lambda a: dpkg_status(*world.good(a)))
+    proc = world.run("verify", "--image", "registry.example/app:good", "--registry-mirror",
+                     f"registry.example={world.registry.url}")
+    assert proc.code == 0, proc.text
+    assert "registry.example/app:good" in proc.out
+
+
+def test_status_as_a_symlink_is_refused(world: World) -> None:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo("var/lib/dpkg/status")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        tar.addfile(info)
+    blob = raw.getvalue()
+    layers = {"linux/amd64": [base_layer("amd64"), (blob, sha256(blob), OCI_LAYER_TAR)]}
+    push_image(world.registry.url, "app", "symlink", layers)
+    proc = world.run("verify", "--image", f"{world.registry.host}/app:symlink", "--json")
+    assert proc.code == 1, proc.text
+    findings = _findings(proc)
+    assert [(f["code"], f["platform"]) for f in findings] == [
+        ("platform-missing", None), ("image-unreadable", "linux/amd64")], findings
+    assert "pinlock reads regular files only" in str(findings[1]["message"])
+
+
 def test_token_auth_with_docker_config(world: World, tmp_path: Path) -> None:
     built(world, "good", lambda a: dpkg_status(*world.good(a)))
     issuer = TokenIssuer(tmp_path, users={"alice": "s3cret-pw"}, public={"library/debian"})
@@ -456,8 +501,6 @@ def _big_layer(path: Path, size: int, status: bytes) -> tuple[str, int]:
             tar.addfile(info, zero)
         info = tarfile.TarInfo("var/lib/dpkg/status")
         info.size = len(status)
-        import io
-
         tar.addfile(info, io.BytesIO(status))
     h = hashlib.sha256()
     with path.open("rb") as fh:
