@@ -426,6 +426,49 @@ def test_status_as_a_symlink_is_refused(world: World) -> None:
     assert "pinlock reads regular files only" in str(findings[1]["message"])
 
 
+def test_distroless_status_d(world: World) -> None:
+    # One control file per package under status.d (no status file), as distroless keeps
+    # them; an upper layer's whiteout of one of them makes that package missing.
+    def layers(arch: str, gone: str | None) -> list[Layer]:
+        files: dict[str, bytes | None] = {"var": None, "var/lib": None, "var/lib/dpkg": None,
+                                          "var/lib/dpkg/status.d": None}
+        for name, version, a in world.good(arch):
+            files[f"var/lib/dpkg/status.d/{name}"] = dpkg_status((name, version, a))
+            files[f"var/lib/dpkg/status.d/{name}.md5sums"] = b"00  usr/share/doc/x\n"
+        out = [_layer(files)]
+        if gone is not None:
+            out.append(_layer({"var": None, "var/lib": None, "var/lib/dpkg": None,
+                               "var/lib/dpkg/status.d": None,
+                               f"var/lib/dpkg/status.d/.wh.{gone}": b""}))
+        return out
+
+    push_image(world.registry.url, "app", "distroless",
+               {p: layers(p.split("/")[1], None) for p in PLATFORMS})
+    proc = world.run("verify", "--image", f"{world.registry.host}/app:distroless")
+    assert proc.code == 0, proc.text
+    push_image(world.registry.url, "app", "distroless-gone",
+               {p: layers(p.split("/")[1], "tool") for p in PLATFORMS})
+    proc = world.run("verify", "--image", f"{world.registry.host}/app:distroless-gone", "--json")
+    assert proc.code == 1, proc.text
+    assert sorted((f["code"], f["expected"]) for f in _findings(proc)) == [
+        ("missing-package", "tool=1.0-1 (amd64)"), ("missing-package", "tool=1.0-1 (arm64)")]
+
+
+def test_basic_auth_with_docker_config(world: World, tmp_path: Path) -> None:
+    ref = built(world, "good", lambda a: dpkg_status(*world.good(a)))
+    with fault_proxy(world.registry.url, Faults(basic_auth=("bob", "hunter2-pw"))) as proxy:
+        ref = ref.replace(world.registry.host, proxy.host)
+        proc = world.run("verify", "--image", ref)
+        assert proc.code == 3 and "Basic" in proc.err, proc.text
+        config = tmp_path / "docker"
+        config.mkdir()
+        auth = base64.b64encode(b"bob:hunter2-pw").decode()
+        (config / "config.json").write_text(json.dumps({"auths": {proxy.host: {"auth": auth}}}))
+        proc = world.run("verify", "--image", ref, env={"DOCKER_CONFIG": str(config)})
+        proc.assert_clean("hunter2-pw", auth)
+        assert proc.code == 0, proc.text
+
+
 def test_token_auth_with_docker_config(world: World, tmp_path: Path) -> None:
     built(world, "good", lambda a: dpkg_status(*world.good(a)))
     issuer = TokenIssuer(tmp_path, users={"alice": "s3cret-pw"}, public={"library/debian"})
