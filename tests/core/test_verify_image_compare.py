@@ -128,6 +128,11 @@ def test_layers_applied_in_order() -> None:
 ])
 def test_locations(text: str, want: ImageLocation) -> None:
     assert parse_location(text) == want
+    assert parse_location(str(want)) == want  # str() is a location again
+
+
+def test_location_text_of_a_tag_like_a_digest() -> None:
+    assert str(parse_location("ghcr.io/o/app:sha-1a2b3c")) == "ghcr.io/o/app:sha-1a2b3c"
 
 
 @pytest.mark.parametrize("text", ["", "Bad Ref", "oci:", "docker-archive:", "dir:/tmp/x",

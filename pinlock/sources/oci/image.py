@@ -36,7 +36,7 @@ class ImageLocation:
 
     def __str__(self) -> str:
         if self.transport == "docker":
-            sep = "@" if (self.reference or "").startswith("sha") else ":"
+            sep = "@" if ":" in (self.reference or "") else ":"  # digests only: no tag has one
             return f"{self.name}{sep}{self.reference}"
         return f"{self.transport}:{self.name}" + (f":{self.reference}" if self.reference else "")
 
