@@ -176,25 +176,32 @@ def compare(files: Mapping[str, bytes], inputs: Sequence[AptInput],
             base: Sequence[PackageRecord], arch: str, platform: str) -> list[Finding]:
     """Findings for one platform: ``files`` from the image (by normalised path), ``inputs``
     in stage order (locked for ``arch``), ``base`` the first input's base packages."""
+    return _check(files, inputs, base, arch, platform)[0]
+
+
+def _check(files: Mapping[str, bytes], inputs: Sequence[AptInput],
+           base: Sequence[PackageRecord], arch: str,
+           platform: str) -> tuple[list[Finding], int]:
     last = inputs[-1].name
     for inp in inputs:
         if arch not in inp.locked.archs:
             return [Finding(inp.name, "error", "not-locked",
                             f"{platform}: the lock has no {arch} closure for {inp.name} "
-                            f"(run `pinlock lock {inp.name}`)")]
+                            f"(run `pinlock lock {inp.name}`)")], 0
     try:
         found = installed(files)
     except ControlError as exc:
         return [Finding(last, "error", "status-unreadable",
-                        f"{platform}: the image's dpkg status cannot be read: {exc}")]
+                        f"{platform}: the image's dpkg status cannot be read: {exc}")], 0
     exp = _expected(inputs, base, arch)
     if found is None:
         return [Finding(last, "error", "no-dpkg-status",
                         f"{platform}: the image has no /{STATUS}: none of the "
                         f"{len(exp.packages)} locked packages can be found",
-                        expected=f"/{STATUS}")]
+                        expected=f"/{STATUS}")], 0
     have: dict[str, list[Package]] = {}
-    for pkg in sorted(set(found[0])):
+    unique = sorted(set(found[0]))
+    for pkg in unique:
         have.setdefault(pkg.name, []).append(pkg)
     out: list[Finding] = []
     for name in sorted(set(have) | set(exp.packages)):
@@ -221,18 +228,13 @@ def compare(files: Mapping[str, bytes], inputs: Sequence[AptInput],
             out.append(Finding(owner, "error", "missing-package",
                                f"{platform}: {p.name} {p.version} ({p.architecture}) is in the "
                                f"lock but not installed in the image{note}", expected=str(p)))
-    return out
+    return out, len(unique)
 
 
 def check_platform(files: Mapping[str, bytes], inputs: Sequence[AptInput],
                    base: Sequence[PackageRecord], platform: str, digest: str) -> PlatformResult:
     """``compare`` for one platform of the image, with the count of packages it installs."""
-    try:
-        found = installed(files)
-    except ControlError:
-        found = None  # compare names the trouble
-    count = len(set(found[0])) if found else 0
-    findings = compare(files, inputs, base, platform_arch(platform), platform)
+    findings, count = _check(files, inputs, base, platform_arch(platform), platform)
     return PlatformResult(platform, digest, count, tuple(findings))
 
 
