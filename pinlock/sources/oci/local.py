@@ -68,6 +68,13 @@ def _same_tag(a: str, b: str) -> bool:
     return (ra.canonical, ra.tag or "latest") == (rb.canonical, rb.tag or "latest")
 
 
+def _ref_name(entry: dict[str, Any]) -> str | None:
+    """The tag an index.json entry carries (``org.opencontainers.image.ref.name``)."""
+    annotations = entry.get("annotations")
+    name = annotations.get(REF_NAME) if isinstance(annotations, dict) else None
+    return name if isinstance(name, str) else None
+
+
 class OciLayout:
     """An OCI image layout directory: ``oci-layout``, ``index.json``, ``blobs/<alg>/<hex>``."""
 
@@ -97,9 +104,8 @@ class OciLayout:
         if not isinstance(entries, list):
             raise LocalImageError(f"{what}: no 'manifests' list")
         entries = [e for e in entries if isinstance(e, dict)]
-        tags = sorted({str((e.get("annotations") or {}).get(REF_NAME)) for e in entries
-                       if isinstance(e.get("annotations"), dict)
-                       and (e.get("annotations") or {}).get(REF_NAME)})
+        named = [(_ref_name(e), e) for e in entries]
+        tags = sorted({n for n, _ in named if n})
         if tag is None:
             if len(entries) != 1:
                 raise LocalImageError(
@@ -107,8 +113,7 @@ class OciLayout:
                     hint=f"tags in the layout: {', '.join(tags) or 'none'}")
             chosen = entries[0]
         else:
-            hits = [e for e in entries if isinstance(e.get("annotations"), dict)
-                    and e["annotations"].get(REF_NAME) == tag]
+            hits = [e for n, e in named if n == tag]
             if not hits:
                 raise LocalImageError(f"{what}: no image tagged {tag!r}",
                                       hint=f"tags in the layout: {', '.join(tags) or 'none'}")
