@@ -410,6 +410,23 @@ def test_registry_mirror_serves_the_image(world: World) -> None:
     assert "registry.example/app:good" in proc.out
 
 
+def test_tls_registry_trusted_through_ssl_cert_file(world: World, tmp_path: Path) -> None:
+    import trustme
+
+    built(world, "good", lambda a: dpkg_status(*world.good(a)))
+    reg = start_registry(tmp_path / "tls", storage=world.work / "storage", tls=trustme.CA())
+    try:
+        assert reg.ca_pem is not None
+        mirror = ["--registry-mirror", f"registry.example={reg.url}"]
+        proc = world.run("verify", "--image", "registry.example/app:good", *mirror)
+        assert proc.code == 3 and "CERTIFICATE_VERIFY_FAILED" in proc.err, proc.text
+        proc = world.run("verify", "--image", "registry.example/app:good", *mirror,
+                         env={"SSL_CERT_FILE": str(reg.ca_pem)})
+        assert proc.code == 0, proc.text
+    finally:
+        reg.stop()
+
+
 def test_status_as_a_symlink_is_refused(world: World) -> None:
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
