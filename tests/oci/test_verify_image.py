@@ -152,7 +152,8 @@ def base_layer(arch: str) -> Layer:
 
 def push_image(url: str, repository: str, tag: str,
                layers: dict[str, list[Layer]], *, index: bool = True) -> dict[str, str]:
-    """Push one image per platform (and an index over them); platform -> manifest digest."""
+    """Push one image per platform (and an index over them, with an attestation manifest as
+    BuildKit writes one); platform -> manifest digest."""
     entries = []
     digests: dict[str, str] = {}
     manifests: list[tuple[bytes, dict[str, str]]] = []
@@ -174,6 +175,24 @@ def push_image(url: str, repository: str, tag: str,
         entries.append({"mediaType": OCI_MANIFEST, "digest": sha256(raw), "size": len(raw),
                         "platform": {"architecture": arch, "os": os_}})
     if index:
+        # BuildKit's provenance: an attestation manifest, platform unknown/unknown.
+        statement = canonical_json({"_type": "https://in-toto.io/Statement/v0.1"})
+        a_config = canonical_json({"architecture": "unknown", "os": "unknown", "config": {},
+                                   "rootfs": {"type": "layers",
+                                              "diff_ids": [sha256(statement)]}})
+        push_blob(url, repository, statement)
+        push_blob(url, repository, a_config)
+        a_raw = canonical_json({
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": sha256(a_config),
+                       "size": len(a_config)},
+            "layers": [{"mediaType": "application/vnd.in-toto+json",
+                        "digest": sha256(statement), "size": len(statement)}]})
+        push_manifest(url, repository, sha256(a_raw), a_raw, OCI_MANIFEST)
+        entries.append({"mediaType": OCI_MANIFEST, "digest": sha256(a_raw), "size": len(a_raw),
+                        "platform": {"architecture": "unknown", "os": "unknown"},
+                        "annotations": {"vnd.docker.reference.type": "attestation-manifest",
+                                        "vnd.docker.reference.digest": entries[0]["digest"]}})
         raw = canonical_json({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})
         push_manifest(url, repository, tag, raw, OCI_INDEX)
     else:
