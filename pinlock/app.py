@@ -8,7 +8,7 @@ and write both files together or not at all.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -37,6 +37,7 @@ from pinlock.model import (
     Input,
     Lock,
     ReleaseInput,
+    platform_arch,
 )
 from pinlock.pins import (
     PinSite,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
     from pinlock.discover import Discovery
     from pinlock.sources.interface import Candidate, Context, Source
+    from pinlock.verify_image import ImageReport
 
 @dataclass(frozen=True)
 class Options:
@@ -185,6 +187,68 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
             except PinlockError as exc:
                 out.append(Finding(inp.name, "error", "upstream", exc.diagnostics()))
     return out
+
+
+# ------------------------------------------------------------------ verify --image
+
+
+def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
+                 names: list[str] | None = None, platforms: Sequence[str] = (),
+                 options: Options | None = None) -> ImageReport:
+    """``verify --image REF``: the packages a built image installs == the lock's apt inputs."""
+    from pinlock.sources.oci.client import parse_platform
+    from pinlock.sources.oci.errors import LayerFormatError
+    from pinlock.sources.oci.image import image_platforms, open_image, parse_location
+    from pinlock.sources.oci.layers import read_image_files
+    from pinlock.verify_image import (
+        MAX_STATUS,
+        STATUS,
+        STATUS_D,
+        ImageReport,
+        PlatformResult,
+        check_platform,
+        inputs_for_image,
+    )
+
+    location = parse_location(image)
+    for text in platforms:
+        parse_platform(text)
+    project = open_project(dockerfile, lock_path, keep_document=False)
+    assert project.lock is not None
+    lock = project.lock
+    inputs = inputs_for_image(lock, project.sites, project.label, names)
+    options = options or Options()
+    wanted = tuple(platforms) or lock.platforms
+    results = []
+    findings: list[Finding] = []
+    with Sources(options) as sources, open_image(
+            location, os.environ, registry_mirrors=options.registry_mirrors) as opened:
+        sources.lock = lock
+        found, missing = image_platforms(opened, wanted)
+        arches = {platform_arch(p) for p in wanted}
+        for platform, digest in sorted(found.items()):
+            if platform_arch(platform) not in arches:  # one manifest, for another platform
+                missing.extend(p for p in wanted if p not in missing)
+                continue
+            try:
+                files = read_image_files(opened.store, opened.repository, digest,
+                                         files=[STATUS], dirs=[STATUS_D], max_total=MAX_STATUS)
+            except LayerFormatError as exc:  # what the image holds is bad, not the transfer
+                results.append(PlatformResult(platform, digest, 0, (Finding(
+                    inputs[-1].name, "error", "image-unreadable",
+                    f"{platform}: {exc.message}"),)))
+                continue
+            arch = platform_arch(platform)
+            first = inputs[0]
+            apt: Any = sources.for_input(first)
+            base = apt.base_packages(first, arch) if arch in first.locked.archs else []
+            results.append(check_platform(files, inputs, base, platform, digest))
+        findings += [Finding(inputs[-1].name, "error", "platform-missing",
+                             f"{opened.label} has no {p} image "
+                             f"(it has: {', '.join(sorted(found)) or 'none'})")
+                     for p in missing]
+    return ImageReport(str(location), tuple(i.name for i in inputs), tuple(results),
+                       tuple(findings))
 
 
 # ------------------------------------------------------------------ sources

@@ -144,18 +144,38 @@ def verify(
         "--seed", min=0, help="With --sample: the seed that chooses them (repeat a run).")
     ] = None,
     debian_mirror: DebianMirrorOpt = None,
+    image: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--image", metavar="REF", help="Check a built image's installed Debian packages "
+        "against the apt inputs instead: a registry reference, oci:PATH[:TAG] or "
+        "docker-archive:PATH.")] = None,
+    platform: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--platform", help="With --image: check this platform (repeatable; default: every "
+        "platform of the lock).")] = None,
     as_json: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> int:
     """Check that the Dockerfile and the lock agree (offline by default).
 
-    Exit codes: 0 consistent, 1 failing findings, 2 bad input.
+    Exit codes: 0 consistent, 1 failing findings, 2 bad input, 3 upstream unreachable.
 
-    Example: pinlock verify --strict;  pinlock verify --online uv debian
+    Example: pinlock verify --strict;  pinlock verify --online uv debian;
+    pinlock verify --image ghcr.io/owner/app:1.2
     """
     from pinlock import app as core
     from pinlock.report import findings_json, findings_text
 
+    if image is not None:
+        if online or deep or sample is not None or seed is not None:
+            raise UsageError("--image reads a built image, not upstream: run --online apart")
+        from pinlock.verify_image import report_json, report_text
+
+        report = core.verify_image(image, dockerfile, lockfile, names=names,
+                                   platforms=tuple(platform or ()),
+                                   options=_options(registry_mirror, False, debian_mirror))
+        typer.echo(report_json(report) if as_json else report_text(report, verbose=verbose))
+        return EXIT_OK if report.ok else EXIT_FINDINGS
+    if platform:
+        raise UsageError("--platform chooses the platforms of --image: add --image REF")
     if (sample is not None or deep) and not online:
         raise UsageError("--deep and --sample check upstream: add --online")
     if sample is not None and not deep:

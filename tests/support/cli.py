@@ -28,7 +28,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
         code = 0
     cap = capsys.readouterr()
     if "--json" in args and "--help" not in args:
-        check_json_output(args[0] if args else "", cap.out, code)
+        check_json_output(args[0] if args else "", cap.out, code, args)
     return Run(code, cap.out, cap.err)
 
 
@@ -38,7 +38,7 @@ SCHEMA_OF = {"init": "init", "verify": "verify", "lock": "change", "update": "ch
              "bump": "change", "outdated": "outdated", "pr": "pr"}
 
 
-def check_json_output(command: str, out: str, code: int) -> None:
+def check_json_output(command: str, out: str, code: int, args: tuple[str, ...] = ()) -> None:
     """Every --json output a test sees is valid against docs/schemas/pinlock.schema.json:
     the command's own definition, or the error object (with its exit code) when it failed."""
     import json
@@ -52,6 +52,8 @@ def check_json_output(command: str, out: str, code: int) -> None:
         assert data["exit"] == code, (data, code)
         return
     definition = SCHEMA_OF.get(command, command)
+    if command == "verify" and any(a == "--image" or a.startswith("--image=") for a in args):
+        definition = "verify-image"
     assert definition in schema["$defs"], f"no JSON schema for `pinlock {command}`"
     jsonschema.validate(data, {**schema, "$ref": f"#/$defs/{definition}"})
 

@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -51,6 +52,24 @@ class Proc:
 
 RUNS: list[tuple[str, Proc]] = []
 
+# Linux carries a process's high-water RSS over fork and exec into its child, so wait4 on a
+# child of this test process (often 200 MB after a few hundred tests) reports at least this
+# process's own size. A small trampoline starts pinlock instead and writes down the peak RSS
+# of its child, which starts from the trampoline's few MB.
+_TRAMPOLINE = """
+import os, signal, sys
+pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "pinlock", *sys.argv[2:]],
+                     os.environ)
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+
 
 def run_pinlock(
     *args: str,
@@ -66,9 +85,11 @@ def run_pinlock(
     full_env.setdefault("PINLOCK_CACHE_DIR", str(cwd / ".pinlock-cache"))
     if env:
         full_env.update(env)
+    fd, rss_file = tempfile.mkstemp(prefix="pinlock-rss-")
+    os.close(fd)
     start = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
+        [sys.executable, "-S", "-c", _TRAMPOLINE, rss_file, *args], cwd=cwd, env=full_env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     chunks: dict[str, bytes] = {}
@@ -93,16 +114,21 @@ def run_pinlock(
 
     timer = threading.Timer(limit, kill)
     timer.start()
-    # wait4 instead of Popen.wait: it gives this child's own peak RSS.
+    # wait4 instead of Popen.wait: it reaps the trampoline, whose own figure is the fallback.
     _, status, usage = os.wait4(proc.pid, 0)
     timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
     seconds = time.monotonic() - start
+    with open(rss_file) as fh:
+        written = fh.read().strip()
+    os.unlink(rss_file)
+    # Killed at the limit, the trampoline wrote nothing: its own figure is an upper bound.
+    rss_kb = int(written) if written.isdigit() else usage.ru_maxrss
     result = Proc(proc.returncode, chunks.get("out", b"").decode(errors="replace"),
                   chunks.get("err", b"").decode(errors="replace"),
-                  usage.ru_maxrss / 1024.0, seconds, killed.is_set())
+                  rss_kb / 1024.0, seconds, killed.is_set())
     RUNS.append((os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], result))
     return result
 

@@ -258,6 +258,26 @@ class AptSource:
         bare = Universe.build(arch, indexes)
         return Universe.build(arch, indexes, minbase(bare)), BASE_MINBASE
 
+    def base_packages(self, inp: AptInput, arch: str) -> list[PackageRecord]:
+        """What the lock took as installed before the install line ran (``locked.base``):
+        the locked base image's dpkg status, else debootstrap's minbase at the locked
+        snapshot. ``verify --image`` compares a built image with it plus the closure."""
+        lk = inp.locked
+        if lk.base == BASE_IMAGE:
+            status = self.base_status(inp, arch) if self.base_status else None
+            if status is None:
+                raise InputError(
+                    f"apt input {inp.name!r} was resolved against its base image's dpkg "
+                    f"status, but the lock has no base image with a {arch} status for stage "
+                    f"{inp.intent.stage!r}", hint=f"run `pinlock lock {inp.name}`")
+            return installed_records(status)
+        if not lk.snapshot:
+            raise InputError(f"apt input {inp.name!r} is not locked",
+                             hint=f"run `pinlock lock {inp.name}`")
+        releases = self._releases(inp, lk.snapshot)
+        indexes = [recs for _, recs in self._indexes(inp, releases, arch, lk.snapshot)]
+        return minbase(Universe.build(arch, indexes))
+
     # ------------------------------------------------------------ Source protocol
 
     def resolve(self, inp: AptInput, ctx: Context, *, version: str | None = None) -> AptInput:

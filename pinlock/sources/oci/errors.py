@@ -52,3 +52,7 @@ class ImageReferenceError(InputError):
 
 class LayerFormatError(RegistryError):
     """A layer is not a tar archive in a supported compression."""
+
+
+class LocalImageError(InputError):
+    """An image on disk (an OCI layout, a docker-archive tar) is missing or malformed."""
