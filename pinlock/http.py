@@ -1,21 +1,55 @@
-"""The one HTTP policy every source shares: timeouts, CA bundle, bounded retries with backoff."""
+"""The one HTTP policy every source shares: deadlines, size-capped bodies, bounded retries."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import email.utils
+import json
+import math
 import os
 import ssl
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from pinlock import __version__
 from pinlock.errors import UpstreamError
+from pinlock.secrets import scrub
 
 USER_AGENT = f"pinlock/{__version__}"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Only what iter_body decodes with a bounded output: brotli and zstd could expand one
+# small chunk into gigabytes before a cap is looked at.
+ACCEPT_ENCODING = "gzip, deflate"
+
+# Caps on decoded bodies, per kind of document. About 1 MB of gzip on the wire can
+# expand to a GiB: the cap counts what comes out of the decoder, not what came in.
+KiB = 1024
+MiB = 1024 * KiB
+MAX_ERROR_BODY = 64 * KiB  # an error answer: only a message is read from it
+MAX_TOKEN_BODY = 64 * KiB  # a registry token answer
+MAX_TAG_LIST = 8 * MiB  # one page of a registry tag list
+MAX_API_PAGE = 16 * MiB  # one GitHub API answer (100 releases with their notes)
+MAX_INRELEASE = 16 * MiB  # Debian's InRelease is ~200 KiB
+MAX_DOCUMENT = 16 * MiB  # anything else read whole
+MAX_JSON_DEPTH = 64
+
+DEFAULT_COMMAND_TIMEOUT = 300.0
+DEFAULT_REQUEST_TIMEOUT = 60.0
+_PIECE = 64 * KiB
+
+
+class ResponseTooLargeError(UpstreamError):
+    """An answer bigger (once decoded) than any genuine document of its kind."""
+
+
+class DeadlineError(UpstreamError):
+    """A request or the command ran past its deadline."""
 
 
 @dataclass(frozen=True)
@@ -31,19 +65,351 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 
 
+# ---------------------------------------------------------------- deadlines
+# httpx's timeouts are per read: a server sending one byte a second never trips them.
+# Every socket operation of a client made here checks the earliest of the command's
+# deadline and the current request's deadline instead (see _DeadlineStream).
+
+
+@dataclass
+class _Deadlines:
+    command_seconds: float | None = None
+    command_at: float | None = None  # time.monotonic() value
+    request_seconds: float = DEFAULT_REQUEST_TIMEOUT
+
+
+_deadlines = _Deadlines()
+_request_at: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "pinlock_request_deadline", default=None)
+
+
+def set_timeouts(command: float | None, request: float | None = None) -> None:
+    """Start the command's clock: ``command`` seconds in all, ``request`` per request."""
+    _deadlines.command_seconds = command
+    _deadlines.command_at = None if command is None else time.monotonic() + command
+    per_request = DEFAULT_REQUEST_TIMEOUT if request is None else request
+    _deadlines.request_seconds = min(per_request, command) if command else per_request
+
+
+def _earliest() -> tuple[float | None, str]:
+    """The deadline in force now, and what it is (for messages)."""
+    request = _request_at.get()
+    command = _deadlines.command_at
+    if command is not None and (request is None or command <= request):
+        return command, f"the command's deadline ({_deadlines.command_seconds:g} s, --timeout)"
+    if request is not None:
+        return request, f"the request deadline ({_deadlines.request_seconds:g} s)"
+    return None, ""
+
+
+def remaining(what: str) -> float | None:
+    """Seconds left before the deadline in force (None: no deadline); raise once it passed."""
+    at, which = _earliest()
+    if at is None:
+        return None
+    left = at - time.monotonic()
+    if left <= 0:
+        raise DeadlineError(f"{what}: stopped at {which}",
+                            hint="the upstream is too slow or stalls; try again later, "
+                            "or raise --timeout")
+    return left
+
+
+def subprocess_timeout(what: str, default: float) -> float:
+    """A timeout for a child process: ``default``, cut to what is left of the command."""
+    left = remaining(what)
+    return default if left is None else min(default, left)
+
+
+@contextlib.contextmanager
+def request_deadline(what: str, seconds: float | None = None) -> Iterator[None]:
+    """Run one request (its retries and its body included) under its own deadline."""
+    span = _deadlines.request_seconds if seconds is None else seconds
+    at = time.monotonic() + span
+    outer = _request_at.get()
+    token = _request_at.set(at if outer is None else min(at, outer))
+    try:
+        yield
+    except _Expired:
+        remaining(what)  # names the deadline that passed
+        raise DeadlineError(f"{what}: stopped at the deadline") from None
+    finally:
+        _request_at.reset(token)
+
+
+class _Expired(DeadlineError):
+    """Raised inside httpx by a socket operation past the deadline; request_deadline or
+    iter_body rename it with what was being read."""
+
+
+def _left_for_socket(timeout: float | None) -> float | None:
+    at, which = _earliest()
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise _Expired(f"stopped at {which}")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream:
+    """An httpcore network stream whose every read and write honours the deadline."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def _call(self, fn: Callable[..., Any], timeout: float | None, *args: Any) -> Any:
+        import httpcore
+
+        bounded = _left_for_socket(timeout)
+        try:
+            return fn(*args, timeout=bounded)
+        except httpcore.TimeoutException:
+            _left_for_socket(None)  # raises _Expired when it was our deadline
+            raise
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = self._call(self._inner.read, timeout, max_bytes)
+        return data
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._call(self._inner.write, timeout, buffer)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> _DeadlineStream:
+        return _DeadlineStream(self._call(self._inner.start_tls, timeout, ssl_context,
+                                          server_hostname))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend:
+    """httpcore's network backend, its streams wrapped in _DeadlineStream."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Any = None) -> Any:
+        stream = self._inner.connect_tcp(host, port, timeout=_left_for_socket(timeout),
+                                         local_address=local_address,
+                                         socket_options=socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> Any:
+        return _DeadlineStream(self._inner.connect_unix_socket(
+            path, timeout=_left_for_socket(timeout), socket_options=socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _guard_transport(transport: object) -> None:
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is not None and not isinstance(backend, _DeadlineBackend):
+        pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+
+
 def make_client(
     *, timeout: float = 30.0, headers: dict[str, str] | None = None, verify: bool = True
 ) -> httpx.Client:
-    """An httpx client with a timeout on every request and ``SSL_CERT_FILE`` honoured."""
+    """An httpx client with a timeout on every read, the deadlines on every socket operation
+    and ``SSL_CERT_FILE`` honoured."""
     ca: ssl.SSLContext | bool = verify
     if verify and os.environ.get("SSL_CERT_FILE"):
         ca = ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
-    return httpx.Client(
+    client = httpx.Client(
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING,
+                 **(headers or {})},
         verify=ca,
         follow_redirects=False,
+        transport=httpx.HTTPTransport(verify=ca),
     )
+    _guard_transport(client._transport)
+    for mounted in client._mounts.values():
+        _guard_transport(mounted)
+    return client
+
+
+# ---------------------------------------------------------------- bodies
+
+
+class _Inflate:
+    """gzip/deflate with a bounded output per step (zlib's max_length): a bomb never
+    expands further than one piece before the cap is counted."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self._d: Any = None
+        self._wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else None
+
+    def _new(self, first: bytes) -> Any:
+        wbits = self._wbits
+        if wbits is None:
+            # "deflate" is zlib-wrapped by the RFC, raw deflate by some servers.
+            zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (
+                (first[0] << 8) | first[1]) % 31 == 0
+            wbits = zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS
+        return zlib.decompressobj(wbits)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._d is None:
+                self._d = self._new(data)
+            out = self._d.decompress(data, _PIECE)
+            if out:
+                yield out
+            data = self._d.unconsumed_tail
+            if self._d.eof:
+                # gzip allows several members one after the other.
+                rest = self._d.unused_data
+                self._d = None
+                data = rest if self._wbits is not None else b""
+            elif not data:
+                while True:  # output zlib holds back although the input is used up
+                    out = self._d.decompress(b"", _PIECE)
+                    if not out:
+                        break
+                    yield out
+
+    def finish(self) -> None:
+        if self._d is not None and not self._d.eof:
+            raise zlib.error("compressed body ends before its end marker")
+
+
+def _decoders(header: str | None, what: str) -> list[_Inflate]:
+    names = [n.strip().lower() for n in (header or "").split(",") if n.strip()]
+    out = []
+    for name in names:
+        if name == "identity":
+            continue
+        if name not in ("gzip", "x-gzip", "deflate"):
+            raise UpstreamError(f"{what}: answer has Content-Encoding {name!r}, which pinlock "
+                                f"did not ask for (it accepts {ACCEPT_ENCODING})")
+        out.append(_Inflate(name))
+    return out[::-1]  # applied in the reverse order of the header
+
+
+def _stepped(it: Iterator[bytes], deadline: float | None) -> Iterator[bytes]:
+    """Each step of ``it`` (a read from the socket) under the request's deadline."""
+    while True:
+        token = _request_at.set(deadline)
+        try:
+            chunk = next(it, None)
+        finally:
+            _request_at.reset(token)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def iter_body(response: httpx.Response, *, what: str, limit: int | None) -> Iterator[bytes]:
+    """The decoded body in pieces of at most 64 KiB, stopping one byte past ``limit``.
+
+    Reads the raw bytes and decodes them here, never through httpx's decoders
+    (they expand a whole chunk at once); the request's and the command's
+    deadlines are checked on every read, so a server trickling bytes is cut off.
+    """
+    deadline = response.request.extensions.get("pinlock.deadline") if _has_request(
+        response) else None
+    total = 0
+    try:
+        decoders = _decoders(response.headers.get("content-encoding"), what)
+        if response.is_stream_consumed or hasattr(response, "_content"):
+            pieces: Iterable[bytes] = [response.content]  # already in memory (and decoded)
+            decoders = []
+        else:
+            pieces = _stepped(response.iter_raw(_PIECE), deadline)
+        for raw in pieces:
+            remaining(what)
+            stream: Iterable[bytes] = [raw]
+            for dec in decoders:
+                stream = _chain(dec, stream)
+            for piece in stream:
+                total += len(piece)
+                if limit is not None and total > limit:
+                    raise ResponseTooLargeError(
+                        f"{what}: answer larger than {limit} bytes (decoded), refused",
+                        hint="the upstream sends far more than a genuine answer holds")
+                yield piece
+        for dec in decoders:
+            dec.finish()
+    except _Expired:
+        remaining(what)
+        raise DeadlineError(f"{what}: stopped at the deadline") from None
+    except zlib.error as exc:
+        raise UpstreamError(f"{what}: answer's encoding is broken ({exc})") from None
+    except httpx.TimeoutException as exc:
+        raise UpstreamError(f"{what}: timed out reading the answer ({type(exc).__name__})"
+                            ) from None
+    except httpx.StreamError as exc:
+        raise UpstreamError(f"{what}: the answer could not be read ({type(exc).__name__})"
+                            ) from None
+    except httpx.TransportError as exc:
+        raise UpstreamError(f"{what}: the answer broke off after {total} bytes "
+                            f"({type(exc).__name__})") from None
+
+
+def _has_request(response: httpx.Response) -> bool:
+    try:
+        response.request  # noqa: B018 - raises when the response was built without one
+    except RuntimeError:
+        return False
+    return True
+
+
+def _chain(dec: _Inflate, stream: Iterable[bytes]) -> Iterator[bytes]:
+    for data in stream:
+        yield from dec.feed(data)
+
+
+def read_body(response: httpx.Response, *, what: str, limit: int) -> bytes:
+    """The whole decoded body, refused once it is larger than ``limit`` bytes."""
+    return b"".join(iter_body(response, what=what, limit=limit))
+
+
+def parse_json(raw: bytes | str, what: str, *,
+               error: type[UpstreamError] = UpstreamError,
+               max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON from an upstream: an error (never a RecursionError) when nested deeper than
+    ``max_depth`` (a genuine answer nests a handful of levels)."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise error(f"{what}: answer is JSON nested deeper than {max_depth} levels, refused"
+                    ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise error(f"{what}: answer is not JSON") from None
+    if _depth_exceeds(data, max_depth):
+        raise error(f"{what}: answer is JSON nested deeper than {max_depth} levels, refused")
+    return data
+
+
+def _depth_exceeds(data: Any, max_depth: int) -> bool:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > max_depth:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False
+
+
+# ---------------------------------------------------------------- retries
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
@@ -61,6 +427,14 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return max(0.0, when.timestamp() - current)
 
 
+def _buffered(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
+    """A response holding ``body`` (already decoded): its encoding headers dropped."""
+    headers = [(k, v) for k, v in response.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(response.status_code, headers=headers, content=body,
+                          request=request, extensions={"http_version": b"HTTP/1.1"})
+
+
 def send_with_retries(
     client: httpx.Client,
     request: httpx.Request,
@@ -70,6 +444,7 @@ def send_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     what: str | None = None,
     retry_statuses: frozenset[int] = RETRY_STATUSES,
+    limit: int = MAX_DOCUMENT,
 ) -> httpx.Response:
     """Send ``request``, retrying transport errors, 429 and 5xx with backoff.
 
@@ -77,37 +452,69 @@ def send_with_retries(
     UpstreamError when every attempt failed at the transport level or the wait
     budget ran out. Redirects are not followed here: callers decide, because a
     redirect to another host must not carry credentials.
+
+    Without ``stream`` the body is read here, decoded and capped at ``limit``
+    bytes, under the request's deadline; with ``stream`` the caller reads it
+    with iter_body/read_body, under the same deadline. Retries and their waits
+    stay within the deadlines.
     """
-    label = what or f"{request.method} {request.url}"
+    label = scrub(what or f"{request.method} {request.url}")
+    with request_deadline(label):
+        request.extensions["pinlock.deadline"] = _request_at.get()
+        response = _send_with_retries(client, request, stream=stream, policy=policy,
+                                      sleep=sleep, label=label,
+                                      retry_statuses=retry_statuses)
+        if stream:
+            return response
+        try:
+            body = read_body(response, what=label, limit=limit)
+        finally:
+            response.close()
+        return _buffered(response, request, body)
+
+
+def _send_with_retries(
+    client: httpx.Client, request: httpx.Request, *, stream: bool, policy: RetryPolicy,
+    sleep: Callable[[float], None], label: str, retry_statuses: frozenset[int],
+) -> httpx.Response:
     waited = 0.0
     delay = policy.backoff
     last_error: str = ""
     for attempt in range(1, policy.attempts + 1):
+        remaining(label)
         try:
-            response = client.send(request, stream=stream)
+            # Always streamed: a body is only ever read through iter_body's caps.
+            response = client.send(request, stream=True)
+        except _Expired:
+            raise
         except httpx.TimeoutException as exc:
             last_error = f"timed out ({type(exc).__name__})"
             response = None
+        except httpx.LocalProtocolError as exc:
+            # A header pinlock cannot send (a bad token): retrying cannot help.
+            raise UpstreamError(f"{label}: the request could not be sent "
+                                f"({type(exc).__name__}: {scrub(str(exc))})") from None
         except httpx.TransportError as exc:
-            last_error = f"{type(exc).__name__}: {exc}"
+            last_error = f"{type(exc).__name__}: {scrub(str(exc))}"
             response = None
         if response is not None:
             if response.status_code not in retry_statuses:
                 return response
             last_error = f"HTTP {response.status_code}"
             wait = retry_after_seconds(response.headers.get("Retry-After"))
-            if stream:
-                response.close()
             if attempt == policy.attempts:
                 if not stream:
                     return response
+                response.close()
                 break
+            response.close()
         else:
             wait = None
             if attempt == policy.attempts:
                 break
         pause = min(policy.max_wait, wait if wait is not None else delay)
-        if waited + pause > policy.max_total:
+        left = remaining(label)
+        if waited + pause > policy.max_total or (left is not None and pause >= left):
             break
         sleep(pause)
         waited += pause
@@ -116,3 +523,8 @@ def send_with_retries(
         f"{label}: {last_error} after {attempt} attempt(s)",
         hint="the upstream may be down or rate-limiting; try again later",
     )
+
+
+def finite(seconds: float) -> bool:
+    """A usable --timeout value."""
+    return math.isfinite(seconds) and seconds > 0

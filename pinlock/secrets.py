@@ -1,0 +1,94 @@
+"""Secrets pinlock holds (tokens, passwords): checked before use, kept off plain http, scrubbed."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import unicodedata
+from urllib.parse import urlsplit
+
+from pinlock.errors import InputError
+
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+MASK = "***"
+_MIN_SECRET = 4  # shorter "secrets" would mask ordinary words in every message
+
+_registered: set[str] = set()
+
+
+def register(*values: str | None) -> None:
+    """Remember secrets so that scrub() removes them from every message pinlock prints."""
+    for value in values:
+        if value and len(value) >= _MIN_SECRET:
+            _registered.add(value)
+
+
+def register_basic(username: str, password: str) -> str:
+    """Register a Basic credential and return its header value (whose base64 is a secret too)."""
+    encoded = base64.b64encode(f"{username}:{password}".encode()).decode()
+    register(password, encoded)
+    return f"Basic {encoded}"
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***`` (longest first)."""
+    for secret in sorted(_registered, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def token_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a token (an HTTP header value), or None. Never quotes it."""
+    for i, ch in enumerate(value):
+        if ch.isspace():
+            return f"whitespace at position {i + 1}"
+        if unicodedata.category(ch).startswith("C"):
+            return f"a control character at position {i + 1}"
+        if not ch.isascii():
+            return f"a non-ASCII character at position {i + 1}"
+    return None
+
+
+def check_token(variable: str, value: str) -> str:
+    """The token in ``variable``, stripped; refused (exit 2) if it cannot be sent as a header.
+
+    A token with a newline would otherwise be retried, then printed whole in
+    the transport's error (the header it was refused in).
+    """
+    token = value.strip()
+    register(value, token)
+    problem = token_problem(token)
+    if problem is not None:
+        raise InputError(
+            f"{variable} holds {problem}; refusing to use it as a token",
+            hint=f"set {variable} to the token alone (letters, digits and punctuation)",
+        )
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (``host`` may carry a port)."""
+    name = urlsplit(f"//{host}").hostname or host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def may_carry_secret(url: str) -> bool:
+    """The one rule for every credential pinlock sends: https, or plain http to loopback.
+
+    Plain http to any other host would put the secret on the wire for anyone on
+    the path to read.
+    """
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.netloc))
+
+
+def plain_http_host(url: str) -> str:
+    """The host a refused URL names, for messages (no user info, no path)."""
+    parts = urlsplit(url)
+    return parts.netloc.rpartition("@")[2] or url
