@@ -427,7 +427,7 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return max(0.0, when.timestamp() - current)
 
 
-def _buffered(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
+def buffered(response: httpx.Response, request: httpx.Request, body: bytes) -> httpx.Response:
     """A response holding ``body`` (already decoded): its encoding headers dropped."""
     headers = [(k, v) for k, v in response.headers.multi_items()
                if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
@@ -470,7 +470,7 @@ def send_with_retries(
             body = read_body(response, what=label, limit=limit)
         finally:
             response.close()
-        return _buffered(response, request, body)
+        return buffered(response, request, body)
 
 
 def _send_with_retries(
