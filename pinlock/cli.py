@@ -70,8 +70,17 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", metavar="SECONDS",
+        help="Stop the command after this long (each request also stops after at most "
+        "60 s); an upstream cut off is reported with exit code 3.")] = 300.0,
 ) -> None:
     """pinlock: a reproducible lock manager for Dockerfiles."""
+    from pinlock.deadlines import finite, set_timeouts
+
+    if not finite(timeout):
+        raise UsageError(f"--timeout {timeout:g}: expected a number of seconds above 0")
+    set_timeouts(timeout)
 
 
 def _options(mirrors: list[str] | None = None, deep: bool = False,
@@ -387,6 +396,24 @@ def pr(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one place errors become messages and exit codes."""
+    import os
+
+    from pinlock.deadlines import set_timeouts
+    from pinlock.secrets import ScrubbingWriter, register_environment
+
+    # Every line pinlock prints passes through here: no token, password or
+    # registry bearer token reaches the terminal or a CI log, even echoed by an upstream.
+    register_environment(os.environ)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbingWriter(out), ScrubbingWriter(err)
+    try:
+        _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+        set_timeouts(None)  # the command's clock ends with the command
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:

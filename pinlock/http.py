@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import email.utils
 import json
-import math
 import os
 import ssl
 import time
@@ -18,6 +15,14 @@ from typing import Any
 import httpx
 
 from pinlock import __version__
+from pinlock.deadlines import (
+    REQUEST_AT,
+    DeadlineError,
+    Expired,
+    remaining,
+    request_deadline,
+    socket_timeout,
+)
 from pinlock.errors import UpstreamError
 from pinlock.secrets import scrub
 
@@ -39,17 +44,11 @@ MAX_INRELEASE = 16 * MiB  # Debian's InRelease is ~200 KiB
 MAX_DOCUMENT = 16 * MiB  # anything else read whole
 MAX_JSON_DEPTH = 64
 
-DEFAULT_COMMAND_TIMEOUT = 300.0
-DEFAULT_REQUEST_TIMEOUT = 60.0
 _PIECE = 64 * KiB
 
 
 class ResponseTooLargeError(UpstreamError):
     """An answer bigger (once decoded) than any genuine document of its kind."""
-
-
-class DeadlineError(UpstreamError):
-    """A request or the command ran past its deadline."""
 
 
 @dataclass(frozen=True)
@@ -68,88 +67,7 @@ DEFAULT_RETRY = RetryPolicy()
 # ---------------------------------------------------------------- deadlines
 # httpx's timeouts are per read: a server sending one byte a second never trips them.
 # Every socket operation of a client made here checks the earliest of the command's
-# deadline and the current request's deadline instead (see _DeadlineStream).
-
-
-@dataclass
-class _Deadlines:
-    command_seconds: float | None = None
-    command_at: float | None = None  # time.monotonic() value
-    request_seconds: float = DEFAULT_REQUEST_TIMEOUT
-
-
-_deadlines = _Deadlines()
-_request_at: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "pinlock_request_deadline", default=None)
-
-
-def set_timeouts(command: float | None, request: float | None = None) -> None:
-    """Start the command's clock: ``command`` seconds in all, ``request`` per request."""
-    _deadlines.command_seconds = command
-    _deadlines.command_at = None if command is None else time.monotonic() + command
-    per_request = DEFAULT_REQUEST_TIMEOUT if request is None else request
-    _deadlines.request_seconds = min(per_request, command) if command else per_request
-
-
-def _earliest() -> tuple[float | None, str]:
-    """The deadline in force now, and what it is (for messages)."""
-    request = _request_at.get()
-    command = _deadlines.command_at
-    if command is not None and (request is None or command <= request):
-        return command, f"the command's deadline ({_deadlines.command_seconds:g} s, --timeout)"
-    if request is not None:
-        return request, f"the request deadline ({_deadlines.request_seconds:g} s)"
-    return None, ""
-
-
-def remaining(what: str) -> float | None:
-    """Seconds left before the deadline in force (None: no deadline); raise once it passed."""
-    at, which = _earliest()
-    if at is None:
-        return None
-    left = at - time.monotonic()
-    if left <= 0:
-        raise DeadlineError(f"{what}: stopped at {which}",
-                            hint="the upstream is too slow or stalls; try again later, "
-                            "or raise --timeout")
-    return left
-
-
-def subprocess_timeout(what: str, default: float) -> float:
-    """A timeout for a child process: ``default``, cut to what is left of the command."""
-    left = remaining(what)
-    return default if left is None else min(default, left)
-
-
-@contextlib.contextmanager
-def request_deadline(what: str, seconds: float | None = None) -> Iterator[None]:
-    """Run one request (its retries and its body included) under its own deadline."""
-    span = _deadlines.request_seconds if seconds is None else seconds
-    at = time.monotonic() + span
-    outer = _request_at.get()
-    token = _request_at.set(at if outer is None else min(at, outer))
-    try:
-        yield
-    except _Expired:
-        remaining(what)  # names the deadline that passed
-        raise DeadlineError(f"{what}: stopped at the deadline") from None
-    finally:
-        _request_at.reset(token)
-
-
-class _Expired(DeadlineError):
-    """Raised inside httpx by a socket operation past the deadline; request_deadline or
-    iter_body rename it with what was being read."""
-
-
-def _left_for_socket(timeout: float | None) -> float | None:
-    at, which = _earliest()
-    if at is None:
-        return timeout
-    left = at - time.monotonic()
-    if left <= 0:
-        raise _Expired(f"stopped at {which}")
-    return left if timeout is None else min(timeout, left)
+# deadline and the current request's deadline instead (pinlock.deadlines).
 
 
 class _DeadlineStream:
@@ -161,11 +79,11 @@ class _DeadlineStream:
     def _call(self, fn: Callable[..., Any], timeout: float | None, *args: Any) -> Any:
         import httpcore
 
-        bounded = _left_for_socket(timeout)
+        bounded = socket_timeout(timeout)
         try:
             return fn(*args, timeout=bounded)
         except httpcore.TimeoutException:
-            _left_for_socket(None)  # raises _Expired when it was our deadline
+            socket_timeout(None)  # raises Expired when it was our deadline
             raise
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -195,7 +113,7 @@ class _DeadlineBackend:
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None, socket_options: Any = None) -> Any:
-        stream = self._inner.connect_tcp(host, port, timeout=_left_for_socket(timeout),
+        stream = self._inner.connect_tcp(host, port, timeout=socket_timeout(timeout),
                                          local_address=local_address,
                                          socket_options=socket_options)
         return _DeadlineStream(stream)
@@ -203,7 +121,7 @@ class _DeadlineBackend:
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> Any:
         return _DeadlineStream(self._inner.connect_unix_socket(
-            path, timeout=_left_for_socket(timeout), socket_options=socket_options))
+            path, timeout=socket_timeout(timeout), socket_options=socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
@@ -300,11 +218,11 @@ def _decoders(header: str | None, what: str) -> list[_Inflate]:
 def _stepped(it: Iterator[bytes], deadline: float | None) -> Iterator[bytes]:
     """Each step of ``it`` (a read from the socket) under the request's deadline."""
     while True:
-        token = _request_at.set(deadline)
+        token = REQUEST_AT.set(deadline)
         try:
             chunk = next(it, None)
         finally:
-            _request_at.reset(token)
+            REQUEST_AT.reset(token)
         if chunk is None:
             return
         yield chunk
@@ -341,7 +259,7 @@ def iter_body(response: httpx.Response, *, what: str, limit: int | None) -> Iter
                 yield piece
         for dec in decoders:
             dec.finish()
-    except _Expired:
+    except Expired:
         remaining(what)
         raise DeadlineError(f"{what}: stopped at the deadline") from None
     except zlib.error as exc:
@@ -460,7 +378,7 @@ def send_with_retries(
     """
     label = scrub(what or f"{request.method} {request.url}")
     with request_deadline(label):
-        request.extensions["pinlock.deadline"] = _request_at.get()
+        request.extensions["pinlock.deadline"] = REQUEST_AT.get()
         response = _send_with_retries(client, request, stream=stream, policy=policy,
                                       sleep=sleep, label=label,
                                       retry_statuses=retry_statuses)
@@ -485,7 +403,7 @@ def _send_with_retries(
         try:
             # Always streamed: a body is only ever read through iter_body's caps.
             response = client.send(request, stream=True)
-        except _Expired:
+        except Expired:
             raise
         except httpx.TimeoutException as exc:
             last_error = f"timed out ({type(exc).__name__})"
@@ -523,8 +441,3 @@ def _send_with_retries(
         f"{label}: {last_error} after {attempt} attempt(s)",
         hint="the upstream may be down or rate-limiting; try again later",
     )
-
-
-def finite(seconds: float) -> bool:
-    """A usable --timeout value."""
-    return math.isfinite(seconds) and seconds > 0

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import io
 import ipaddress
 import unicodedata
+from collections.abc import Mapping
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from pinlock.errors import InputError
@@ -92,3 +95,45 @@ def plain_http_host(url: str) -> str:
     """The host a refused URL names, for messages (no user info, no path)."""
     parts = urlsplit(url)
     return parts.netloc.rpartition("@")[2] or url
+
+
+class ScrubbingWriter(io.TextIOBase):
+    """A text stream that scrubs registered secrets from everything written through it:
+    messages, JSON reports and upstream text echoed in errors alike."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._inner.encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._inner.errors
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str")  # click probes with bytes
+        self._inner.write(scrub(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return self._inner.isatty()
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+
+def register_environment(environ: Mapping[str, str]) -> None:
+    """Register the token variables' values (as given and stripped) before anything runs."""
+    for variable in TOKEN_VARIABLES:
+        value = environ.get(variable) or ""
+        register(value, value.strip())

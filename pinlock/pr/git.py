@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pinlock.deadlines import DeadlineError, subprocess_timeout
 from pinlock.errors import InputError, PinlockError, UpstreamError
-from pinlock.http import DeadlineError, subprocess_timeout
 from pinlock.secrets import is_loopback, register, token_problem
 
 _TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from pinlock.http import DeadlineError, subprocess_timeout
+from pinlock.deadlines import DeadlineError, subprocess_timeout
 from pinlock.sources.debian.errors import SignatureError
 
 DEFAULT_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
