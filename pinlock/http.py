@@ -24,6 +24,7 @@ from pinlock.deadlines import (
     socket_timeout,
 )
 from pinlock.errors import UpstreamError
+from pinlock.limits import nesting_exceeds
 from pinlock.secrets import scrub
 
 USER_AGENT = f"pinlock/{__version__}"
@@ -305,26 +306,9 @@ def parse_json(raw: bytes | str, what: str, *,
                     ) from None
     except (ValueError, UnicodeDecodeError):
         raise error(f"{what}: answer is not JSON") from None
-    if _depth_exceeds(data, max_depth):
+    if nesting_exceeds(data, max_depth):
         raise error(f"{what}: answer is JSON nested deeper than {max_depth} levels, refused")
     return data
-
-
-def _depth_exceeds(data: Any, max_depth: int) -> bool:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Iterable[Any] = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
-        if depth > max_depth:
-            return True
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, dict | list))
-    return False
 
 
 # ---------------------------------------------------------------- retries

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from pinlock.digest import Digest as _Digest
 from pinlock.digest import DigestFormatError, parse_sha256
 from pinlock.errors import LockfileError
+from pinlock.limits import MAX_LOCK_BYTES, MAX_LOCK_DEPTH, nesting_exceeds
 from pinlock.model import (
     DEFAULT_DOCKERFILE,
     DEFAULT_PLATFORMS,
@@ -145,17 +146,37 @@ class _Reader:
             raise LockfileError(self.path, str(exc), key=self._key(key)) from None
 
 
+def _too_big(text: str, path: str) -> None:
+    if len(text) > MAX_LOCK_BYTES:
+        raise LockfileError(path, f"larger than {MAX_LOCK_BYTES} bytes, refused",
+                            hint="a lock file is far smaller; regenerate it with "
+                            "`pinlock init --force`")
+
+
+def _too_deep(path: str) -> LockfileError:
+    return LockfileError(path, f"nested deeper than {MAX_LOCK_DEPTH} levels, refused",
+                         hint="the lock schema nests a few levels; regenerate it with "
+                         "`pinlock init --force`")
+
+
 def parse_document(text: str, path: str) -> tomlkit.TOMLDocument:
     # tomlkit only where a document is rewritten: the read-only path (verify) uses tomllib.
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
+    _too_big(text, path)
     try:
-        return tomlkit.parse(text)
+        doc = tomlkit.parse(text)
     except TOMLKitError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
                             ) from None
+    except RecursionError:
+        # Both TOML parsers recurse per nested array or inline table.
+        raise _too_deep(path) from None
+    if nesting_exceeds(doc, MAX_LOCK_DEPTH):
+        raise _too_deep(path)
+    return doc
 
 
 def load(text: str, path: str) -> tuple[Lock, tomlkit.TOMLDocument]:
@@ -168,12 +189,17 @@ def load_fast(text: str, path: str) -> Lock:
     """Parse and validate a lock file for reading only (stdlib tomllib: the fast path)."""
     import tomllib
 
+    _too_big(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
                             ) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+    if nesting_exceeds(data, MAX_LOCK_DEPTH):
+        raise _too_deep(path)
     return from_data(data, path)
 
 
