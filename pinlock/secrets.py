@@ -136,4 +136,9 @@ def register_environment(environ: Mapping[str, str]) -> None:
     """Register the token variables' values (as given and stripped) before anything runs."""
     for variable in TOKEN_VARIABLES:
         value = environ.get(variable) or ""
-        register(value, value.strip())
+        token = value.strip()
+        register(value, token)
+        if token:
+            # The forms it travels in: git's Basic header, and Basic with the token alone.
+            for user in ("x-access-token", ""):
+                register(base64.b64encode(f"{user}:{token}".encode()).decode())

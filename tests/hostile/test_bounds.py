@@ -1,0 +1,316 @@
+"""Hostile upstreams against pinlock's bounds: bombs, trickles, endless pages, redirect games,
+deep JSON and a deep lock file, each through the CLI, measured."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support.hostile_http import (
+    HostileServer,
+    Plan,
+    Seen,
+    deep_json,
+    gzip_bomb,
+    gzip_zeros,
+)
+from support.proc import ROOT, Proc, run_pinlock, tree_digest
+
+TOKEN = "ghp_" + "b0unds" * 6
+
+
+@dataclass
+class World:
+    """The repository's own Dockerfile and lock, every upstream pointed at one hostile server."""
+
+    root: Path
+    server: HostileServer
+    env: dict[str, str]
+
+    def run(self, *args: str, limit: float = 60.0, **env: str) -> Proc:
+        before = tree_digest(self.root)
+        proc = run_pinlock(*args, cwd=self.root, env={**self.env, **env}, limit=limit)
+        assert tree_digest(self.root) == before, "a file changed"
+        proc.assert_clean(TOKEN)
+        return proc
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    root = tmp_path / "project"
+    (root / "docker").mkdir(parents=True)
+    shutil.copy(ROOT / "docker" / "Dockerfile", root / "docker" / "Dockerfile")
+    shutil.copy(ROOT / "image.lock.toml", root / "image.lock.toml")
+    with HostileServer() as server:
+        url = server.url
+        env = {
+            "PINLOCK_REGISTRY_MIRRORS": f"docker.io={url},ghcr.io={url}",
+            "GITHUB_API_URL": url,
+            "GITHUB_TOKEN": TOKEN,
+            "PINLOCK_DEBIAN_MIRROR": f"{url}/debian/",
+            "PINLOCK_DEBIAN_SECURITY_MIRROR": f"{url}/debian-security/",
+        }
+        yield World(root, server, env)
+
+
+def _bearer(server: HostileServer) -> Plan:
+    return Plan(401, b'{"errors": []}', {
+        "WWW-Authenticate": f'Bearer realm="{server.url}/token",service="hostile"'})
+
+
+# ---------------------------------------------------------------- decompression bombs
+
+BOMBS: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+    "registry-token": (
+        lambda s: (s.route(r"^/v2/", _bearer(s)), s.route(r"^/token", gzip_bomb())),
+        ("lock", "debian"), "token from"),
+    "registry-tag-list": (
+        lambda s: s.route(r"/tags/list", gzip_bomb()),
+        ("update", "debian"), "/tags/list"),
+    "github-releases": (
+        lambda s: s.route(r"/releases", gzip_bomb()),
+        ("update", "s6-overlay"), "/releases"),
+    "inrelease": (
+        lambda s: s.route(r"/InRelease$", gzip_bomb("text/plain")),
+        ("lock", "apt"), "InRelease"),
+}
+
+
+def test_the_bomb_is_one_gib_in_about_one_megabyte() -> None:
+    wire = gzip_zeros()
+    assert len(wire) < 2 << 20
+    import zlib
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    total = 0
+    while wire:
+        total += len(d.decompress(wire, 1 << 24))
+        wire = d.unconsumed_tail
+    assert total == 1 << 30
+
+
+@pytest.mark.parametrize("case", sorted(BOMBS))
+def test_gzip_bomb_is_refused_at_its_cap(world: World, case: str) -> None:
+    install, args, where = BOMBS[case]
+    install(world.server)
+    p = world.run(*args)
+    assert p.code == 3, p.text
+    assert "larger than" in p.text and "(decoded), refused" in p.text, p.text
+    assert where in p.text, p.text
+    assert p.seconds < 30
+
+
+# ---------------------------------------------------------------- slow-loris
+
+
+SLOW: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+    "github-body": (
+        lambda s: s.route(r"/releases", Plan(200, b"[" + b" " * 500 + b"]",
+                                             {"Content-Type": "application/json"},
+                                             trickle=True)),
+        ("update", "s6-overlay"), "/releases"),
+    "github-headers": (
+        lambda s: s.route(r"/releases", Plan(trickle_headers=True)),
+        ("update", "s6-overlay"), "/releases"),
+    "registry-headers": (
+        lambda s: s.route(r"^/v2/", Plan(trickle_headers=True)),
+        ("lock", "debian"), "/manifests/13.4"),
+    "registry-token-body": (
+        lambda s: (s.route(r"^/v2/", _bearer(s)),
+                   s.route(r"^/token", Plan(200, b'{"token": "' + b"t" * 500 + b'"}',
+                                            trickle=True))),
+        ("lock", "debian"), "token from"),
+    "inrelease-body": (
+        lambda s: s.route(r"/InRelease$", Plan(200, b"-" * 500, trickle=True)),
+        ("lock", "apt"), "InRelease"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLOW))
+def test_slow_loris_is_cut_off_at_the_command_deadline(world: World, case: str) -> None:
+    install, args, where = SLOW[case]
+    install(world.server)
+    p = world.run("--timeout", "3", *args, limit=30)
+    assert p.code == 3, p.text
+    assert "deadline (3 s, --timeout)" in p.text and where in p.text, p.text
+    assert p.seconds < 3 + 5, p.seconds
+    assert world.server.seen, "the upstream was never asked"
+
+
+def test_request_deadline_cuts_a_trickle_without_a_command_deadline() -> None:
+    """In-process: a 1.5 s request deadline, no command deadline, a body one byte a second."""
+    from pinlock.deadlines import set_timeouts
+    from pinlock.errors import UpstreamError
+    from pinlock.http import make_client
+    from pinlock.sources.github.api import GitHubClient, GitHubConfig
+
+    with HostileServer() as server:
+        server.route(r"/slow", Plan(200, b"[" + b" " * 100 + b"]", trickle=True))
+        set_timeouts(None, 1.5)
+        try:
+            with make_client() as http:
+                client = GitHubClient(http, GitHubConfig(server.url))
+                start = time.monotonic()
+                with pytest.raises(UpstreamError, match="request deadline"):
+                    client.get_json("/slow")
+                assert time.monotonic() - start < 4
+        finally:
+            set_timeouts(None)
+
+
+def test_timeout_must_be_positive(world: World) -> None:
+    for bad in ("0", "-1", "nan", "inf"):
+        p = world.run("--timeout", bad, "verify")
+        assert p.code == 2, p.text
+        assert "--timeout" in p.text
+
+
+# ---------------------------------------------------------------- pagination
+
+
+def _endless(s: HostileServer, kind: str) -> Callable[[Seen, object], Plan]:
+    def answer(seen: Seen, _m: object) -> Plan:
+        n = int(seen.path.rsplit("page=", 1)[1]) if "page=" in seen.path else 1
+        nxt = n + 1 if kind == "endless" else n  # "loop": the same page again
+        if "/tags/list" in seen.path:
+            link = f'</v2/library/debian/tags/list?n=1&page={nxt}>; rel="next"'
+            return Plan.json({"name": "library/debian", "tags": [f"13.{n}"]},
+                             headers={"Link": link})
+        link = f'<{s.url}/repos/just-containers/s6-overlay/releases?page={nxt}>; rel="next"'
+        return Plan.json([], headers={"Link": link})
+    return answer
+
+
+@pytest.mark.parametrize(("kind", "args", "message"), [
+    ("endless", ("update", "s6-overlay"), "more than 100 pages"),
+    ("loop", ("update", "s6-overlay"), "pagination loops back"),
+    ("endless", ("update", "debian"), "more than 1000 pages"),
+    ("loop", ("update", "debian"), "pagination loops back"),
+])
+def test_pagination_is_bounded(world: World, kind: str, args: tuple[str, ...],
+                               message: str) -> None:
+    world.server.route(r"/releases|/tags/list", _endless(world.server, kind))
+    p = world.run(*args)
+    assert p.code == 3, p.text
+    assert message in p.text, p.text
+    pages = [s for s in world.server.seen if "releases" in s.path or "tags/list" in s.path]
+    assert 2 <= len(pages) <= 1001
+
+
+# ---------------------------------------------------------------- redirects
+
+
+def test_github_redirect_loop_is_bounded(world: World) -> None:
+    world.server.route(r"/releases", Plan(302, b"", {"Location": "/repos/x/y/releases"}))
+    p = world.run("update", "s6-overlay")
+    assert p.code == 3, p.text
+    assert "more than 5 redirects" in p.text
+    assert len(world.server.seen) <= 6
+
+
+def test_debian_redirect_loop_is_bounded(world: World) -> None:
+    world.server.route(r"/InRelease$",
+                       Plan(302, b"", {"Location": "/debian/dists/trixie/InRelease"}))
+    p = world.run("lock", "apt")
+    assert p.code == 3, p.text
+    assert "more than 5 redirects" in p.text
+
+
+def test_cross_host_redirect_carries_no_token(world: World) -> None:
+    with HostileServer() as other:
+        other.route(r".", Plan.json({"message": "elsewhere"}, 404))
+        # Same port space, another origin: "localhost" is not "127.0.0.1".
+        target = f"http://localhost:{other.port}/moved"
+        world.server.route(r"/releases/tags/", Plan(302, b"", {"Location": target}))
+        p = world.run("bump", "s6-overlay", "3.2.4.0")
+        assert p.code != 0, p.text
+        assert other.seen, "the redirect was not followed"
+        assert other.authorizations() == []
+        sent = world.server.authorizations()
+        assert sent and all(a == f"Bearer {TOKEN}" for a in sent)  # the token was in play
+
+
+def test_debian_cross_host_redirect_is_refused(world: World) -> None:
+    world.server.route(r"/InRelease$", Plan(302, b"", {
+        "Location": f"http://localhost:{world.server.port}/debian/dists/trixie/InRelease"}))
+    p = world.run("lock", "apt")
+    assert p.code == 3, p.text
+    assert "redirected to another host" in p.text
+
+
+# ---------------------------------------------------------------- deep JSON
+
+
+DEEP: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...]]] = {
+    "github-releases": (
+        lambda s: s.route(r"/releases", Plan(200, deep_json())), ("update", "s6-overlay")),
+    "github-release-by-tag": (
+        lambda s: s.route(r"/releases/tags/", Plan(200, deep_json())),
+        ("bump", "s6-overlay", "3.2.4.0")),
+    "github-error-body": (
+        lambda s: s.route(r"/releases", Plan(404, deep_json())), ("update", "s6-overlay")),
+    "registry-token": (
+        # 40 KB: under the token cap (64 KiB), so the depth limit is what refuses it.
+        lambda s: (s.route(r"^/v2/", _bearer(s)),
+                   s.route(r"^/token", Plan(200, deep_json(20_000)))),
+        ("lock", "debian")),
+    "registry-tag-list": (
+        lambda s: s.route(r"/tags/list", Plan(200, deep_json())), ("update", "debian")),
+    "registry-manifest": (
+        lambda s: s.route(r"/manifests/", Plan(200, deep_json(), {
+            "Content-Type": "application/vnd.oci.image.index.v1+json"})),
+        ("lock", "debian")),
+    "registry-manifest-shallow-enough-to-parse": (
+        lambda s: s.route(r"/manifests/", Plan(200, deep_json(200), {
+            "Content-Type": "application/vnd.oci.image.index.v1+json"})),
+        ("lock", "debian")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DEEP))
+def test_deeply_nested_json_is_an_upstream_error(world: World, case: str) -> None:
+    install, args = DEEP[case]
+    install(world.server)
+    p = world.run(*args)
+    if case == "github-error-body":
+        # The message is only looked for; a body that is not usable is not shown.
+        assert p.code == 3 and "HTTP 404" in p.text, p.text
+        return
+    assert p.code == 3, p.text
+    assert "nested deeper than 64 levels" in p.text, p.text
+
+
+# ---------------------------------------------------------------- the lock file and the Dockerfile
+
+
+HOSTILE_LOCKS: dict[str, tuple[Callable[[], str], str]] = {
+    "arrays-100k-deep": (lambda: "a = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested"),
+    "arrays-40-deep": (lambda: "a = " + "[" * 40 + "]" * 40 + "\n",
+                       "nested deeper than 32 levels"),
+    "inline-tables-500-deep": (lambda: "a = " + "{b = " * 500 + "1" + "}" * 500 + "\n",
+                               "nested"),
+    "dotted-key-5000-deep": (lambda: ".".join(["k"] * 5000) + " = 1\n", "nested"),
+    "20-mib": (lambda: "# padding\n" * (2 << 20), "larger than 16777216 bytes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_LOCKS))
+@pytest.mark.parametrize("command", ["verify", "lock"])
+def test_hostile_lock_file_is_bad_input(world: World, case: str, command: str) -> None:
+    make, message = HOSTILE_LOCKS[case]
+    (world.root / "image.lock.toml").write_text(make())
+    p = world.run(command)
+    assert p.code == 2, p.text
+    assert "image.lock.toml" in p.text and message in p.text, p.text
+    assert world.server.seen == []
+
+
+def test_huge_dockerfile_is_bad_input(world: World) -> None:
+    with (world.root / "docker" / "Dockerfile").open("a") as f:
+        f.write("# padding\n" * (1 << 19))
+    p = world.run("verify")
+    assert p.code == 2, p.text
+    assert "docker/Dockerfile" in p.text and "larger than 4194304 bytes" in p.text, p.text
