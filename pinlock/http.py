@@ -52,6 +52,10 @@ class ResponseTooLargeError(UpstreamError):
     """An answer bigger (once decoded) than any genuine document of its kind."""
 
 
+class BodyBrokenError(UpstreamError):
+    """The connection broke off in the middle of an answer's body."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounded in count and in time: an upstream that keeps failing is reported, not waited on."""
@@ -272,8 +276,8 @@ def iter_body(response: httpx.Response, *, what: str, limit: int | None) -> Iter
         raise UpstreamError(f"{what}: the answer could not be read ({type(exc).__name__})"
                             ) from None
     except httpx.TransportError as exc:
-        raise UpstreamError(f"{what}: the answer broke off after {total} bytes "
-                            f"({type(exc).__name__})") from None
+        raise BodyBrokenError(f"{what}: the answer broke off after {total} bytes "
+                              f"({type(exc).__name__})") from None
 
 
 def _has_request(response: httpx.Response) -> bool:

@@ -24,8 +24,10 @@ from pinlock.http import (
     MAX_API_PAGE,
     MAX_ERROR_BODY,
     RETRY_STATUSES,
+    BodyBrokenError,
     RetryPolicy,
     buffered,
+    iter_body,
     make_client,
     parse_json,
     read_body,
@@ -535,20 +537,24 @@ class GitHubClient:
                 raise GitHubError(f"{label}: {declared} bytes, more than the {limit} expected")
             received = 0
             try:
-                for chunk in response.iter_bytes(chunk_size):
+                # Decoded here with a bounded output per piece, under the deadlines.
+                for chunk in iter_body(response, what=label, limit=None):
                     received += len(chunk)
                     if limit is not None and received > limit:
                         raise GitHubError(f"{label}: more than the {limit} bytes expected")
                     yield chunk
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            except BodyBrokenError as exc:
                 of = f" of {declared}" if declared is not None else ""
                 got = response.num_bytes_downloaded
                 raise TruncatedDownloadError(
-                    f"{label}: download cut off after {got}{of} bytes ({type(exc).__name__})",
+                    f"{label}: download cut off after {got}{of} bytes ({exc.message})",
                     hint="try again; if it persists the download host is failing",
-                ) from exc
-            except httpx.TimeoutException as exc:
-                raise GitHubError(f"{label}: timed out after {received} bytes") from exc
+                ) from None
+            except GitHubError:
+                raise
+            except UpstreamError as exc:
+                raise GitHubError(f"{exc.message} (after {received} bytes)",
+                                  hint=exc.hint) from None
             if declared is not None and received != declared:
                 raise TruncatedDownloadError(
                     f"{label}: received {received} bytes, Content-Length promised {declared}"

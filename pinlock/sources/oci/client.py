@@ -25,6 +25,7 @@ from pinlock.http import (
     MAX_TAG_LIST,
     MAX_TOKEN_BODY,
     RetryPolicy,
+    iter_body,
     make_client,
     parse_json,
     read_body,
@@ -641,7 +642,8 @@ class RegistryClient:
         """Stream a blob: yields (chunks, description). The caller checks the digest."""
         ep = self.endpoints(repository, by_digest=True)[0]
         with self._blob_response(ep, digest) as (r, what):
-            yield r.iter_bytes(), what
+            # Decoded with a bounded output per piece, the deadlines checked on every read.
+            yield _blob_chunks(r, what), what
 
     @contextmanager
     def _blob_response(
@@ -732,6 +734,15 @@ def _next_link(header: str | None) -> str | None:
         return None
     m = _LINK_RE.search(header)
     return m.group(1) if m else None
+
+
+def _blob_chunks(r: httpx.Response, what: str) -> Iterator[bytes]:
+    try:
+        yield from iter_body(r, what=what, limit=None)
+    except RegistryError:
+        raise
+    except UpstreamError as exc:
+        raise RegistryError(exc.message, hint=exc.hint) from None
 
 
 def _read_limited(r: httpx.Response, limit: int, what: str) -> bytes:
