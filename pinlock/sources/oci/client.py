@@ -669,6 +669,8 @@ class RegistryClient:
                                           what=f"{what} -> {location}")
                 except UpstreamError as exc:
                     raise RegistryUnavailableError(exc.message, hint=exc.hint) from exc
+            if r.status_code in (301, 302, 303, 307, 308):
+                raise RegistryError(f"{what}: more than {MAX_REDIRECTS} redirects")
             if r.status_code == 404:
                 raise ManifestNotFoundError(f"{what}: blob {digest} not found")
             if r.status_code != 200:
