@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from support.hostile_http import (
     HostileServer,
@@ -314,3 +315,69 @@ def test_huge_dockerfile_is_bad_input(world: World) -> None:
     p = world.run("verify")
     assert p.code == 2, p.text
     assert "docker/Dockerfile" in p.text and "larger than 4194304 bytes" in p.text, p.text
+
+
+# ---------------------------------------------------------------- the reader itself (in-process)
+
+
+def _response(body: bytes, encoding: str | None) -> httpx.Response:
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    return httpx.Response(200, headers=headers, stream=httpx.ByteStream(body))
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+def test_reader_decodes_what_it_accepts() -> None:
+    import zlib
+
+    from pinlock.http import read_body
+
+    text = b"pinlock " * 10_000
+    raw_deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    cases = {
+        "gzip": _gzip(text),
+        "x-gzip": _gzip(text),
+        "deflate": zlib.compress(text),  # zlib-wrapped, as the RFC says
+        "identity": text,
+        "gzip, gzip": _gzip(_gzip(text)),
+    }
+    for encoding, body in cases.items():
+        got = read_body(_response(body, encoding), what=encoding, limit=len(text))
+        assert got == text, encoding
+    raw = raw_deflate.compress(text) + raw_deflate.flush()  # raw deflate, as some servers send
+    assert read_body(_response(raw, "deflate"), what="raw", limit=len(text)) == text
+    # gzip members one after the other make one body.
+    two = _gzip(text[:1000]) + _gzip(text[1000:])
+    assert read_body(_response(two, "gzip"), what="members", limit=len(text)) == text
+
+
+@pytest.mark.parametrize(("body", "encoding", "message"), [
+    (b"x" * 101, None, "larger than 100 bytes"),
+    (_gzip(bytes(101)), "gzip", "larger than 100 bytes"),
+    (_gzip(_gzip(bytes(50 << 20))), "gzip, gzip", "larger than 100 bytes"),
+    (_gzip(b"abc" * 1000)[:-20], "gzip", "encoding is broken"),
+    (b"\x8b\x00junk", "br", "Content-Encoding 'br'"),
+    (b"junk", "zstd", "Content-Encoding 'zstd'"),
+    (b"not gzip at all", "gzip", "encoding is broken"),
+])
+def test_reader_refuses_what_it_must(body: bytes, encoding: str | None, message: str) -> None:
+    from pinlock.errors import UpstreamError
+    from pinlock.http import read_body
+
+    with pytest.raises(UpstreamError, match=message.replace("(", r"\(")):
+        read_body(_response(body, encoding), what="test", limit=100)
+
+
+def test_json_depth_limit_is_exact() -> None:
+    from pinlock.errors import UpstreamError
+    from pinlock.http import parse_json
+
+    assert parse_json(b"[" * 64 + b"]" * 64, "ok") is not None
+    assert parse_json(b'{"a": ' * 63 + b"1" + b"}" * 63, "ok") is not None
+    for depth in (65, 1_000, 100_000):
+        with pytest.raises(UpstreamError, match="nested deeper than 64 levels"):
+            parse_json(b"[" * depth + b"]" * depth, "deep")

@@ -186,3 +186,64 @@ def test_plain_http_git_remote_to_another_host_is_refused(
     assert "refusing to send the GitHub token over plain http to github.example.invalid" in p.text
     assert "Could not resolve" not in p.text and "unable to access" not in p.text, p.text
     assert server.seen == []
+
+
+# ---------------------------------------------------------------- redirects to another host
+
+
+def _registry_with_blob_redirect(server: HostileServer, location: str, token: str) -> None:
+    """A token-auth registry whose one image's config blob is redirected to ``location``."""
+    import hashlib
+
+    config = json.dumps({"os": "linux", "architecture": "amd64"}).encode()
+    cfg_digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                   "digest": cfg_digest, "size": len(config)},
+        "layers": []}).encode()
+    digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
+    media = {"Content-Type": "application/vnd.oci.image.manifest.v1+json",
+             "Docker-Content-Digest": digest}
+
+    def registry(seen: object, _m: object) -> Plan:
+        headers = getattr(seen, "headers", {})
+        path = getattr(seen, "path", "")
+        if headers.get("authorization") != f"Bearer {token}":
+            return Plan(401, b"{}", {"WWW-Authenticate":
+                                     f'Bearer realm="{server.url}/token",service="hostile"'})
+        if "/manifests/" in path:
+            return Plan(200, manifest, media)
+        if "/blobs/" in path:
+            return Plan(307, b"", {"Location": location})
+        return Plan.json({"errors": []}, 404)
+
+    server.route(r"^/token", Plan.json({"token": token}))
+    server.route(r"^/v2/", registry)
+
+
+def test_registry_token_stays_off_a_blob_redirect_to_another_host(
+    project: Path, server: HostileServer
+) -> None:
+    token = "registry-bearer-" + "z9" * 12
+    with HostileServer() as storage:
+        # Bytes that do not hash to the digest: the run must stop, with nothing written.
+        storage.route(r".", Plan(200, b'{"os": "linux", "architecture": "evil"}'))
+        _registry_with_blob_redirect(server, f"http://localhost:{storage.port}/blob", token)
+        p = _run(project, "lock", "debian",
+                 env={"PINLOCK_REGISTRY_MIRRORS": f"docker.io={server.url}"}, secrets=(token,))
+        assert p.code == 1, p.text
+        assert "blob bytes do not hash to the digest" in p.text, p.text
+        assert storage.seen, "the redirect was not followed"
+        assert storage.authorizations() == []
+        assert f"Bearer {token}" in server.authorizations()
+
+
+def test_registry_blob_redirect_loop_is_bounded(project: Path, server: HostileServer) -> None:
+    token = "registry-bearer-" + "y8" * 12
+    server.route(r"^/loop", Plan(307, b"", {"Location": "/loop"}))  # storage host loops
+    _registry_with_blob_redirect(server, f"http://localhost:{server.port}/loop", token)
+    p = _run(project, "lock", "debian",
+             env={"PINLOCK_REGISTRY_MIRRORS": f"docker.io={server.url}"}, secrets=(token,))
+    assert p.code == 3, p.text
+    assert "more than 5 redirects" in p.text, p.text
