@@ -381,3 +381,43 @@ def test_json_depth_limit_is_exact() -> None:
     for depth in (65, 1_000, 100_000):
         with pytest.raises(UpstreamError, match="nested deeper than 64 levels"):
             parse_json(b"[" * depth + b"]" * depth, "deep")
+
+
+# ---------------------------------------------------------------- retries and child processes
+
+
+def test_retries_stay_within_the_command_deadline(world: World) -> None:
+    world.server.route(r"/releases", Plan.json({"message": "busy"}, 503, {"Retry-After": "1"}))
+    p = world.run("--timeout", "2.5", "update", "s6-overlay", limit=30)
+    assert p.code == 3, p.text
+    assert "/releases" in p.text, p.text
+    assert p.seconds < 2.5 + 5, p.seconds
+
+
+def test_retry_after_past_the_deadline_is_not_waited_for(world: World) -> None:
+    world.server.route(r"/releases", Plan.json({"message": "busy"}, 503, {"Retry-After": "25"}))
+    p = world.run("--timeout", "10", "update", "s6-overlay", limit=30)
+    assert p.code == 3, p.text
+    assert "HTTP 503 after 1 attempt(s)" in p.text, p.text
+    assert p.seconds < 5, p.seconds
+
+
+def test_git_against_a_stalling_remote_is_killed_at_the_deadline(world: World, tmp_path: Path
+                                                                 ) -> None:
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid",
+           "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "p"],
+                 ["remote", "add", "origin", f"{world.server.url}/owner/repo.git"]):
+        subprocess.run(["git", *args], cwd=world.root, env=env, check=True, capture_output=True)
+    world.server.route(r"/owner/repo.git/", Plan(trickle_headers=True))
+    p = world.run("--timeout", "3", "pr", "--dry-run", limit=30,
+                  PINLOCK_CACHE_DIR=str(tmp_path / "cache"))
+    assert p.code == 3, p.text
+    assert "git fetch" in p.text and "did not finish before the deadline" in p.text, p.text
+    assert p.seconds < 3 + 5, p.seconds
+    assert any("/owner/repo.git/" in s.path for s in world.server.seen)
