@@ -13,6 +13,7 @@ from pinlock.errors import UpstreamError
 
 DEFAULT_COMMAND_TIMEOUT = 300.0
 DEFAULT_REQUEST_TIMEOUT = 60.0
+_HINT = "the upstream is too slow or stalls; try again later, or raise --timeout"
 
 
 class DeadlineError(UpstreamError):
@@ -57,9 +58,7 @@ def remaining(what: str) -> float | None:
         return None
     left = at - time.monotonic()
     if left <= 0:
-        raise DeadlineError(f"{what}: stopped at {which}",
-                            hint="the upstream is too slow or stalls; try again later, "
-                            "or raise --timeout")
+        raise DeadlineError(f"{what}: stopped at {which}", hint=_HINT)
     return left
 
 
@@ -78,9 +77,8 @@ def request_deadline(what: str, seconds: float | None = None) -> Iterator[None]:
     token = REQUEST_AT.set(at if outer is None else min(at, outer))
     try:
         yield
-    except Expired:
-        remaining(what)  # names the deadline that passed
-        raise DeadlineError(f"{what}: stopped at the deadline") from None
+    except Expired as exc:
+        raise DeadlineError(f"{what}: {exc.message}", hint=exc.hint) from None
     finally:
         REQUEST_AT.reset(token)
 
@@ -97,7 +95,7 @@ def socket_timeout(timeout: float | None) -> float | None:
         return timeout
     left = at - time.monotonic()
     if left <= 0:
-        raise Expired(f"stopped at {which}")
+        raise Expired(f"stopped at {which}", hint=_HINT)
     return left if timeout is None else min(timeout, left)
 
 

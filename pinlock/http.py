@@ -46,6 +46,7 @@ MAX_DOCUMENT = 16 * MiB  # anything else read whole
 MAX_JSON_DEPTH = 64
 
 _PIECE = 64 * KiB
+MIN_RATE = 32 * KiB  # bytes per second a body must average once the request deadline passed
 
 
 class ResponseTooLargeError(UpstreamError):
@@ -221,15 +222,20 @@ def _decoders(header: str | None, what: str) -> list[_Inflate]:
 
 
 def _stepped(it: Iterator[bytes], deadline: float | None) -> Iterator[bytes]:
-    """Each step of ``it`` (a read from the socket) under the request's deadline."""
+    """Each step of ``it`` (a read from the socket) under the request's deadline, which
+    every byte received pushes back by 1/MIN_RATE s: a big index or asset arriving at a
+    steady pace is not cut off, a trickle of a few bytes a second gains nothing."""
+    received = 0
     while True:
-        token = REQUEST_AT.set(deadline)
+        at = None if deadline is None else deadline + received / MIN_RATE
+        token = REQUEST_AT.set(at)
         try:
             chunk = next(it, None)
         finally:
             REQUEST_AT.reset(token)
         if chunk is None:
             return
+        received += len(chunk)
         yield chunk
 
 
@@ -264,9 +270,8 @@ def iter_body(response: httpx.Response, *, what: str, limit: int | None) -> Iter
                 yield piece
         for dec in decoders:
             dec.finish()
-    except Expired:
-        remaining(what)
-        raise DeadlineError(f"{what}: stopped at the deadline") from None
+    except Expired as exc:
+        raise DeadlineError(f"{what}: {exc.message}", hint=exc.hint) from None
     except zlib.error as exc:
         raise UpstreamError(f"{what}: answer's encoding is broken ({exc})") from None
     except httpx.TimeoutException as exc:
@@ -370,13 +375,14 @@ def send_with_retries(
         response = _send_with_retries(client, request, stream=stream, policy=policy,
                                       sleep=sleep, label=label,
                                       retry_statuses=retry_statuses)
-        if stream:
-            return response
-        try:
-            body = read_body(response, what=label, limit=limit)
-        finally:
-            response.close()
-        return buffered(response, request, body)
+    if stream:
+        return response
+    try:
+        # Under the deadline recorded on the request (see _stepped), as a caller's would be.
+        body = read_body(response, what=label, limit=limit)
+    finally:
+        response.close()
+    return buffered(response, request, body)
 
 
 def _send_with_retries(

@@ -162,6 +162,27 @@ def test_request_deadline_cuts_a_trickle_without_a_command_deadline() -> None:
             set_timeouts(None)
 
 
+def test_a_steady_body_outlasts_the_request_deadline() -> None:
+    """In-process: 1 s request deadline, a 256 KiB answer over about 2 s (128 KiB/s, above
+    the 32 KiB/s floor): each byte received extends the deadline, so it completes."""
+    from pinlock.deadlines import set_timeouts
+    from pinlock.http import make_client
+    from pinlock.sources.github.api import GitHubClient, GitHubConfig
+
+    body = b"[" + b" " * (256 * 1024) + b"]"
+    with HostileServer() as server:
+        server.route(r"/steady", Plan(200, body, trickle=True, pace=0.1, chunk=13 * 1024))
+        set_timeouts(None, 1.0)
+        try:
+            with make_client() as http:
+                client = GitHubClient(http, GitHubConfig(server.url))
+                start = time.monotonic()
+                assert client.get_json("/steady") == []
+                assert time.monotonic() - start > 1.0  # it did outlast the deadline
+        finally:
+            set_timeouts(None)
+
+
 def test_timeout_must_be_positive(world: World) -> None:
     for bad in ("0", "-1", "nan", "inf"):
         p = world.run("--timeout", bad, "verify")

@@ -41,6 +41,7 @@ class Plan:
     trickle: bool = False
     trickle_headers: bool = False
     pace: float = 1.0
+    chunk: int = 1  # bytes sent per pace
 
     @classmethod
     def json(cls, data: object, status: int = 200, headers: dict[str, str] | None = None
@@ -141,9 +142,9 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-        def _send_slowly(self, data: bytes, pace: float) -> None:
-            for i in range(len(data)):
-                self.wfile.write(data[i:i + 1])
+        def _send_slowly(self, data: bytes, pace: float, chunk: int = 1) -> None:
+            for i in range(0, len(data), chunk):
+                self.wfile.write(data[i:i + chunk])
                 self.wfile.flush()
                 time.sleep(pace)
 
@@ -168,7 +169,7 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
                 if self.command == "HEAD":
                     return
                 if plan.trickle:
-                    self._send_slowly(plan.body, plan.pace)
+                    self._send_slowly(plan.body, plan.pace, plan.chunk)
                 else:
                     self.wfile.write(plan.body)
             except (BrokenPipeError, ConnectionResetError):
