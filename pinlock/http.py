@@ -303,6 +303,22 @@ def read_body(response: httpx.Response, *, what: str, limit: int) -> bytes:
     return b"".join(iter_body(response, what=what, limit=limit))
 
 
+def read_error_body(response: httpx.Response, *, what: str) -> bytes:
+    """The first MAX_ERROR_BODY bytes of an error answer (only a message is read from it);
+    the rest is never read, and the status stays what is reported."""
+    data = bytearray()
+    try:
+        for piece in iter_body(response, what=what, limit=None):
+            data += piece
+            if len(data) >= MAX_ERROR_BODY:
+                break
+    except UpstreamError:
+        pass  # a broken error body is still an error answer: its status says enough
+    finally:
+        response.close()
+    return bytes(data[:MAX_ERROR_BODY])
+
+
 def parse_json(raw: bytes | str, what: str, *,
                error: type[UpstreamError] = UpstreamError,
                max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -377,6 +393,8 @@ def send_with_retries(
                                       retry_statuses=retry_statuses)
     if stream:
         return response
+    if response.status_code >= 400:
+        return buffered(response, request, read_error_body(response, what=label))
     try:
         # Under the deadline recorded on the request (see _stepped), as a caller's would be.
         body = read_body(response, what=label, limit=limit)

@@ -104,6 +104,15 @@ def test_gzip_bomb_is_refused_at_its_cap(world: World, case: str) -> None:
     assert p.seconds < 30
 
 
+def test_gzip_bomb_in_an_error_body_is_read_no_further_than_its_cap(world: World) -> None:
+    bomb = gzip_bomb()
+    world.server.route(r"/releases", Plan(404, bomb.body, bomb.headers))
+    p = world.run("update", "s6-overlay")
+    assert p.code == 3, p.text
+    assert "/releases: not found (HTTP 404)" in p.text, p.text  # the status, not the size
+    assert p.seconds < 30
+
+
 # ---------------------------------------------------------------- slow-loris
 
 

@@ -22,7 +22,6 @@ from pinlock.errors import InputError, UpstreamError
 from pinlock.http import (
     DEFAULT_RETRY,
     MAX_API_PAGE,
-    MAX_ERROR_BODY,
     RETRY_STATUSES,
     BodyBrokenError,
     RetryPolicy,
@@ -30,7 +29,7 @@ from pinlock.http import (
     iter_body,
     make_client,
     parse_json,
-    read_body,
+    read_error_body,
     retry_after_seconds,
 )
 from pinlock.http import send_with_retries as _send_with_retries
@@ -216,11 +215,8 @@ class _RateLimitGate:
                 raise GitHubError(f"{self._label}: HTTP 403 from the download host")
             return response
         if stream:
-            try:
-                body = read_body(response, what=self._label, limit=MAX_ERROR_BODY)
-            finally:
-                response.close()
-            response = buffered(response, request, body)
+            response = buffered(response, request,
+                                read_error_body(response, what=self._label))
         raise_for_rate_limit(response, self._label, self._owner, retry=True)
         return response
 
@@ -505,8 +501,7 @@ class GitHubClient:
         response = self._send("GET", self.url(url), accept=accept, stream=True)
         try:
             if response.status_code != 200:
-                label = f"GET {display_url(url)}"
-                body = read_body(response, what=label, limit=MAX_ERROR_BODY)
+                body = read_error_body(response, what=f"GET {display_url(url)}")
                 response = buffered(response, response.request, body)
                 self._raise_for_status(response, f"GET {display_url(url)}", (200,))
             yield response
