@@ -213,6 +213,8 @@ def load_registries_conf(path: Path) -> list[_Rule]:
         raise RegistryConfigError(f"{path}: cannot read registries.conf: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise RegistryConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise RegistryConfigError(f"{path}: TOML nested too deep") from None
     entries = data.get("registry", [])
     if not isinstance(entries, list):
         raise RegistryConfigError(f"{path}: 'registry' must be an array of tables ([[registry]])")
