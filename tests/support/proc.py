@@ -51,6 +51,23 @@ class Proc:
 
 RUNS: list[tuple[str, Proc]] = []
 
+# Linux carries a parent's RSS high-water mark into a child across (v)fork and exec, so
+# wait4 on a child of the test process reports at least the test process's own peak (a
+# few hundred MB late in a full run). A small launcher starts pinlock instead and
+# reports its child's peak through a pipe: the floor is then the launcher's few MB.
+_LAUNCHER = r"""
+import os, signal, sys
+fd = int(sys.argv[1])
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+os.write(fd, str(usage.ru_maxrss).encode())
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
+
 
 def run_pinlock(
     *args: str,
@@ -67,10 +84,14 @@ def run_pinlock(
     if env:
         full_env.update(env)
     start = time.monotonic()
+    rss_read, rss_write = os.pipe()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
+        [sys.executable, "-S", "-c", _LAUNCHER, str(rss_write),
+         sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        pass_fds=(rss_write,))
+    os.close(rss_write)
     chunks: dict[str, bytes] = {}
 
     def drain(name: str, stream: IO[bytes]) -> None:
@@ -93,16 +114,19 @@ def run_pinlock(
 
     timer = threading.Timer(limit, kill)
     timer.start()
-    # wait4 instead of Popen.wait: it gives this child's own peak RSS.
     _, status, usage = os.wait4(proc.pid, 0)
     timer.cancel()
+    with os.fdopen(rss_read, "rb") as f:
+        reported = f.read().strip()
+    # Killed at the limit, the launcher reports nothing: its own (inflated) peak stands in.
+    rss_kb = int(reported) if reported.isdigit() else usage.ru_maxrss
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
     seconds = time.monotonic() - start
     result = Proc(proc.returncode, chunks.get("out", b"").decode(errors="replace"),
                   chunks.get("err", b"").decode(errors="replace"),
-                  usage.ru_maxrss / 1024.0, seconds, killed.is_set())
+                  rss_kb / 1024.0, seconds, killed.is_set())
     RUNS.append((os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], result))
     return result
 
