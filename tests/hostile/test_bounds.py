@@ -324,6 +324,10 @@ HOSTILE_LOCKS: dict[str, tuple[Callable[[], str], str]] = {
     "inline-tables-500-deep": (lambda: "a = " + "{b = " * 500 + "1" + "}" * 500 + "\n",
                                "nested"),
     "dotted-key-5000-deep": (lambda: ".".join(["k"] * 5000) + " = 1\n", "nested"),
+    # tomllib's memory grows with the square of a dotted key's parts (400 MB at 10k).
+    "dotted-key-50k-deep": (lambda: ".".join(["k"] * 50_000) + " = 1\n", "nested"),
+    "table-header-50k-deep": (lambda: "[" + ".".join(["t"] * 50_000) + "]\nk = 1\n",
+                              "nested"),
     "20-mib": (lambda: "# padding\n" * (2 << 20), "larger than 16777216 bytes"),
 }
 
