@@ -44,6 +44,9 @@ MAX_API_PAGE = 16 * MiB  # one GitHub API answer (100 releases with their notes)
 MAX_INRELEASE = 16 * MiB  # Debian's InRelease is ~200 KiB
 MAX_DOCUMENT = 16 * MiB  # anything else read whole
 MAX_JSON_DEPTH = 64
+# Parsed JSON costs Python objects, not bytes: 16 MiB of "{}," is 445 MB of dicts. A page
+# of 100 releases with all their assets holds a few hundred thousand values.
+MAX_JSON_VALUES = 1_000_000
 
 _PIECE = 64 * KiB
 MIN_RATE = 32 * KiB  # bytes per second a body must average once the request deadline passed
@@ -323,7 +326,12 @@ def parse_json(raw: bytes | str, what: str, *,
                error: type[UpstreamError] = UpstreamError,
                max_depth: int = MAX_JSON_DEPTH) -> Any:
     """JSON from an upstream: an error (never a RecursionError) when nested deeper than
-    ``max_depth`` (a genuine answer nests a handful of levels)."""
+    ``max_depth`` (a genuine answer nests a handful of levels) or holding more values
+    than MAX_JSON_VALUES (counted before parsing, separators in strings included)."""
+    counted = raw.encode() if isinstance(raw, str) else raw
+    values = counted.count(b",") + counted.count(b"[") + counted.count(b"{")
+    if values > MAX_JSON_VALUES:
+        raise error(f"{what}: answer holds more than {MAX_JSON_VALUES} JSON values, refused")
     try:
         data = json.loads(raw)
     except RecursionError:

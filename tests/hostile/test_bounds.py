@@ -3,6 +3,7 @@ deep JSON and a deep lock file, each through the CLI, measured."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -312,6 +313,37 @@ def test_deeply_nested_json_is_an_upstream_error(world: World, case: str) -> Non
         return
     assert p.code == 3, p.text
     assert "nested deeper than 64 levels" in p.text, p.text
+
+
+# ---------------------------------------------------------------- many small values
+
+
+def _tags_page(n: int) -> bytes:
+    return json.dumps({"name": "library/debian",
+                       "tags": [f"t{i:08d}" for i in range(n)]}).encode()
+
+
+MANY: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+    # 16 MiB of "{}," parses to 445 MB of dicts: counted before parsing.
+    "github-page-of-empty-objects": (
+        lambda s: s.route(r"/releases", Plan(200, b"[" + b"{}," * (5 << 20) + b"{}]")),
+        ("update", "s6-overlay"), "more than 1000000 JSON values"),
+    "github-page-longer-than-asked": (
+        lambda s: s.route(r"/releases", Plan.json([{"id": i} for i in range(500)])),
+        ("update", "s6-overlay"), "500 items on one page, more than the 100 asked for"),
+    "registry-tags-beyond-the-total": (
+        lambda s: s.route(r"/tags/list", Plan(200, _tags_page(600_000))),
+        ("update", "debian"), "more than 500000 tags"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MANY))
+def test_many_small_values_are_refused(world: World, case: str) -> None:
+    install, args, message = MANY[case]
+    install(world.server)
+    p = world.run(*args)
+    assert p.code == 3, p.text
+    assert message in p.text, p.text
 
 
 # ---------------------------------------------------------------- the lock file and the Dockerfile

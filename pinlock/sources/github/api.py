@@ -472,6 +472,11 @@ class GitHubClient:
             items = parse_json(response.content, f"GET {display_url(url)}", error=GitHubError)
             if not isinstance(items, list):
                 raise GitHubError(f"GET {display_url(url)}: expected a JSON list")
+            if len(items) > max(per_page, 100):
+                # GitHub never sends more than asked: a bigger page is a server piling
+                # up memory in pinlock across pages.
+                raise GitHubError(f"GET {display_url(url)}: {len(items)} items on one page, "
+                                  f"more than the {per_page} asked for")
             yield from items
             nxt = response.links.get("next", {}).get("url")
             url = str(httpx.URL(url).join(nxt)) if nxt else None

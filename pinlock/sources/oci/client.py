@@ -59,6 +59,7 @@ ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # containerd's limit: a bigger "manifest" is an attack
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_TAG_PAGES = 1000  # 100k tags at Docker Hub's page size; more is a loop
+MAX_TAGS = 500_000  # across pages: kept in memory, compared, sorted
 MAX_REDIRECTS = 5
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
@@ -709,6 +710,9 @@ class RegistryClient:
             for tag in page or []:
                 if isinstance(tag, str):
                     tags.setdefault(tag, None)
+            if len(tags) > MAX_TAGS:
+                raise RegistryError(f"{what}: more than {MAX_TAGS} tags, stopped",
+                                    hint="no genuine repository has that many tags")
             nxt = _next_link(r.headers.get("Link"))
             if nxt is None:
                 break
