@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import os
+import signal
+import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pinlock.errors import UpstreamError
 
@@ -102,3 +106,28 @@ def socket_timeout(timeout: float | None) -> float | None:
 def finite(seconds: float) -> bool:
     """A usable --timeout value: a number of seconds above zero."""
     return math.isfinite(seconds) and seconds > 0
+
+
+def run_bounded(argv: list[str], *, what: str, timeout: float, cwd: Path | None = None,
+                env: Mapping[str, str] | None = None, input_text: str | None = None
+                ) -> subprocess.CompletedProcess[str]:
+    """Run a child process (text output) under ``timeout`` cut to the command's deadline.
+
+    The child gets its own process group, killed whole at the deadline (or on Ctrl-C):
+    a helper it started would otherwise hold the pipes open and pinlock with them.
+    """
+    limit = subprocess_timeout(what, timeout)
+    with subprocess.Popen(argv, cwd=cwd, env=env, text=True, start_new_session=True,
+                          stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        try:
+            out, err = proc.communicate(input_text, timeout=limit)
+        except BaseException as exc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            if isinstance(exc, subprocess.TimeoutExpired):
+                raise DeadlineError(f"{what}: did not finish before the deadline",
+                                    hint=_HINT) from None
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)

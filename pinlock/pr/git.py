@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pinlock.deadlines import DeadlineError, subprocess_timeout
+from pinlock.deadlines import run_bounded
 from pinlock.errors import InputError, PinlockError, UpstreamError
 from pinlock.secrets import is_loopback, register, token_problem
 
@@ -154,8 +151,10 @@ class Git:
             full_env.pop("SSH_ASKPASS", None)
         shown = " ".join(args)
         what = f"git {self._scrub(shown)}"
-        proc = _run_bounded(["git", *args], self.cwd, full_env, input_text,
-                            subprocess_timeout(what, _GIT_TIMEOUT), what)
+        # git's transport helper (git-remote-https) would keep the pipes open past a
+        # plain kill: the whole process group goes at the deadline.
+        proc = run_bounded(["git", *args], what=what, timeout=_GIT_TIMEOUT, cwd=self.cwd,
+                           env=full_env, input_text=input_text)
         if check and proc.returncode != 0:
             # `push --porcelain` says why a ref was refused on stdout, the remote's
             # messages (a hook's reason) come on stderr: show both.
@@ -259,28 +258,6 @@ class Git:
         except GitError as exc:
             raise PushRejectedError(f"deleting {branch} on {remote} was refused: "
                                     f"{exc.detail}") from None
-
-
-def _run_bounded(argv: list[str], cwd: Path, env: Mapping[str, str], input_text: str | None,
-                 timeout: float, what: str) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` and kill its whole process group at ``timeout``: git's transport
-    helpers (git-remote-https) would otherwise keep the pipes open, and a stalled
-    remote would hold pinlock past its deadline."""
-    with subprocess.Popen(argv, cwd=cwd, env=env, text=True, start_new_session=True,
-                          stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-        try:
-            out, err = proc.communicate(input_text, timeout=timeout)
-        except BaseException as exc:  # the deadline, or Ctrl-C: git must not outlive it
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            if isinstance(exc, subprocess.TimeoutExpired):
-                raise DeadlineError(f"{what}: did not finish before the deadline",
-                                    hint="the remote is too slow or stalls; try again later, "
-                                    "or raise --timeout") from None
-            raise
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 _REMOTE_RE = re.compile(
