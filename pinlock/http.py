@@ -176,6 +176,8 @@ class _Inflate:
         self.encoding = encoding
         self._d: Any = None
         self._wbits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else None
+        self._ended = False  # one stream (gzip member) ended
+        self._done = False  # what follows is ignored
 
     def _new(self, first: bytes) -> Any:
         wbits = self._wbits
@@ -187,18 +189,23 @@ class _Inflate:
         return zlib.decompressobj(wbits)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        while data:
+        while data and not self._done:
             if self._d is None:
+                if self._ended and not (self._wbits is not None
+                                        and data[:2] == b"\x1f\x8b"[:len(data[:2])]):
+                    # After the end: another gzip member is decoded, anything else
+                    # (padding) ignored, as httpx does.
+                    self._done = True
+                    return
                 self._d = self._new(data)
             out = self._d.decompress(data, _PIECE)
             if out:
                 yield out
             data = self._d.unconsumed_tail
             if self._d.eof:
-                # gzip allows several members one after the other.
-                rest = self._d.unused_data
+                data = self._d.unused_data
                 self._d = None
-                data = rest if self._wbits is not None else b""
+                self._ended = True
             elif not data:
                 while True:  # output zlib holds back although the input is used up
                     out = self._d.decompress(b"", _PIECE)
@@ -207,6 +214,7 @@ class _Inflate:
                     yield out
 
     def finish(self) -> None:
+        # An empty body (HEAD, 204) is no stream at all, not a truncated one.
         if self._d is not None and not self._d.eof:
             raise zlib.error("compressed body ends before its end marker")
 

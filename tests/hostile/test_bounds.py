@@ -416,9 +416,13 @@ def test_reader_decodes_what_it_accepts() -> None:
         assert got == text, encoding
     raw = raw_deflate.compress(text) + raw_deflate.flush()  # raw deflate, as some servers send
     assert read_body(_response(raw, "deflate"), what="raw", limit=len(text)) == text
-    # gzip members one after the other make one body.
+    # gzip members one after the other make one body; padding after the end is ignored.
     two = _gzip(text[:1000]) + _gzip(text[1000:])
     assert read_body(_response(two, "gzip"), what="members", limit=len(text)) == text
+    padded = _gzip(text) + bytes(8)
+    assert read_body(_response(padded, "gzip"), what="padded", limit=len(text)) == text
+    # No body at all (HEAD, 204) with the header still set.
+    assert read_body(_response(b"", "gzip"), what="empty", limit=0) == b""
 
 
 @pytest.mark.parametrize(("body", "encoding", "message"), [
