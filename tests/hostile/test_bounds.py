@@ -491,3 +491,25 @@ def test_git_against_a_stalling_remote_is_killed_at_the_deadline(world: World, t
     assert "git fetch" in p.text and "did not finish before the deadline" in p.text, p.text
     assert p.seconds < 3 + 5, p.seconds
     assert any("/owner/repo.git/" in s.path for s in world.server.seen)
+
+
+def test_a_stalling_gpgv_is_stopped_at_the_command_deadline(tmp_path: Path) -> None:
+    """In-process: gpgv that never answers (a stand-in script) under a 2 s command deadline."""
+    from pinlock.deadlines import DeadlineError, set_timeouts
+    from pinlock.sources.debian.signature import verify_clearsigned
+
+    gpgv = tmp_path / "gpgv"
+    gpgv.write_text("#!/bin/sh\nexec sleep 60\n")
+    gpgv.chmod(0o755)
+    keyring = tmp_path / "keyring.gpg"
+    keyring.write_bytes(b"")
+    data = (b"-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nSuite: trixie\n"
+            b"-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----\n")
+    set_timeouts(2.0)
+    try:
+        start = time.monotonic()
+        with pytest.raises(DeadlineError, match="did not finish before the deadline"):
+            verify_clearsigned(data, str(keyring), what="InRelease", gpgv=str(gpgv))
+        assert time.monotonic() - start < 6
+    finally:
+        set_timeouts(None)
