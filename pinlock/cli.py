@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from pinlock import __version__
+from pinlock.deadlines import DEFAULT_COMMAND_TIMEOUT
 
 if TYPE_CHECKING:
     from pinlock.app import ChangeResult, Options
@@ -72,8 +73,9 @@ def _root(
                                           help="Print the version and exit.")] = False,
     timeout: Annotated[float, typer.Option(
         "--timeout", metavar="SECONDS",
-        help="Stop the command after this long (each request also stops after at most "
-        "60 s); an upstream cut off is reported with exit code 3.")] = 300.0,
+        help="Stop the command after this long; each request also stops after 60 s unless "
+        "its answer keeps arriving at 32 KiB/s. Cut off: exit code 3.")
+    ] = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
     """pinlock: a reproducible lock manager for Dockerfiles."""
     from pinlock.deadlines import finite, set_timeouts
