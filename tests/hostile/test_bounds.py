@@ -1,11 +1,18 @@
-"""Hostile upstreams against pinlock's bounds: bombs, trickles, endless pages, redirect games,
-deep JSON and a deep lock file, each through the CLI, measured."""
+"""Hostile upstreams against pinlock's bounds, through the CLI: bombs, trickles, endless pages.
+
+Also redirect games, deep JSON, many small values and hostile lock files; each case is
+measured (peak RSS, wall time) and checked for exit code, message, unchanged files and
+tracebacks.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
+import subprocess
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +92,6 @@ BOMBS: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] =
 def test_the_bomb_is_one_gib_in_about_one_megabyte() -> None:
     wire = gzip_zeros()
     assert len(wire) < 2 << 20
-    import zlib
     d = zlib.decompressobj(16 + zlib.MAX_WBITS)
     total = 0
     while wire:
@@ -392,14 +398,10 @@ def _response(body: bytes, encoding: str | None) -> httpx.Response:
 
 
 def _gzip(data: bytes) -> bytes:
-    import gzip
-
     return gzip.compress(data, mtime=0)
 
 
 def test_reader_decodes_what_it_accepts() -> None:
-    import zlib
-
     from pinlock.http import read_body
 
     text = b"pinlock " * 10_000
@@ -474,8 +476,6 @@ def test_retry_after_past_the_deadline_is_not_waited_for(world: World) -> None:
 
 def test_git_against_a_stalling_remote_is_killed_at_the_deadline(world: World, tmp_path: Path
                                                                  ) -> None:
-    import subprocess
-
     if shutil.which("git") is None:
         pytest.skip("needs git")
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",

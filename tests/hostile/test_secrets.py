@@ -1,9 +1,13 @@
-"""Secrets against hostile upstreams and bad settings: echoed, malformed, or about to cross
-plain http; never printed, never sent in clear, refused before any connection."""
+"""Secrets against hostile upstreams and bad settings: never printed, never sent in clear.
+
+Echoed by an upstream, malformed, or about to cross plain http: refused before any
+connection, scrubbed from every message.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -193,8 +197,6 @@ def test_plain_http_git_remote_to_another_host_is_refused(
 
 def _registry_with_blob_redirect(server: HostileServer, location: str, token: str) -> None:
     """A token-auth registry whose one image's config blob is redirected to ``location``."""
-    import hashlib
-
     config = json.dumps({"os": "linux", "architecture": "amd64"}).encode()
     cfg_digest = "sha256:" + hashlib.sha256(config).hexdigest()
     manifest = json.dumps({
