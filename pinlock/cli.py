@@ -405,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
 
     # Every line pinlock prints passes through here: no token, password or
     # registry bearer token reaches the terminal or a CI log, even echoed by an upstream.
-    register_environment(os.environ)
+    register_environment(os.environ, sys.argv[1:] if argv is None else argv)
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = ScrubbingWriter(out), ScrubbingWriter(err)
     try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import io
 import ipaddress
+import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -132,8 +133,16 @@ class ScrubbingWriter(io.TextIOBase):
         return True
 
 
-def register_environment(environ: Mapping[str, str]) -> None:
-    """Register the token variables' values (as given and stripped) before anything runs."""
+_URL_PASSWORD = re.compile(r"://[^/@:\s]*:([^/@\s]+)@")
+
+
+def register_environment(environ: Mapping[str, str], argv: Sequence[str] = ()) -> None:
+    """Register, before anything runs, the token variables' values (as given and
+    stripped) and any password written into a URL in the environment or the arguments
+    (``https://user:secret@mirror``)."""
+    for text in [*environ.values(), *argv]:
+        if "@" in text:
+            register(*_URL_PASSWORD.findall(text))
     for variable in TOKEN_VARIABLES:
         value = environ.get(variable) or ""
         token = value.strip()

@@ -249,3 +249,27 @@ def test_registry_blob_redirect_loop_is_bounded(project: Path, server: HostileSe
              env={"PINLOCK_REGISTRY_MIRRORS": f"docker.io={server.url}"}, secrets=(token,))
     assert p.code == 3, p.text
     assert "more than 5 redirects" in p.text, p.text
+
+
+def test_password_in_a_mirror_url_is_never_printed(project: Path, server: HostileServer) -> None:
+    password = "mirr0r-pa55word"
+    server.route(r"/InRelease$", Plan(500, b"broken"))
+    mirror = f"http://reader:{password}@127.0.0.1:{server.port}/debian/"
+    p = _run(project, "--timeout", "20", "lock", "apt",
+             env={"PINLOCK_DEBIAN_MIRROR": mirror,
+                  "PINLOCK_DEBIAN_SECURITY_MIRROR": f"{server.url}/debian-security/"},
+             secrets=(password,))
+    assert p.code == 3, p.text
+    assert "InRelease" in p.text, p.text
+
+
+def test_password_in_a_plain_http_mirror_url_to_another_host_is_refused(project: Path) -> None:
+    password = "mirr0r-pa55word"
+    p = _run(project, "lock", "apt",
+             env={"PINLOCK_DEBIAN_MIRROR": f"http://reader:{password}@mirror.example.invalid/d/",
+                  "PINLOCK_DEBIAN_SECURITY_MIRROR": "http://mirror.example.invalid/s/"},
+             secrets=(password,))
+    assert p.code == 2, p.text
+    assert ("refusing to send the password in this URL over plain http to "
+            "mirror.example.invalid" in p.text), p.text
+    assert p.seconds < 10

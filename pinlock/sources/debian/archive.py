@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pinlock.digest import sha256_stream
-from pinlock.errors import IntegrityError, UpstreamError
+from pinlock.errors import InputError, IntegrityError, UpstreamError
 from pinlock.http import (
     MAX_DOCUMENT,
     MAX_INRELEASE,
@@ -26,6 +26,7 @@ from pinlock.http import (
     read_body,
     send_with_retries,
 )
+from pinlock.secrets import may_carry_secret, plain_http_host, scrub
 from pinlock.sources.debian.deb822 import (
     INDEX_CACHE_FORMAT,
     Buffer,
@@ -216,6 +217,11 @@ class Archive:
             resp.close()
 
     def _open(self, url: str, *, missing_ok: bool, stream: bool) -> httpx.Response | None:
+        if urlsplit(url).password and not may_carry_secret(url):
+            # httpx would send the URL's password as Basic auth, readable on the wire.
+            raise InputError(f"{scrub(url)}: refusing to send the password in this URL over "
+                             f"plain http to {plain_http_host(url)}",
+                             hint="use an https:// mirror URL for a mirror that needs a login")
         origin = urlsplit(url)[:2]
         for _ in range(_MAX_REDIRECTS + 1):
             resp = send_with_retries(self.client, self.client.build_request("GET", url),
