@@ -227,7 +227,7 @@ def _endless(s: HostileServer, kind: str) -> Callable[[Seen, object], Plan]:
     ("loop", ("update", "s6-overlay"), "pagination loops back"),
     ("endless", ("update", "debian"), "more than 1000 pages"),
     ("loop", ("update", "debian"), "pagination loops back"),
-])
+], ids=["github-endless", "github-loop", "registry-endless", "registry-loop"])
 def test_pagination_is_bounded(world: World, kind: str, args: tuple[str, ...],
                                message: str) -> None:
     world.server.route(r"/releases|/tags/list", _endless(world.server, kind))
