@@ -119,7 +119,7 @@ def test_registry_bearer_token_with_control_characters_is_refused(
     ("ghp_first-halfé-second-half", "a non-ASCII character at position 15"),
     ("ghp_first-half\x7fghp_second-half", "a control character at position 15"),
     ("ghp_first-half\x1b[2Jghp_second-half", "a control character at position 15"),
-])
+], ids=["newline", "tab", "space", "non-ascii", "delete", "escape"])
 def test_malformed_token_is_refused_up_front(
     project: Path, server: HostileServer, variable: str, token: str, problem: str
 ) -> None:
