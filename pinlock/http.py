@@ -59,6 +59,8 @@ class ResponseTooLargeError(UpstreamError):
 class BodyBrokenError(UpstreamError):
     """The connection broke off in the middle of an answer's body."""
 
+    cause = ""  # the transport error's name: RemoteProtocolError, ReadError, …
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -292,8 +294,10 @@ def iter_body(response: httpx.Response, *, what: str, limit: int | None) -> Iter
         raise UpstreamError(f"{what}: the answer could not be read ({type(exc).__name__})"
                             ) from None
     except httpx.TransportError as exc:
-        raise BodyBrokenError(f"{what}: the answer broke off after {total} bytes "
-                              f"({type(exc).__name__})") from None
+        broken = BodyBrokenError(f"{what}: the answer broke off after {total} bytes "
+                                 f"({type(exc).__name__})")
+        broken.cause = type(exc).__name__
+        raise broken from None
 
 
 def _has_request(response: httpx.Response) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import signal
 import subprocess
@@ -58,6 +59,7 @@ RUNS: list[tuple[str, Proc]] = []
 _LAUNCHER = r"""
 import os, signal, sys
 fd = int(sys.argv[1])
+os.set_inheritable(fd, False)  # pinlock and its children must not hold the pipe open
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 os.write(fd, str(usage.ru_maxrss).encode())
@@ -114,12 +116,13 @@ def run_pinlock(
 
     timer = threading.Timer(limit, kill)
     timer.start()
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status = os.waitpid(proc.pid, 0)
     timer.cancel()
     with os.fdopen(rss_read, "rb") as f:
         reported = f.read().strip()
-    # Killed at the limit, the launcher reports nothing: its own (inflated) peak stands in.
-    rss_kb = int(reported) if reported.isdigit() else usage.ru_maxrss
+    # Killed at the limit, the launcher reports nothing, and its own figure carries the
+    # test process's peak: not measured (nan), and the run fails as timed out anyway.
+    rss_kb = float(reported) if reported.isdigit() else math.nan
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()

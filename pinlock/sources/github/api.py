@@ -547,7 +547,7 @@ class GitHubClient:
                 of = f" of {declared}" if declared is not None else ""
                 got = response.num_bytes_downloaded
                 raise TruncatedDownloadError(
-                    f"{label}: download cut off after {got}{of} bytes ({exc.message})",
+                    f"{label}: download cut off after {got}{of} bytes ({exc.cause})",
                     hint="try again; if it persists the download host is failing",
                 ) from None
             except GitHubError:
