@@ -273,3 +273,22 @@ def test_password_in_a_plain_http_mirror_url_to_another_host_is_refused(project:
     assert ("refusing to send the password in this URL over plain http to "
             "mirror.example.invalid" in p.text), p.text
     assert p.seconds < 10
+
+
+def test_malformed_token_is_refused_before_git_runs(
+    project: Path, server: HostileServer, tmp_path: Path
+) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "project")
+    _git(project, "remote", "add", "origin", f"{server.url}/owner/repo.git")
+    token = "ghp_first-half\nghp_second-half"
+    p = _run(project, "pr", "--dry-run",
+             env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": token,
+                  "PINLOCK_CACHE_DIR": str(tmp_path / "cache")},
+             secrets=(token, "ghp_first-half", "ghp_second-half"))
+    assert p.code == 2, p.text
+    assert "holds whitespace at position 15" in p.text, p.text
+    assert server.seen == [], "git or the API was reached with a refused token"
