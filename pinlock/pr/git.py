@@ -88,8 +88,11 @@ class Git:
             register(self.token, self._basic())
             problem = token_problem(self.token)
             if problem is not None:
-                raise InputError(f"the GitHub token (GITHUB_TOKEN or GH_TOKEN) holds {problem}; "
-                                 "refusing to use it",
+                env = {**os.environ, **(self.env or {})}
+                variable = next((v for v in _TOKEN_VARIABLES
+                                 if (env.get(v) or "").strip() == self.token),
+                                "the GitHub token")
+                raise InputError(f"{variable} holds {problem}; refusing to use it as a token",
                                  hint="set the variable to the token alone")
 
     def _scrub(self, text: str) -> str:

@@ -290,5 +290,5 @@ def test_malformed_token_is_refused_before_git_runs(
                   "PINLOCK_CACHE_DIR": str(tmp_path / "cache")},
              secrets=(token, "ghp_first-half", "ghp_second-half"))
     assert p.code == 2, p.text
-    assert "holds whitespace at position 15" in p.text, p.text
+    assert "GITHUB_TOKEN holds whitespace at position 15; refusing" in p.text, p.text
     assert server.seen == [], "git or the API was reached with a refused token"
