@@ -55,7 +55,7 @@ def machine_mirrors() -> tuple[str, str] | None:
 def child_lock(cache_dir: str) -> dict[str, Any]:
     """What `pinlock lock` does for the apt input: read, verify, parse, resolve, per arch."""
     start = time.perf_counter()
-    from pinlock.http import make_client
+    from pinlock.http import MAX_DOCUMENT, make_client
     from pinlock.model import AptInput, AptIntent, AptLocked, Lock
     from pinlock.sources.debian import AptSource, AptSourceConfig
     from pinlock.sources.interface import Context
@@ -68,11 +68,12 @@ def child_lock(cache_dir: str) -> dict[str, Any]:
     transfer = 0.0
     fetch = src.archive.get
 
-    def timed_get(url: str, *, missing_ok: bool = False) -> bytes | None:
+    def timed_get(url: str, *, missing_ok: bool = False,
+                  limit: int = MAX_DOCUMENT) -> bytes | None:
         nonlocal transfer
         t = time.perf_counter()
         try:
-            return fetch(url, missing_ok=missing_ok)
+            return fetch(url, missing_ok=missing_ok, limit=limit)
         finally:
             transfer += time.perf_counter() - t
 

@@ -29,6 +29,7 @@ from pinlock.errors import (
 )
 from pinlock.files import exclusive, read_text, write_together
 from pinlock.grammar import GrammarError, shell_word
+from pinlock.limits import MAX_DOCKERFILE_BYTES, MAX_LOCK_BYTES
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -87,7 +88,7 @@ class Project:
 
 
 def _parse_dockerfile(path: Path, label: str) -> tuple[str, Dockerfile, Sites]:
-    source = read_text(path, "dockerfile")
+    source = read_text(path, "dockerfile", limit=MAX_DOCKERFILE_BYTES)
     try:
         df = parse(source)
     except ParseError as exc:
@@ -101,7 +102,7 @@ def open_project(dockerfile: Path | None, lock_path: Path, *, need_lock: bool = 
     doc = None
     text = None
     if need_lock:
-        text = read_text(lock_path, "lockfile")
+        text = read_text(lock_path, "lockfile", limit=MAX_LOCK_BYTES)
         if keep_document:
             lock, doc = lockfile.load(text, str(lock_path))
         else:

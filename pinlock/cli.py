@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from pinlock import __version__
+from pinlock.deadlines import DEFAULT_COMMAND_TIMEOUT
 
 if TYPE_CHECKING:
     from pinlock.app import ChangeResult, Options
@@ -71,8 +72,18 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", metavar="SECONDS",
+        help="Stop the command after this long; each request also stops after 60 s unless "
+        "its answer keeps arriving at 32 KiB/s. Cut off: exit code 3.")
+    ] = DEFAULT_COMMAND_TIMEOUT,
 ) -> None:
     """pinlock: a reproducible lock manager for Dockerfiles."""
+    from pinlock.deadlines import finite, set_timeouts
+
+    if not finite(timeout):
+        raise UsageError(f"--timeout {timeout:g}: expected a number of seconds above 0")
+    set_timeouts(timeout)
 
 
 def _options(mirrors: list[str] | None = None, deep: bool = False,
@@ -447,6 +458,24 @@ def _json_error(argv: list[str] | None, message: str, hint: str | None, code: in
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one place errors become messages and exit codes."""
+    import os
+
+    from pinlock.deadlines import set_timeouts
+    from pinlock.secrets import ScrubbingWriter, register_environment
+
+    # Every line pinlock prints passes through here: no token, password or
+    # registry bearer token reaches the terminal or a CI log, even echoed by an upstream.
+    register_environment(os.environ, sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ScrubbingWriter(out), ScrubbingWriter(err)
+    try:
+        _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+        set_timeouts(None)  # the command's clock ends with the command
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:

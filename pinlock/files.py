@@ -14,10 +14,12 @@ from pathlib import Path
 from pinlock.errors import InputError, LockBusyError
 
 
-def read_text(path: Path, what: str) -> str:
-    """Read a UTF-8 text file; a missing, unreadable or binary file is bad input."""
+def read_text(path: Path, what: str, *, limit: int | None = None) -> str:
+    """Read a UTF-8 text file; a missing, unreadable, binary or (past ``limit`` bytes) huge
+    file is bad input, refused before more than ``limit + 1`` bytes are read."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(-1 if limit is None else limit + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: {what} not found",
                          hint=f"pass --{what.split()[0]} PATH, or run from the project root"
@@ -26,6 +28,8 @@ def read_text(path: Path, what: str) -> str:
         raise InputError(f"{path}: is a directory, expected a {what}") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    if limit is not None and len(data) > limit:
+        raise InputError(f"{path}: larger than {limit} bytes, refused as a {what}")
     if b"\0" in data:
         raise InputError(f"{path}: binary file (NUL bytes), expected a text {what}")
     try:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from pinlock.digest import Digest as _Digest
 from pinlock.digest import DigestFormatError, parse_sha256
 from pinlock.errors import LockfileError
+from pinlock.limits import MAX_LOCK_BYTES, MAX_LOCK_DEPTH, nesting_exceeds
 from pinlock.model import (
     DEFAULT_DOCKERFILE,
     DEFAULT_PLATFORMS,
@@ -146,17 +147,69 @@ class _Reader:
             raise LockfileError(self.path, str(exc), key=self._key(key)) from None
 
 
+def _too_big(text: str, path: str) -> None:
+    """Refuse, before parsing, what would make the parser itself blow up."""
+    if len(text) > MAX_LOCK_BYTES:
+        raise LockfileError(path, f"larger than {MAX_LOCK_BYTES} bytes, refused",
+                            hint="a lock file is far smaller; regenerate it with "
+                            "`pinlock init --force`")
+    # tomllib keeps every prefix of a dotted key: a 20 KB key of 10,000 parts costs
+    # it 400 MB before any nesting check could run on the result.
+    for line in text.splitlines():
+        if _dotted_parts(line) > MAX_LOCK_DEPTH:
+            raise _too_deep(path)
+
+
+def _dotted_parts(line: str) -> int:
+    """How many dotted parts the key of a TOML line (``a.b = …``, ``[a.b]``) has, at most."""
+    stripped = line.lstrip()
+    if stripped.startswith("["):
+        key = stripped
+    elif "=" in stripped and not stripped.startswith("#"):
+        key = stripped.partition("=")[0]
+    else:
+        return 1  # a comment, an array element, text: no key on this line
+    if "." not in key:
+        return 1
+    if '"' not in key and "'" not in key:
+        return key.count(".") + 1
+    dots = 0
+    quote = ""
+    for ch in key:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ".":
+            dots += 1
+    return dots + 1
+
+
+def _too_deep(path: str) -> LockfileError:
+    return LockfileError(path, f"nested deeper than {MAX_LOCK_DEPTH} levels, refused",
+                         hint="the lock schema nests a few levels; regenerate it with "
+                         "`pinlock init --force`")
+
+
 def parse_document(text: str, path: str) -> tomlkit.TOMLDocument:
     # tomlkit only where a document is rewritten: the read-only path (verify) uses tomllib.
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
+    _too_big(text, path)
     try:
-        return tomlkit.parse(text)
+        doc = tomlkit.parse(text)
     except TOMLKitError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
                             ) from None
+    except RecursionError:
+        # Both TOML parsers recurse per nested array or inline table.
+        raise _too_deep(path) from None
+    if nesting_exceeds(doc, MAX_LOCK_DEPTH):
+        raise _too_deep(path)
+    return doc
 
 
 def load(text: str, path: str) -> tuple[Lock, tomlkit.TOMLDocument]:
@@ -169,12 +222,17 @@ def load_fast(text: str, path: str) -> Lock:
     """Parse and validate a lock file for reading only (stdlib tomllib: the fast path)."""
     import tomllib
 
+    _too_big(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
                             ) from None
+    except RecursionError:
+        raise _too_deep(path) from None
+    if nesting_exceeds(data, MAX_LOCK_DEPTH):
+        raise _too_deep(path)
     return from_data(data, path)
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import base64
 import os
 import re
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pinlock.errors import PinlockError, UpstreamError
+from pinlock.deadlines import run_bounded
+from pinlock.errors import InputError, PinlockError, UpstreamError
+from pinlock.secrets import is_loopback, register, token_problem
 
 _TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
+_GIT_TIMEOUT = 3600.0  # any one git command; the command deadline usually ends it first
 
 
 class GitError(PinlockError):
@@ -81,6 +83,18 @@ class Git:
     env: Mapping[str, str] | None = None
     _origins: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.token:
+            register(self.token, self._basic())
+            problem = token_problem(self.token)
+            if problem is not None:
+                env = {**os.environ, **(self.env or {})}
+                variable = next((v for v in _TOKEN_VARIABLES
+                                 if (env.get(v) or "").strip() == self.token),
+                                "the GitHub token")
+                raise InputError(f"{variable} holds {problem}; refusing to use it as a token",
+                                 hint="set the variable to the token alone")
+
     def _scrub(self, text: str) -> str:
         if self.token:
             text = text.replace(self.token, "<redacted>")
@@ -104,6 +118,15 @@ class Git:
             self._origins[remote] = tuple(sorted(
                 {o for o in map(_http_origin, urls) if o is not None}))
         for origin in self._origins[remote]:
+            parts = urlsplit(origin)
+            if parts.scheme != "https" and not is_loopback(parts.netloc):
+                # The header would cross the network in clear text (same rule as the
+                # GitHub API URL and the registries).
+                raise InputError(
+                    f"git remote {remote!r} ({origin}): refusing to send the GitHub token "
+                    f"over plain http to {parts.netloc}",
+                    hint="use an https:// (or ssh) remote URL; plain http is allowed only "
+                    "to localhost")
             pairs.append((f"http.{origin}.extraheader",
                           f"AUTHORIZATION: basic {self._basic()}"))
         if self._origins[remote]:
@@ -129,10 +152,13 @@ class Git:
             full_env.update(config_env(full_env, self._auth_config(auth)))
             full_env["GIT_ASKPASS"] = ""  # empty: git asks no program at all
             full_env.pop("SSH_ASKPASS", None)
-        proc = subprocess.run(["git", *args], cwd=self.cwd, env=full_env,
-                              capture_output=True, text=True, input=input_text, check=False)
+        shown = " ".join(args)
+        what = f"git {self._scrub(shown)}"
+        # git's transport helper (git-remote-https) would keep the pipes open past a
+        # plain kill: the whole process group goes at the deadline.
+        proc = run_bounded(["git", *args], what=what, timeout=_GIT_TIMEOUT, cwd=self.cwd,
+                           env=full_env, input_text=input_text)
         if check and proc.returncode != 0:
-            shown = " ".join(args)
             # `push --porcelain` says why a ref was refused on stdout, the remote's
             # messages (a hook's reason) come on stderr: show both.
             lines = [line.rstrip() for line in (proc.stderr + "\n" + proc.stdout).splitlines()]

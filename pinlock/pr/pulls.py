@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pinlock.http import parse_json
 from pinlock.sources.github.api import GitHubClient
 from pinlock.sources.github.errors import GitHubError
 
@@ -63,10 +64,7 @@ class PullsClient:
         self.writes += 1
         response = self.client.request(method, f"/repos/{self.repository}{path}", json=body,
                                        ok=ok)
-        try:
-            return response.json()
-        except ValueError:
-            raise GitHubError(f"{method} {path}: answer is not JSON") from None
+        return parse_json(response.content, f"{method} {path}", error=GitHubError)
 
     def _list(self, params: dict[str, str | int], where: str) -> Iterator[PullRequest]:
         for item in self.client.paginate(f"/repos/{self.repository}/pulls", params=params):

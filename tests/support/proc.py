@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
@@ -52,17 +52,17 @@ class Proc:
 
 RUNS: list[tuple[str, Proc]] = []
 
-# Linux carries a process's high-water RSS over fork and exec into its child, so wait4 on a
-# child of this test process (often 200 MB after a few hundred tests) reports at least this
-# process's own size. A small trampoline starts pinlock instead and writes down the peak RSS
-# of its child, which starts from the trampoline's few MB.
-_TRAMPOLINE = """
+# Linux carries a parent's RSS high-water mark into a child across (v)fork and exec, so
+# wait4 on a child of the test process reports at least the test process's own peak (a
+# few hundred MB late in a full run). A small launcher starts pinlock instead and
+# reports its child's peak through a pipe: the floor is then the launcher's few MB.
+_LAUNCHER = r"""
 import os, signal, sys
-pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "pinlock", *sys.argv[2:]],
-                     os.environ)
+fd = int(sys.argv[1])
+os.set_inheritable(fd, False)  # pinlock and its children must not hold the pipe open
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
-with open(sys.argv[1], "w") as fh:
-    fh.write(str(usage.ru_maxrss))
+os.write(fd, str(usage.ru_maxrss).encode())
 code = os.waitstatus_to_exitcode(status)
 if code < 0:
     signal.signal(-code, signal.SIG_DFL)
@@ -85,13 +85,15 @@ def run_pinlock(
     full_env.setdefault("PINLOCK_CACHE_DIR", str(cwd / ".pinlock-cache"))
     if env:
         full_env.update(env)
-    fd, rss_file = tempfile.mkstemp(prefix="pinlock-rss-")
-    os.close(fd)
     start = time.monotonic()
+    rss_read, rss_write = os.pipe()
     proc = subprocess.Popen(
-        [sys.executable, "-S", "-c", _TRAMPOLINE, rss_file, *args], cwd=cwd, env=full_env,
+        [sys.executable, "-S", "-c", _LAUNCHER, str(rss_write),
+         sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        pass_fds=(rss_write,))
+    os.close(rss_write)
     chunks: dict[str, bytes] = {}
 
     def drain(name: str, stream: IO[bytes]) -> None:
@@ -114,18 +116,17 @@ def run_pinlock(
 
     timer = threading.Timer(limit, kill)
     timer.start()
-    # wait4 instead of Popen.wait: it reaps the trampoline, whose own figure is the fallback.
-    _, status, usage = os.wait4(proc.pid, 0)
+    _, status = os.waitpid(proc.pid, 0)
     timer.cancel()
+    with os.fdopen(rss_read, "rb") as f:
+        reported = f.read().strip()
+    # Killed at the limit, the launcher reports nothing, and its own figure carries the
+    # test process's peak: not measured (nan), and the run fails as timed out anyway.
+    rss_kb = float(reported) if reported.isdigit() else math.nan
     proc.returncode = os.waitstatus_to_exitcode(status)
     for t in readers:
         t.join()
     seconds = time.monotonic() - start
-    with open(rss_file) as fh:
-        written = fh.read().strip()
-    os.unlink(rss_file)
-    # Killed at the limit, the trampoline wrote nothing: its own figure is an upper bound.
-    rss_kb = int(written) if written.isdigit() else usage.ru_maxrss
     result = Proc(proc.returncode, chunks.get("out", b"").decode(errors="replace"),
                   chunks.get("err", b"").decode(errors="replace"),
                   rss_kb / 1024.0, seconds, killed.is_set())

@@ -17,8 +17,16 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from pinlock.digest import sha256_stream
-from pinlock.errors import IntegrityError
-from pinlock.http import send_with_retries
+from pinlock.errors import InputError, IntegrityError, UpstreamError
+from pinlock.http import (
+    MAX_DOCUMENT,
+    MAX_INRELEASE,
+    ResponseTooLargeError,
+    iter_body,
+    read_body,
+    send_with_retries,
+)
+from pinlock.secrets import may_carry_secret, plain_http_host, scrub
 from pinlock.sources.debian.deb822 import (
     INDEX_CACHE_FORMAT,
     Buffer,
@@ -169,10 +177,17 @@ class Archive:
 
     # ------------------------------------------------------------ HTTP
 
-    def get(self, url: str, *, missing_ok: bool = False) -> bytes | None:
-        """GET following same-origin redirects (snapshot.debian.org redirects to a run)."""
-        resp = self._open(url, missing_ok=missing_ok, stream=False)
-        return None if resp is None else resp.content
+    def get(self, url: str, *, missing_ok: bool = False, limit: int = MAX_DOCUMENT
+            ) -> bytes | None:
+        """GET following same-origin redirects (snapshot.debian.org redirects to a run);
+        the body (decoded) is refused past ``limit`` bytes."""
+        resp = self._open(url, missing_ok=missing_ok, stream=True)
+        if resp is None:
+            return None
+        try:
+            return read_body(resp, what=f"GET {url}", limit=limit)
+        finally:
+            resp.close()
 
     def hash_of(self, url: str, *, limit: int) -> tuple[str, int] | None:
         """sha256 and size of what ``url`` serves, streamed; reading stops past ``limit``
@@ -183,7 +198,7 @@ class Archive:
 
         def capped() -> Iterator[bytes]:
             seen = 0
-            for chunk in resp.iter_bytes():
+            for chunk in iter_body(resp, what=f"GET {url}", limit=None):
                 seen += len(chunk)
                 if seen > limit:
                     yield chunk[: len(chunk) - (seen - limit - 1)]
@@ -194,10 +209,19 @@ class Archive:
             return sha256_stream(capped())
         except httpx.TransportError as exc:  # the body broke off after the headers
             raise ArchiveError(f"GET {url}: {type(exc).__name__}: {exc}") from None
+        except ArchiveError:
+            raise
+        except UpstreamError as exc:  # broke off, or past the deadline, in iter_body
+            raise ArchiveError(exc.message, hint=exc.hint) from None
         finally:
             resp.close()
 
     def _open(self, url: str, *, missing_ok: bool, stream: bool) -> httpx.Response | None:
+        if urlsplit(url).password and not may_carry_secret(url):
+            # httpx would send the URL's password as Basic auth, readable on the wire.
+            raise InputError(f"{scrub(url)}: refusing to send the password in this URL over "
+                             f"plain http to {plain_http_host(url)}",
+                             hint="use an https:// mirror URL for a mirror that needs a login")
         origin = urlsplit(url)[:2]
         for _ in range(_MAX_REDIRECTS + 1):
             resp = send_with_retries(self.client, self.client.build_request("GET", url),
@@ -224,7 +248,7 @@ class Archive:
 
     def release(self, loc: Location, suite: str, snapshot: str | None) -> SignedRelease:
         url = urljoin(loc.base(snapshot), f"dists/{suite}/InRelease")
-        data = self.get(url)
+        data = self.get(url, limit=MAX_INRELEASE)
         assert data is not None
         verified = verify_clearsigned(data, loc.keyring, what=url)
         try:
@@ -300,12 +324,23 @@ class Archive:
             # by-hash names are immutable: no race with a mirror update between InRelease
             # and the index; fall back to the plain name when a mirror lacks the file.
             folder = entry.path.rsplit("/", 1)[0]
-            data = self.get(f"{base}{folder}/by-hash/SHA256/{entry.sha256}", missing_ok=True)
+            data = self._get_index(f"{base}{folder}/by-hash/SHA256/{entry.sha256}", entry,
+                                   missing_ok=True)
         if data is None:
-            data = self.get(what)
+            data = self._get_index(what, entry)
         assert data is not None
         check_index(data, entry, what=what)
         return data
+
+    def _get_index(self, url: str, entry: IndexFile, *, missing_ok: bool = False
+                   ) -> bytes | None:
+        """An index file, read no further than the size the signed InRelease gives it."""
+        try:
+            return self.get(url, missing_ok=missing_ok, limit=entry.size)
+        except ResponseTooLargeError:
+            raise IntegrityError(f"{url}: size does not match InRelease (larger), refused",
+                                 expected=f"{entry.size} bytes",
+                                 observed=f"more than {entry.size}") from None
 
     # ------------------------------------------------------------ disk cache
     # Two files per index, both named by the index's SHA256 from the signed InRelease:

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
+from pinlock.deadlines import DeadlineError, subprocess_timeout
 from pinlock.sources.debian.errors import SignatureError
 
 DEFAULT_KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -70,9 +71,11 @@ def verify_clearsigned(
         try:
             proc = subprocess.run(
                 [gpgv, "--status-fd", "1", "--keyring", keyring, "--output", out, src],
-                capture_output=True, timeout=60, check=False,
-                env={**os.environ, "LC_ALL": "C", "GNUPGHOME": tmp},
+                capture_output=True, timeout=subprocess_timeout(f"{gpgv} on {what}", 60),
+                check=False, env={**os.environ, "LC_ALL": "C", "GNUPGHOME": tmp},
             )
+        except subprocess.TimeoutExpired:
+            raise DeadlineError(f"{what}: {gpgv} did not finish before the deadline") from None
         except FileNotFoundError:
             raise SignatureError(
                 f"{what}: {gpgv} not found", hint="install the gpgv package"

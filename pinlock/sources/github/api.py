@@ -21,12 +21,19 @@ from pinlock.digest import sha256_stream
 from pinlock.errors import InputError, UpstreamError
 from pinlock.http import (
     DEFAULT_RETRY,
+    MAX_API_PAGE,
     RETRY_STATUSES,
+    BodyBrokenError,
     RetryPolicy,
+    buffered,
+    iter_body,
     make_client,
+    parse_json,
+    read_error_body,
     retry_after_seconds,
 )
 from pinlock.http import send_with_retries as _send_with_retries
+from pinlock.secrets import TOKEN_VARIABLES, check_token, may_carry_secret, plain_http_host
 from pinlock.sources.github.errors import (
     GitHubAuthError,
     GitHubError,
@@ -53,14 +60,19 @@ class GitHubConfig:
 
     api_url: str = DEFAULT_API_URL
     token: str | None = field(default=None, repr=False)
+    token_variable: str = "GITHUB_TOKEN"  # where the token came from, for messages
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GitHubConfig:
         """``GITHUB_API_URL`` (as Actions and Enterprise set it), ``GITHUB_TOKEN``/``GH_TOKEN``."""
         env = os.environ if environ is None else environ
         api_url = (env.get("GITHUB_API_URL") or "").strip() or DEFAULT_API_URL
-        token = (env.get("GITHUB_TOKEN") or "").strip() or (env.get("GH_TOKEN") or "").strip()
-        return cls(api_url=api_url, token=token or None)
+        for variable in TOKEN_VARIABLES:
+            if (env.get(variable) or "").strip():
+                # Checked before any use: a newline in it would be retried, then printed.
+                token = check_token(variable, env[variable])
+                return cls(api_url=api_url, token=token, token_variable=variable)
+        return cls(api_url=api_url)
 
 
 # ---------------------------------------------------------------- release objects
@@ -163,8 +175,8 @@ def display_url(url: httpx.URL | str) -> str:
 def _github_message(response: httpx.Response) -> str:
     """GitHub's ``{"message": …}`` error text, short; never echoes request headers."""
     try:
-        body = response.json()
-    except (ValueError, httpx.ResponseNotRead):
+        body = parse_json(response.content, "GitHub's error answer")
+    except (UpstreamError, httpx.ResponseNotRead):
         return ""
     if isinstance(body, Mapping) and isinstance(body.get("message"), str):
         return str(body["message"])[:300]
@@ -203,7 +215,8 @@ class _RateLimitGate:
                 raise GitHubError(f"{self._label}: HTTP 403 from the download host")
             return response
         if stream:
-            response.read()
+            response = buffered(response, request,
+                                read_error_body(response, what=self._label))
         raise_for_rate_limit(response, self._label, self._owner, retry=True)
         return response
 
@@ -282,6 +295,12 @@ class GitHubClient:
             raise InputError(
                 f"GITHUB_API_URL {config.api_url!r} is not an http(s) URL",
                 hint="e.g. https://api.github.com or https://HOST/api/v3 for GitHub Enterprise",
+            )
+        if config.token and not may_carry_secret(str(base)):
+            raise InputError(
+                f"GITHUB_API_URL {str(base)!r}: refusing to send {config.token_variable} over "
+                f"plain http to {plain_http_host(str(base))}: anyone on the way could read it",
+                hint="use an https:// API URL (plain http is allowed only to localhost)",
             )
         self._http = http
         self._base = str(base).rstrip("/")
@@ -362,6 +381,7 @@ class GitHubClient:
                     sleep=self._sleep,
                     what=label,
                     retry_statuses=RETRY_STATUSES | {403},
+                    limit=MAX_API_PAGE,
                 )
             except GitHubError:
                 raise
@@ -423,10 +443,8 @@ class GitHubClient:
 
     def get_json(self, path: str, *, params: Mapping[str, str | int] | None = None) -> Any:
         response = self.request("GET", path, params=params, ok=(200,))
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise GitHubError(f"GET {display_url(self.url(path))}: answer is not JSON") from exc
+        return parse_json(response.content, f"GET {display_url(self.url(path))}",
+                          error=GitHubError)
 
     def paginate(
         self,
@@ -451,12 +469,14 @@ class GitHubClient:
             pages += 1
             response = self.request("GET", url, params=query, ok=(200,))
             query = {}  # the next link carries the whole query
-            try:
-                items = response.json()
-            except ValueError as exc:
-                raise GitHubError(f"GET {display_url(url)}: answer is not JSON") from exc
+            items = parse_json(response.content, f"GET {display_url(url)}", error=GitHubError)
             if not isinstance(items, list):
                 raise GitHubError(f"GET {display_url(url)}: expected a JSON list")
+            if len(items) > max(per_page, 100):
+                # GitHub never sends more than asked: a bigger page is a server piling
+                # up memory in pinlock across pages.
+                raise GitHubError(f"GET {display_url(url)}: {len(items)} items on one page, "
+                                  f"more than the {per_page} asked for")
             yield from items
             nxt = response.links.get("next", {}).get("url")
             url = str(httpx.URL(url).join(nxt)) if nxt else None
@@ -486,7 +506,8 @@ class GitHubClient:
         response = self._send("GET", self.url(url), accept=accept, stream=True)
         try:
             if response.status_code != 200:
-                response.read()
+                body = read_error_body(response, what=f"GET {display_url(url)}")
+                response = buffered(response, response.request, body)
                 self._raise_for_status(response, f"GET {display_url(url)}", (200,))
             yield response
         finally:
@@ -516,20 +537,24 @@ class GitHubClient:
                 raise GitHubError(f"{label}: {declared} bytes, more than the {limit} expected")
             received = 0
             try:
-                for chunk in response.iter_bytes(chunk_size):
+                # Decoded here with a bounded output per piece, under the deadlines.
+                for chunk in iter_body(response, what=label, limit=None):
                     received += len(chunk)
                     if limit is not None and received > limit:
                         raise GitHubError(f"{label}: more than the {limit} bytes expected")
                     yield chunk
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            except BodyBrokenError as exc:
                 of = f" of {declared}" if declared is not None else ""
                 got = response.num_bytes_downloaded
                 raise TruncatedDownloadError(
-                    f"{label}: download cut off after {got}{of} bytes ({type(exc).__name__})",
+                    f"{label}: download cut off after {got}{of} bytes ({exc.cause})",
                     hint="try again; if it persists the download host is failing",
-                ) from exc
-            except httpx.TimeoutException as exc:
-                raise GitHubError(f"{label}: timed out after {received} bytes") from exc
+                ) from None
+            except GitHubError:
+                raise
+            except UpstreamError as exc:
+                raise GitHubError(f"{exc.message} (after {received} bytes)",
+                                  hint=exc.hint) from None
             if declared is not None and received != declared:
                 raise TruncatedDownloadError(
                     f"{label}: received {received} bytes, Content-Length promised {declared}"

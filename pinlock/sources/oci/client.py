@@ -5,7 +5,6 @@ Knows registries, repositories, tags and digests only; nothing of Dockerfiles or
 
 from __future__ import annotations
 
-import base64
 import difflib
 import json
 import re
@@ -20,9 +19,21 @@ import httpx
 
 from pinlock.digest import Digest, DigestFormatError, check_bytes, hash_as
 from pinlock.errors import UpstreamError
-from pinlock.http import DEFAULT_RETRY, RetryPolicy, make_client, send_with_retries
+from pinlock.http import (
+    DEFAULT_RETRY,
+    MAX_ERROR_BODY,
+    MAX_TAG_LIST,
+    MAX_TOKEN_BODY,
+    RetryPolicy,
+    iter_body,
+    make_client,
+    parse_json,
+    read_body,
+    send_with_retries,
+)
 from pinlock.imageref import ImageRefError, parse_image_ref
-from pinlock.sources.oci.config import Endpoint, RegistryConfig, is_loopback
+from pinlock.secrets import may_carry_secret, register, register_basic, token_problem
+from pinlock.sources.oci.config import Endpoint, RegistryConfig
 from pinlock.sources.oci.credentials import Credential, DockerCredentials
 from pinlock.sources.oci.errors import (
     BlobIntegrityError,
@@ -47,7 +58,8 @@ ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # containerd's limit: a bigger "manifest" is an attack
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
-MAX_TAG_PAGES = 1000
+MAX_TAG_PAGES = 1000  # 100k tags at Docker Hub's page size; more is a loop
+MAX_TAGS = 500_000  # across pages: kept in memory, compared, sorted
 MAX_REDIRECTS = 5
 ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
@@ -65,7 +77,7 @@ class Manifest:
         return self.media_type in INDEX_TYPES
 
     def json(self) -> dict[str, Any]:
-        data = json.loads(self.raw)
+        data = parse_json(self.raw, f"manifest {self.digest}", error=UnsupportedMediaTypeError)
         if not isinstance(data, dict):
             raise UnsupportedMediaTypeError(f"manifest {self.digest} is not a JSON object")
         return data
@@ -192,10 +204,7 @@ def _check_digest_field(value: object, what: str) -> str:
 
 def _media_type(raw: bytes, content_type: str | None, what: str) -> str:
     declared = None
-    try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UnsupportedMediaTypeError(f"{what}: manifest is not JSON") from exc
+    data = parse_json(raw, f"{what}: manifest", error=UnsupportedMediaTypeError)
     if isinstance(data, dict) and isinstance(data.get("mediaType"), str):
         declared = data["mediaType"]
     header = (content_type or "").split(";")[0].strip()
@@ -297,11 +306,12 @@ class RegistryClient:
         headers: Mapping[str, str] | None = None,
         stream: bool = False,
         what: str,
+        limit: int = MAX_ERROR_BODY,
     ) -> httpx.Response:
         """One registry request with auth: a 401 challenge is answered once, then cached."""
         scope = f"repository:{ep.path}:pull"
         auth = self._known_auth(ep, scope)
-        response = self._do(ep, method, url, {**(headers or {}), **auth}, stream, what)
+        response = self._do(ep, method, url, {**(headers or {}), **auth}, stream, what, limit)
         if response.status_code == 401:
             header = response.headers.get("WWW-Authenticate", "")
             response.close()
@@ -312,7 +322,8 @@ class RegistryClient:
                 )
             self._challenges[ep.base_url] = challenge
             auth = self._authorize(ep, challenge, scope, what, fresh=True)
-            response = self._do(ep, method, url, {**(headers or {}), **auth}, stream, what)
+            response = self._do(ep, method, url, {**(headers or {}), **auth}, stream, what,
+                                limit)
             if response.status_code == 401:
                 response.close()
                 raise self._auth_error(ep, what, 401)
@@ -323,14 +334,15 @@ class RegistryClient:
 
     def _do(
         self, ep: Endpoint, method: str, url: str, headers: Mapping[str, str],
-        stream: bool, what: str,
+        stream: bool, what: str, limit: int,
     ) -> httpx.Response:
         client = self._client(ep.verify)
         request = client.build_request(method, url, headers=dict(headers))
         self.requests.append(f"{method} {url}")
         try:
             return send_with_retries(
-                client, request, stream=stream, policy=self.retry, sleep=self._sleep, what=what
+                client, request, stream=stream, policy=self.retry, sleep=self._sleep, what=what,
+                limit=limit,
             )
         except RegistryError:
             raise
@@ -369,8 +381,7 @@ class RegistryClient:
                     hint=f"docker login {ep.host}",
                 )
             self._refuse_plain_http(ep.base_url, what)
-            raw = f"{cred.username}:{cred.secret}".encode()
-            return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+            return {"Authorization": register_basic(cred.username, cred.secret)}
         realm = challenge.params.get("realm")
         if not realm:
             raise RegistryAuthError(f"{what}: Bearer challenge without a realm")
@@ -387,7 +398,7 @@ class RegistryClient:
     @staticmethod
     def _refuse_plain_http(url: str, what: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme != "https" and not is_loopback(parts.netloc):
+        if not may_carry_secret(url):
             # Credentials over plain HTTP to a non-loopback host would be readable on the wire.
             raise RegistryAuthError(
                 f"{what}: refusing to send credentials over plain HTTP to {parts.netloc}"
@@ -405,6 +416,7 @@ class RegistryClient:
         client = self._client(ep.verify)
         headers: dict[str, str] = {}
         if cred is not None:
+            register(cred.secret)
             self._refuse_plain_http(realm, what)
         if cred is not None and cred.identity_token:
             # OAuth2 refresh-token grant (docker's identitytoken).
@@ -414,14 +426,13 @@ class RegistryClient:
             )
         else:
             if cred is not None:
-                raw = f"{cred.username}:{cred.secret}".encode()
-                headers["Authorization"] = "Basic " + base64.b64encode(raw).decode()
+                headers["Authorization"] = register_basic(cred.username, cred.secret)
             request = client.build_request("GET", realm, params=params, headers=headers)
         self.requests.append(f"{request.method} {realm} (token {scope})")
         try:
             response = send_with_retries(
                 client, request, policy=self.retry, sleep=self._sleep,
-                what=f"token from {realm} for {scope}",
+                what=f"token from {realm} for {scope}", limit=MAX_TOKEN_BODY,
             )
         except UpstreamError as exc:
             raise RegistryUnavailableError(exc.message, hint=exc.hint) from exc
@@ -436,13 +447,14 @@ class RegistryClient:
             raise RegistryError(
                 f"token from {realm} for {scope}: HTTP {response.status_code}, expected 200"
             )
-        try:
-            body = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise RegistryAuthError(f"token from {realm}: answer is not JSON") from exc
+        body = parse_json(response.content, f"token from {realm}", error=RegistryAuthError)
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise RegistryAuthError(f"token from {realm}: answer has no token")
+        register(value)
+        if token_problem(value) is not None:
+            # It would be refused as a header value on the next request, and printed.
+            raise RegistryAuthError(f"token from {realm}: answer's token is not a header value")
         expires_in = body.get("expires_in", 60)
         lifetime = float(expires_in) if isinstance(expires_in, int | float) else 60.0
         # Renew a little early so a token does not expire between HEAD and GET.
@@ -600,8 +612,10 @@ class RegistryClient:
         raw = self._fetch_blob_at(ep, digest, MAX_CONFIG_BYTES)
         try:
             data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):
             return "unknown/unknown"
+        except RecursionError:
+            raise UnsupportedMediaTypeError(f"config {digest}: JSON nested too deep") from None
         if not isinstance(data, dict):
             return "unknown/unknown"
         text = f"{data.get('os', 'unknown')}/{data.get('architecture', 'unknown')}"
@@ -629,7 +643,8 @@ class RegistryClient:
         """Stream a blob: yields (chunks, description). The caller checks the digest."""
         ep = self.endpoints(repository, by_digest=True)[0]
         with self._blob_response(ep, digest) as (r, what):
-            yield r.iter_bytes(), what
+            # Decoded with a bounded output per piece, the deadlines checked on every read.
+            yield _blob_chunks(r, what), what
 
     @contextmanager
     def _blob_response(
@@ -655,6 +670,8 @@ class RegistryClient:
                                           what=f"{what} -> {location}")
                 except UpstreamError as exc:
                     raise RegistryUnavailableError(exc.message, hint=exc.hint) from exc
+            if r.status_code in (301, 302, 303, 307, 308):
+                raise RegistryError(f"{what}: more than {MAX_REDIRECTS} redirects")
             if r.status_code == 404:
                 raise ManifestNotFoundError(f"{what}: blob {digest} not found")
             if r.status_code != 200:
@@ -682,20 +699,20 @@ class RegistryClient:
         for _ in range(MAX_TAG_PAGES):
             seen.add(url)
             what = f"GET {url}"
-            r = self._send(ep, "GET", url, what=what)
+            r = self._send(ep, "GET", url, what=what, limit=MAX_TAG_LIST)
             if r.status_code == 404:
                 raise TagNotFoundError(f"{what}: repository {ep.path} not found",
                                        hint="check the image name and the registry mirror")
             if r.status_code != 200:
                 raise RegistryError(f"{what}: HTTP {r.status_code}, expected 200")
-            try:
-                body = r.json()
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise RegistryError(f"{what}: tag list is not JSON") from exc
+            body = parse_json(r.content, f"{what}: tag list", error=RegistryError)
             page = body.get("tags") if isinstance(body, dict) else None
             for tag in page or []:
                 if isinstance(tag, str):
                     tags.setdefault(tag, None)
+            if len(tags) > MAX_TAGS:
+                raise RegistryError(f"{what}: more than {MAX_TAGS} tags, stopped",
+                                    hint="no genuine repository has that many tags")
             nxt = _next_link(r.headers.get("Link"))
             if nxt is None:
                 break
@@ -704,8 +721,14 @@ class RegistryClient:
                 # A Link to another host would receive this registry's token.
                 raise RegistryError(f"{what}: pagination Link points to another host: {nxt}")
             if nxt in seen:
-                break  # a registry repeating a page: stop rather than loop
+                # A registry repeating a page would be followed for ever.
+                raise RegistryError(f"{what}: tag list pagination loops back to {nxt}",
+                                    hint="the registry's Link headers repeat a page")
             url = nxt
+        else:
+            raise RegistryError(
+                f"GET {ep.base_url}/v2/{ep.path}/tags/list: more than {MAX_TAG_PAGES} pages "
+                "of tags, stopped", hint="the registry's Link headers never end")
         return list(tags)
 
 
@@ -719,12 +742,19 @@ def _next_link(header: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _blob_chunks(r: httpx.Response, what: str) -> Iterator[bytes]:
+    try:
+        yield from iter_body(r, what=what, limit=None)
+    except RegistryError:
+        raise
+    except UpstreamError as exc:
+        raise RegistryError(exc.message, hint=exc.hint) from None
+
+
 def _read_limited(r: httpx.Response, limit: int, what: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in r.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise RegistryError(f"{what}: response larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return read_body(r, what=what, limit=limit)
+    except RegistryError:
+        raise
+    except UpstreamError as exc:
+        raise RegistryError(exc.message, hint=exc.hint) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pinlock.errors import InputError
 from pinlock.imageref import DOCKER_HUB, DOCKER_HUB_API
+from pinlock.secrets import is_loopback
 
 MIRRORS_ENV = "PINLOCK_REGISTRY_MIRRORS"
 REGISTRIES_CONF_ENV = "CONTAINERS_REGISTRIES_CONF"
@@ -61,17 +61,6 @@ class _Rule:
     mirrors: tuple[_Location, ...] = ()
     blocked: bool = False
     replace: bool = False  # PINLOCK mirrors replace the registry: no fallback to the original
-
-
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and localhost (``host`` may carry a port)."""
-    name = urlsplit(f"//{host}").hostname or host
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _normalise_prefix(prefix: str) -> str:
@@ -224,6 +213,8 @@ def load_registries_conf(path: Path) -> list[_Rule]:
         raise RegistryConfigError(f"{path}: cannot read registries.conf: {exc.strerror}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise RegistryConfigError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise RegistryConfigError(f"{path}: TOML nested too deep") from None
     entries = data.get("registry", [])
     if not isinstance(entries, list):
         raise RegistryConfigError(f"{path}: 'registry' must be an array of tables ([[registry]])")

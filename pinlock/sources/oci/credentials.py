@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pinlock.deadlines import subprocess_timeout
 from pinlock.errors import InputError
 
 DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io",
@@ -93,6 +94,9 @@ class DockerCredentials:
                     f"{self.path}: not valid JSON (line {exc.lineno})",
                     hint="fix or remove the docker config file",
                 ) from exc
+            except RecursionError:
+                raise CredentialError(f"{self.path}: JSON nested too deep",
+                                      hint="fix or remove the docker config file") from None
             if not isinstance(data, dict):
                 raise CredentialError(f"{self.path}: expected a JSON object")
             self._data = data
@@ -193,7 +197,7 @@ def run_credential_helper(
             [program, "get"],
             input=server.encode(),
             capture_output=True,
-            timeout=HELPER_TIMEOUT,
+            timeout=subprocess_timeout(f"credential helper {program}", HELPER_TIMEOUT),
             env=dict(environ),
             check=False,
         )
@@ -216,6 +220,9 @@ def run_credential_helper(
         data = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
         raise CredentialError(f"credential helper {program} returned no JSON for {server}") from exc
+    except RecursionError:
+        raise CredentialError(f"credential helper {program} returned JSON nested too deep "
+                              f"for {server}") from None
     if not isinstance(data, dict):
         raise CredentialError(f"credential helper {program} returned no JSON object for {server}")
     user, secret = data.get("Username"), data.get("Secret")
