@@ -24,7 +24,7 @@ from pinlock.errors import (
     PinlockError,
     UsageError,
 )
-from pinlock.files import exclusive, read_text, write_together
+from pinlock.files import exclusive, journal_for, read_text, write_together
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -121,7 +121,7 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
     found = discover(sites, rel, platforms)
     text = lockfile.render(found.lock)
     with exclusive(lock_path):
-        write_together({lock_path: text})
+        write_together({lock_path: text}, journal=journal_for(lock_path))
     return InitResult(found, lock_path, text)
 
 
@@ -353,7 +353,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
     """
     from pinlock.sources.interface import Context
 
-    with exclusive(lock_path):
+    with exclusive(lock_path, dry_run=dry_run):
         project = open_project(dockerfile, lock_path)
         lock = project.lock
         assert lock is not None
@@ -406,7 +406,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
             writes[lock_path] = new_text
             result.lock_changed = True
         if writes and not dry_run:
-            write_together(writes)
+            write_together(writes, journal=journal_for(lock_path))
         return result
 
 

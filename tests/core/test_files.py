@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pinlock import files
-from pinlock.errors import LockBusyError
+from pinlock.errors import LocalFileError, LockBusyError
 
 
 def test_write_together_replaces_both(tmp_path: Path) -> None:
@@ -31,12 +31,12 @@ def test_write_together_restores_both_when_one_fails(tmp_path: Path,
 
     def flaky(src: str, dst: os.PathLike[str] | str) -> None:
         calls.append(str(dst))
-        if Path(dst) == b and not str(src).endswith(".restore"):
+        if Path(dst) == b and not str(src).endswith(files.OLD_SUFFIX):
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
     monkeypatch.setattr(files.os, "replace", flaky)
-    with pytest.raises(OSError):
+    with pytest.raises(LocalFileError, match="No space left on device"):
         files.write_together({a: "new a", b: "new b"})
     assert a.read_text() == "old a" and b.read_text() == "old b"
     assert str(a) in calls  # a really was replaced before b failed, then restored

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -58,8 +58,13 @@ def run_pinlock(
     env: Mapping[str, str] | None = None,
     limit: float = 120.0,
     stdin: str | None = None,
+    prefix: Sequence[str] = (),
 ) -> Proc:
-    """Run ``python -m pinlock ARGS`` in ``cwd``; kill it at ``limit`` seconds."""
+    """Run ``python -m pinlock ARGS`` in ``cwd``; kill it at ``limit`` seconds.
+
+    ``prefix``: a command that runs the rest (``unshare -m …``, a wrapper that injects a
+    fault); it must exec or wait for it, so the peak RSS measured is still pinlock's.
+    """
     full_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("GITHUB_", "GH_", "PINLOCK_"))}
     full_env["PYTHONPATH"] = str(ROOT)
@@ -68,7 +73,7 @@ def run_pinlock(
         full_env.update(env)
     start = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
+        [*prefix, sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     chunks: dict[str, bytes] = {}
