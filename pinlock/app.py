@@ -24,7 +24,7 @@ from pinlock.errors import (
     PinlockError,
     UsageError,
 )
-from pinlock.files import exclusive, journal_for, read_text, write_together
+from pinlock.files import discard_scratch, exclusive, journal_for, read_text, write_together
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -355,6 +355,8 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
 
     with exclusive(lock_path, dry_run=dry_run):
         project = open_project(dockerfile, lock_path)
+        if not dry_run:
+            discard_scratch(project.dockerfile_path)  # what a run killed mid-write left
         lock = project.lock
         assert lock is not None
         lock.select(names)

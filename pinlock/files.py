@@ -263,6 +263,11 @@ def _sync_folders(paths: Iterable[Path]) -> None:
                 os.close(fd)
 
 
+def discard_scratch(path: Path) -> None:
+    """Remove the temp files a killed run left beside ``path``; call with the lock held."""
+    _remove_orphans(path.parent, path.name)
+
+
 def _remove_orphans(folder: Path, name: str, keep: AbstractSet[str] = frozenset()) -> None:
     """Temp files of ``name`` a killed run left: the caller holds the lock, so none is live."""
     prefix = f".{name}."
@@ -431,6 +436,8 @@ def exclusive(lock_path: Path, *, wait: float = 5.0, dry_run: bool = False) -> I
     try:
         _take_over(fd, sidecar)
         recover(journal_for(lock_path), dry_run=dry_run)
+        if not dry_run:
+            discard_scratch(lock_path)
         yield
     finally:
         with contextlib.suppress(OSError):
