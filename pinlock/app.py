@@ -55,6 +55,7 @@ class Options:
     allow_major: bool = False
     sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
     sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
+    index_cache: bool = True  # False: Debian indexes fetched and verified afresh, no disk cache
 
 
 @dataclass
@@ -147,7 +148,8 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
 
     ctx = Context(lock)
     out: list[Finding] = []
-    with Sources(options) as sources:
+    # What upstream says now, never what a cache says it said: the cache is not read.
+    with Sources(replace(options, index_cache=False)) as sources:
         for inp in lock.select(names):
             try:
                 out.extend(sources.for_input(inp).check(inp, ctx))
@@ -232,7 +234,8 @@ def _apt_source(sources: Sources) -> Any:
     cfg = AptSourceConfig.from_env(
         os.environ, mirror=sources.options.debian_mirror,
         security_mirror=sources.options.debian_security_mirror, keyring=None,
-        cache_dir=os.path.join(cache_dir(os.environ), "debian"))
+        cache_dir=(os.path.join(cache_dir(os.environ), "debian")
+                   if sources.options.index_cache else None))
     return AptSource(sources.http, cfg, now=None,
                      base_status=lambda inp, arch: _base_status(sources, inp, arch),
                      deep=sources.options.deep, sample=sources.options.sample,
