@@ -130,7 +130,8 @@ def test_debian_index_cache_is_content_addressed(
     rel = a.release(_loc(archive_server), "trixie", SNAP1)
     a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
     cached = sorted(tmp.iterdir())
-    assert [p.suffix for p in cached] == [f".index-v{INDEX_CACHE_FORMAT}", ".xz"]  # the scanned index, the bytes
+    # the scanned index, the bytes
+    assert [p.suffix for p in cached] == [f".index-v{INDEX_CACHE_FORMAT}", ".xz"]
     assert len({p.name.split(".")[0] for p in cached}) == 1  # both named by the index sha256
     for p in cached:
         p.write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted

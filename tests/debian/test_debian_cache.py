@@ -149,7 +149,8 @@ def test_debian_empty_index() -> None:
 
 
 def _cache_bytes() -> bytes:
-    return b"".join(bytes(c) for c in PackagesIndex.parse(PACKAGES.encode()).serialize(SHA, key=KEY))
+    index = PackagesIndex.parse(PACKAGES.encode())
+    return b"".join(bytes(c) for c in index.serialize(SHA, key=KEY))
 
 
 def test_debian_index_cache_round_trip() -> None:
