@@ -145,6 +145,7 @@ def write_together(files: dict[Path, str], *, journal: Path | None = None) -> No
             with contextlib.suppress(OSError):
                 os.unlink(journal)
         for p in planned:
+            _ORIGINALS.pop(p.temp, None)
             for leftover in (p.temp, p.backup):
                 if leftover:
                     with contextlib.suppress(OSError):
