@@ -45,9 +45,9 @@ DEFAULT_SECURITY = "https://snapshot.debian.org/archive/debian-security/{snapsho
 _COMPRESSIONS = (".xz", ".gz", "")
 _MAX_REDIRECTS = 5
 _CHUNK = 1 << 22  # decompressed bytes scanned at a time: bounds memory, not speed
-# What a Packages index may expand to when its InRelease lists no uncompressed size (Debian's
-# InRelease always does: main/binary-amd64/Packages of a release is ~50-70 MB).
-MAX_EXPANDED = 256 << 20
+# What a Packages index may expand to, whatever its InRelease says (Debian's main/binary-amd64
+# Packages of a release is ~50-70 MB): the scanned bytes stay in memory while it is read.
+MAX_EXPANDED = 160 << 20
 
 
 @dataclass(frozen=True)

@@ -319,6 +319,9 @@ _CHECK_STEP = 1 << 22
 # a stream with no paragraph break (a decompression bomb of zeros) would otherwise be kept
 # whole while waiting for one.
 MAX_PARAGRAPH = 8 << 20
+# Debian's largest index (main, one architecture) holds ~70,000 paragraphs; the tables kept per
+# paragraph would take a bomb of tiny ones past any memory bound long before a size cap.
+MAX_RECORDS = 1_000_000
 
 Buffer = bytes | bytearray | memoryview
 
@@ -608,6 +611,8 @@ class PackagesIndexBuilder:
             # every paragraph of an archive's index opens with "Package: name"
             raise ControlError("a 'Package:' line is not written 'Package: name'")
         base = len(self._offsets) - 1
+        if base + len(parts) > MAX_RECORDS:
+            raise ControlError(f"more than {MAX_RECORDS} paragraphs")
         raw = b"\n".join([p.split(b"\n", 1)[0] for p in parts])
         if b" " in raw or b"\t" in raw:
             raw = b"\n".join([n.strip(b" \t") for n in raw.split(b"\n")])
