@@ -24,7 +24,14 @@ from pinlock.errors import (
     PinlockError,
     UsageError,
 )
-from pinlock.files import discard_scratch, exclusive, journal_for, read_text, write_together
+from pinlock.files import (
+    discard_scratch,
+    exclusive,
+    journal_for,
+    note,
+    read_text,
+    write_together,
+)
 from pinlock.model import (
     DEFAULT_PLATFORMS,
     AptInput,
@@ -135,6 +142,9 @@ def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None 
     """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream."""
     project = open_project(dockerfile, lock_path, keep_document=False)
     assert project.lock is not None
+    if journal_for(lock_path).exists():  # read-only here: the next writing command repairs it
+        note(f"an earlier run stopped between writing {project.label} and {lock_path}; "
+             "`pinlock lock` completes it")
     project.lock.select(names)
     findings = verify_offline(project.lock, project.sites, project.label, names=names,
                               strict=strict)

@@ -218,6 +218,7 @@ def test_crash_between_the_renames_is_repaired_by_the_next_run(project: Project)
     assert (project.folder / JOURNAL).exists()
     mixed = project.run("verify")
     assert mixed.code == 1, mixed.text  # the pair really is mixed until the next run
+    assert "`pinlock lock` completes it" in mixed.err, mixed.err
     nxt = project.run("lock")
     nxt.assert_clean()
     assert nxt.code == 0, nxt.text
@@ -231,14 +232,21 @@ def test_crash_between_the_renames_is_repaired_by_the_next_run(project: Project)
 # ------------------------------------------------------------------ modes, failed renames
 
 
-def test_modes_are_kept_on_success(project: Project) -> None:
+def test_modes_and_owners_are_kept_on_success(project: Project) -> None:
     os.chmod(project.folder / DOCKERFILE, 0o644)
     os.chmod(project.folder / LOCK, 0o640)
+    owner = os.geteuid() == 0  # only root may give a file to another user
+    if owner:
+        os.chown(project.folder / DOCKERFILE, 65534, 65534)
     p = project.run("bump", "s6-overlay", NEW)
     p.assert_clean()
     assert p.code == 0, p.text
+    assert project.version() == project.locked_version() == NEW
     assert stat.S_IMODE((project.folder / DOCKERFILE).stat().st_mode) == 0o644
     assert stat.S_IMODE((project.folder / LOCK).stat().st_mode) == 0o640
+    if owner:
+        st = (project.folder / DOCKERFILE).stat()
+        assert (st.st_uid, st.st_gid) == (65534, 65534)
 
 
 @pytest.mark.parametrize(("err", "text"), [
