@@ -118,6 +118,7 @@ def write_together(files: dict[Path, str], *, journal: Path | None = None) -> No
     journal = journal or journal_for(next(iter(files)))
     planned: list[_Planned] = []
     journal_written = False
+    stranded = False  # a rollback failed: journal and temp files stay for `recover`
     try:
         for path, text in files.items():
             planned.append(_prepare(path, text.encode("utf-8")))
@@ -134,13 +135,19 @@ def write_together(files: dict[Path, str], *, journal: Path | None = None) -> No
             _sync_folders(p.path for p in planned)
         except BaseException:
             # SIGTERM and Ctrl-C land here too (see exclusive): the old pair comes back.
-            _rollback(done)
+            stranded = not _rollback(done)
             raise
         with contextlib.suppress(FileNotFoundError):
             os.unlink(journal)
         journal_written = False
     finally:
-        if journal_written:
+        if stranded:
+            # Neither pair is whole on disk: the next run completes the new one from the
+            # journal and the temp files, which are kept for it.
+            note(f"could not restore the old files; the next pinlock command completes the "
+                 f"new ones ({journal})")
+            planned = []
+        elif journal_written:
             # the renames failed and were rolled back: the journal must not roll them forward
             with contextlib.suppress(OSError):
                 os.unlink(journal)
@@ -209,9 +216,11 @@ def _umask() -> int:
     return mask
 
 
-def _rollback(done: list[_Planned]) -> None:
+def _rollback(done: list[_Planned]) -> bool:
+    """Put the originals back; False when one of them could not be."""
+    ok = True
     for p in reversed(done):
-        with contextlib.suppress(OSError):
+        try:
             if p.backup is not None:
                 os.replace(p.backup, p.path)  # the original inode itself: mode, owner kept
             elif not p.existed:
@@ -226,6 +235,9 @@ def _rollback(done: list[_Planned]) -> None:
                     with contextlib.suppress(OSError):
                         os.fchown(fh.fileno(), uid, gid)
                 os.replace(tmp, p.path)
+        except OSError:
+            ok = False
+    return ok
 
 
 def _write_journal(journal: Path, planned: list[_Planned]) -> None:

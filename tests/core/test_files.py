@@ -129,3 +129,28 @@ def test_recover_completes_an_interrupted_write(tmp_path: Path,
     assert (a.read_text(), b.read_text()) == ("new a", "new b")
     assert "completed a write" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_a_failed_rollback_leaves_what_recover_completes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_text("old a")
+    b.write_text("old b")
+    journal = tmp_path / ".b.pinlock-journal"
+    real_replace = os.replace
+
+    def failing(src: str, dst: os.PathLike[str] | str) -> None:
+        if Path(dst) == b or str(src).endswith(files.OLD_SUFFIX):
+            raise OSError(5, "Input/output error")  # the second rename, and the way back
+        real_replace(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", failing)
+    with pytest.raises(LocalFileError, match="Input/output error"):
+        files.write_together({a: "new a", b: "new b"}, journal=journal)
+    assert "could not restore the old files" in capsys.readouterr().err
+    assert (a.read_text(), b.read_text()) == ("new a", "old b") and journal.exists()
+    monkeypatch.setattr(files.os, "replace", real_replace)
+    assert files.recover(journal) == [a, b]
+    assert (a.read_text(), b.read_text()) == ("new a", "new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
