@@ -175,28 +175,32 @@ def test_kill_9_loop_leaves_a_consistent_pair(project: Project) -> None:
     start = time.monotonic()
     whole = project.run("bump", "s6-overlay", NEW)
     assert whole.code == 0, whole.text
+    whole.assert_clean()
     span = time.monotonic() - start  # a whole run: the kills land anywhere inside it
     outcomes: dict[str, int] = {}
     for i in range(40):
         target = OLD if project.version() == NEW else NEW
         child = subprocess.Popen(
             [sys.executable, "-m", "pinlock", "bump", "s6-overlay", target],
-            cwd=project.folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        time.sleep(rng.uniform(0.0, span * 1.1))
+            cwd=project.folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, start_new_session=True)
+        delay = rng.uniform(0.0, span * 1.1)
+        time.sleep(delay)
         os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
-        repaired = "journal" if (project.folder / JOURNAL).exists() else (
-            "lock file" if (project.folder / SIDECAR).exists() else "clean")
+        _, child_err = child.communicate()
+        left = sorted(p.name for p in project.folder.rglob(".*pinlock*"))
+        repaired = "journal" if JOURNAL in left else ("lock file" if SIDECAR in left else "clean")
         nxt = project.run("lock")
-        nxt.assert_clean()
-        assert nxt.code == 0, f"run {i}: {nxt.text}"
         check = project.run("verify")
-        assert check.code == 0, f"run {i} ({repaired}): {check.text}"
-        assert project.version() == project.locked_version() in (OLD, NEW)
-        assert not (project.folder / SIDECAR).exists()
-        assert not (project.folder / JOURNAL).exists()
-        assert not [p.name for p in project.folder.rglob(".*pinlock-*")]
+        why = (f"run {i}: killed after {delay:.3f} s (exit {child.returncode}), left {left}\n"
+               f"killed run said: {child_err.decode(errors='replace')[-500:]}\n"
+               f"next lock ({nxt.code}): {nxt.text[-1500:]}\nverify ({check.code}): "
+               f"{check.text[-1500:]}")
+        nxt.assert_clean()
+        assert nxt.code == 0, why
+        assert check.code == 0, why
+        assert project.version() == project.locked_version() in (OLD, NEW), why
+        assert not [p.name for p in project.folder.rglob(".*pinlock*")], why
         outcome = f"{repaired}, {'moved' if project.version() == target else 'kept'}"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     print(f"\nkill -9 outcomes: {outcomes}")
