@@ -219,6 +219,25 @@ def test_debian_decompress_chunks_refuses_truncated(path: str) -> None:
         list(decompress_chunks(packed[:-20], path, size=64))
 
 
+@pytest.mark.parametrize("path", ["Packages.xz", "Packages.gz", "Packages"])
+def test_debian_decompress_chunks_stops_one_byte_past_the_limit(path: str) -> None:
+    data = PACKAGES.encode() * 9
+    pack = {".xz": lzma.compress, ".gz": gzip.compress}.get(path[-3:], bytes)
+    assert b"".join(decompress_chunks(pack(data), path, limit=len(data))) == data
+    seen: list[int] = []
+    with pytest.raises(IntegrityError, match=f"expands to more than {len(data) - 1} bytes"):
+        for chunk in decompress_chunks(pack(data), path, size=64, limit=len(data) - 1):
+            seen.append(len(chunk))
+    assert sum(seen) <= len(data) - 1  # the byte past the limit is never handed out
+
+
+def test_debian_decompress_bomb_stops_at_the_limit_quickly() -> None:
+    bomb = lzma.compress(bytes(16 << 20)) * 64  # 1 GiB of zeros in ~170 KB
+    with pytest.raises(IntegrityError, match="expands to more than 1048576 bytes"):
+        for _ in decompress_chunks(bomb, "Packages.xz", limit=1 << 20):
+            pass
+
+
 # ---------------------------------------------------------------- through the archive
 
 
