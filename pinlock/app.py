@@ -27,7 +27,14 @@ from pinlock.errors import (
     UpstreamDataError,
     UsageError,
 )
-from pinlock.files import exclusive, read_text, write_together
+from pinlock.files import (
+    discard_scratch,
+    exclusive,
+    journal_for,
+    note,
+    read_text,
+    write_together,
+)
 from pinlock.grammar import GrammarError, shell_word
 from pinlock.limits import MAX_DOCKERFILE_BYTES, MAX_LOCK_BYTES
 from pinlock.model import (
@@ -72,6 +79,7 @@ class Options:
     sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
     sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
     accept_alarm: bool = False  # update/pr: move an input although upstream raised an alarm
+    index_cache: bool = True  # False: Debian indexes fetched and verified afresh, no disk cache
 
 
 @dataclass
@@ -141,7 +149,7 @@ def init(dockerfile: Path | None, lock_path: Path, *, force: bool = False,
     _adoptable(found.lock, str(dockerfile), source)
     text = lockfile.render(found.lock)
     with exclusive(lock_path):
-        write_together({lock_path: text})
+        write_together({lock_path: text}, journal=journal_for(lock_path))
     return InitResult(found, lock_path, text)
 
 
@@ -168,6 +176,9 @@ def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None 
     """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream."""
     project = open_project(dockerfile, lock_path, keep_document=False)
     assert project.lock is not None
+    if journal_for(lock_path).exists():  # read-only here: the next writing command repairs it
+        note(f"an earlier run stopped between writing {project.label} and {lock_path}; "
+             "`pinlock lock` completes it")
     project.lock.select(names)
     findings = verify_offline(project.lock, project.sites, project.label, names=names,
                               strict=strict)
@@ -181,7 +192,8 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
 
     ctx = Context(lock)
     out: list[Finding] = []
-    with Sources(options) as sources:
+    # What upstream says now, never what a cache says it said: the cache is not read.
+    with Sources(replace(options, index_cache=False)) as sources:
         for inp in lock.select(names):
             try:
                 out.extend(sources.for_input(inp).check(inp, ctx))
@@ -328,7 +340,8 @@ def _apt_source(sources: Sources) -> Any:
     cfg = AptSourceConfig.from_env(
         os.environ, mirror=sources.options.debian_mirror,
         security_mirror=sources.options.debian_security_mirror, keyring=None,
-        cache_dir=os.path.join(cache_dir(os.environ), "debian"))
+        cache_dir=(os.path.join(cache_dir(os.environ), "debian")
+                   if sources.options.index_cache else None))
     return AptSource(sources.http, cfg, now=None,
                      base_status=lambda inp, arch: _base_status(sources, inp, arch),
                      deep=sources.options.deep, sample=sources.options.sample,
@@ -490,8 +503,10 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
     """
     from pinlock.sources.interface import Context
 
-    with exclusive(lock_path):
+    with exclusive(lock_path, dry_run=dry_run):
         project = open_project(dockerfile, lock_path)
+        if not dry_run:
+            discard_scratch(project.dockerfile_path)  # what a run killed mid-write left
         lock = project.lock
         assert lock is not None
         lock.select(names)
@@ -577,7 +592,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                        else project.lock_text or "", text)
                 for path, text in writes.items()})
         elif writes:
-            write_together(writes)
+            write_together(writes, journal=journal_for(lock_path))
         return result
 
 

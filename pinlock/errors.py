@@ -61,6 +61,10 @@ class LockfileError(InputError):
         self.key = key
 
 
+class LocalFileError(InputError):
+    """A local file cannot be read or written: a read-only folder, a full disk, no permission."""
+
+
 class LockBusyError(PinlockError):
     """Another pinlock process is writing the same lock file."""
 

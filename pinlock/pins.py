@@ -16,13 +16,14 @@ from pinlock.dockerfile.sites import (
     AptCommand,
     AptPackageWord,
     AptSite,
+    ImageSite,
     Sites,
     Value,
     expand,
 )
 from pinlock.errors import DockerfileError
 from pinlock.grammar import json_string, shell_word
-from pinlock.imageref import ImageRefError, parse_image_ref, same_repository
+from pinlock.imageref import ImageRefError, parse_image_ref
 from pinlock.model import (
     AptInput,
     ImageInput,
@@ -62,9 +63,13 @@ def stage_index(sites: Sites, ref: str | None, path: str, what: str) -> int | No
 def pin_sites(lock: Lock, sites: Sites, path: str,
               names: list[str] | None = None) -> list[PinSite]:
     out: list[PinSite] = []
+    images: dict[str, list[ImageSite]] | None = None
     for inp in lock.select(names):
         if isinstance(inp, ImageInput):
-            out.extend(_image(inp, sites, path))
+            if images is None:  # once per call: a scan per input was quadratic in the inputs
+                images = _images_by_repository(sites)
+            found = images.get(_repo_key(inp.intent.image), [])
+            out.extend(_image(inp, found, sites, path))
         elif isinstance(inp, ReleaseInput):
             out.extend(_release(inp, lock, sites, path))
         else:
@@ -72,9 +77,25 @@ def pin_sites(lock: Lock, sites: Sites, path: str,
     return out
 
 
-def _image(inp: ImageInput, sites: Sites, path: str) -> list[PinSite]:
+def _repo_key(ref: str) -> str:
+    """Equal for two references exactly when ``same_repository`` says they are the same."""
+    try:
+        return "=" + parse_image_ref(ref).canonical
+    except ImageRefError:
+        return "!" + ref
+
+
+def _images_by_repository(sites: Sites) -> dict[str, list[ImageSite]]:
+    out: dict[str, list[ImageSite]] = {}
+    for s in sites.images:
+        out.setdefault(_repo_key(_repo(s.ref)), []).append(s)
+    return out
+
+
+def _image(inp: ImageInput, found: list[ImageSite], sites: Sites,
+           path: str) -> list[PinSite]:
+    """``found``: the image sites of ``inp``'s repository, in Dockerfile order."""
     stage = stage_index(sites, inp.intent.stage, path, f"input {inp.name!r}")
-    found = [s for s in sites.images if same_repository(_repo(s.ref), inp.intent.image)]
     if stage is not None and not any(s.stage == stage and s.context == "FROM" for s in found):
         raise DockerfileError(path, f"input {inp.name!r}: stage {inp.intent.stage!r} does not "
                               f"start FROM {inp.intent.image!r}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import os
 import re
@@ -181,10 +182,19 @@ class Sites:
     unsafe_apt: tuple[UnsafeApt, ...] = ()
 
     def stage(self, ref: str) -> Stage | None:
+        """The first stage ``ref`` names (by index or name); a lookup, not a scan per call."""
+        by_index, by_name = self._stage_tables
+        hits = [st for st in (by_index.get(ref), by_name.get(ref.lower())) if st is not None]
+        return min(hits, key=lambda st: st.index, default=None)
+
+    @functools.cached_property
+    def _stage_tables(self) -> tuple[dict[str, Stage], dict[str, Stage]]:
+        by_index = {str(st.index): st for st in self.stages}
+        by_name: dict[str, Stage] = {}
         for st in self.stages:
-            if st.matches(ref):
-                return st
-        return None
+            if st.name is not None:
+                by_name.setdefault(st.name, st)
+        return by_index, by_name
 
     def args_named(self, name: str) -> list[ArgDecl]:
         return [a for a in self.args if a.name == name]
@@ -252,13 +262,16 @@ def find_sites(df: Dockerfile) -> Sites:
     apt: list[AptSite] = []
     commands: list[AptCommand] = []
     unmanaged: list[Unmanaged] = []
+    named: set[str] = set()  # what a later FROM may write to name an earlier named stage
     stage = -1
     for ins in df.instructions:
         kw = ins.keyword
         if kw == "FROM":
             stage += 1
-            st = _from(df, ins, stage, stages, args, images)
+            st = _from(df, ins, stage, named, args, images)
             stages.append(st)
+            if st.name is not None:
+                named.update((st.name, str(st.index)))
         elif kw == "ARG":
             args.extend(_args(df, ins, stage))
         elif kw in ("COPY", "ADD"):
@@ -271,7 +284,7 @@ def find_sites(df: Dockerfile) -> Sites:
                  tuple(u for u in unmanaged if isinstance(u, UnsafeApt)))
 
 
-def _from(df: Dockerfile, ins: Instruction, index: int, stages: list[Stage],
+def _from(df: Dockerfile, ins: Instruction, index: int, named: set[str],
           args: list[ArgDecl], images: list[ImageSite]) -> Stage:
     text = ins.text
     _flags, pos = _flags_and_rest(ins)
@@ -284,7 +297,7 @@ def _from(df: Dockerfile, ins: Instruction, index: int, stages: list[Stage],
     if len(words) >= 3 and text.text[words[1][0]:words[1][1]].lower() == "as":
         name = text.text[words[2][0]:words[2][1]].lower()
     st = Stage(index, name, base, ins.line)
-    if any(s.matches(base.lower()) and s.name for s in stages):
+    if base.lower() in named:
         return st  # FROM <earlier stage>: not an image
     global_args = {a.name: a for a in args if a.stage == -1}
     site = _image_site(df, text, ws, we, "FROM", index, ins.line, global_args)

@@ -34,6 +34,7 @@ from pinlock import app, grammar, lockfile
 from pinlock.app import Options
 from pinlock.changes import Change
 from pinlock.errors import PinlockError, UsageError
+from pinlock.files import is_scratch
 from pinlock.grammar import GrammarError
 from pinlock.model import Lock, ReleaseInput
 from pinlock.pr import body as pr_body
@@ -214,7 +215,8 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
     env = os.environ if environ is None else environ
     git = Git(cwd, token=_token(env))
     root = git.toplevel()
-    dirty = git.dirty()
+    # pinlock's own lock and temp files, left by a run killed with SIGKILL, are not changes
+    dirty = [p for p in git.dirty() if not is_scratch(p)]
     if dirty:
         shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
         raise DirtyTreeError(f"the working tree {root} has uncommitted changes: {shown}",

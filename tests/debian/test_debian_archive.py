@@ -14,12 +14,13 @@ from support.debian_archive import SNAP1, SNAP2, ArchiveServer
 from pinlock.errors import IntegrityError
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location, check_index, security_template
-from pinlock.sources.debian.deb822 import IndexFile
+from pinlock.sources.debian.deb822 import INDEX_CACHE_FORMAT, IndexFile
 from pinlock.sources.debian.errors import ArchiveError, SignatureError
 
 
 def _archive(tmp: Path | None = None) -> Archive:
-    return Archive(make_client(timeout=10), cache_dir=str(tmp) if tmp else None)
+    return Archive(make_client(timeout=10), cache_dir=str(tmp) if tmp else None,
+                   cache_key_file=str(tmp.parent / "config" / "cache-key") if tmp else None)
 
 
 def _loc(srv: ArchiveServer) -> Location:
@@ -129,7 +130,8 @@ def test_debian_index_cache_is_content_addressed(
     rel = a.release(_loc(archive_server), "trixie", SNAP1)
     a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
     cached = sorted(tmp.iterdir())
-    assert [p.suffix for p in cached] == [".index-v1", ".xz"]  # the scanned index, the bytes
+    # the scanned index, the bytes
+    assert [p.suffix for p in cached] == [f".index-v{INDEX_CACHE_FORMAT}", ".xz"]
     assert len({p.name.split(".")[0] for p in cached}) == 1  # both named by the index sha256
     for p in cached:
         p.write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted

@@ -26,6 +26,7 @@ from pinlock.sources.debian.deb822 import (
 from pinlock.sources.debian.resolver import Universe
 
 SHA = "ab" * 32
+KEY = b"k" * 32  # the user's cache key, in these tests
 
 # The shapes a real index has, and the odd ones a scanner can trip on: long descriptions with
 # continuation lines (one looks like a field), a name listed twice, a record providing one
@@ -122,7 +123,7 @@ def test_debian_scanned_index_returns_one_object_per_record() -> None:
 
 def test_debian_scanned_index_strips_unused_fields() -> None:
     index = PackagesIndex.parse(PACKAGES.encode())
-    stored = b"".join(bytes(c) for c in index.serialize(SHA))
+    stored = b"".join(bytes(c) for c in index.serialize(SHA, key=KEY))
     assert b"Maintainer" not in stored and b"role::program" not in stored
     assert b"Depends: b (>= 1), c | d" in stored
 
@@ -140,18 +141,20 @@ def test_debian_scanned_index_rejects_malformed(text: str, match: str) -> None:
 def test_debian_empty_index() -> None:
     index = PackagesIndex.parse(b"")
     assert len(index) == 0 and index.named("a") == []
-    assert len(PackagesIndex.load(b"".join(bytes(c) for c in index.serialize(SHA)), SHA)) == 0
+    blob = b"".join(bytes(c) for c in index.serialize(SHA, key=KEY))
+    assert len(PackagesIndex.load(blob, SHA, key=KEY)) == 0
 
 
 # ---------------------------------------------------------------- cache file
 
 
 def _cache_bytes() -> bytes:
-    return b"".join(bytes(c) for c in PackagesIndex.parse(PACKAGES.encode()).serialize(SHA))
+    index = PackagesIndex.parse(PACKAGES.encode())
+    return b"".join(bytes(c) for c in index.serialize(SHA, key=KEY))
 
 
 def test_debian_index_cache_round_trip() -> None:
-    loaded = PackagesIndex.load(_cache_bytes(), SHA)
+    loaded = PackagesIndex.load(_cache_bytes(), SHA, key=KEY)
     assert [_record_fields(r) for r in loaded] == [
         _record_fields(r) for r in parse_packages(PACKAGES)
     ]
@@ -173,12 +176,12 @@ def _flip(data: bytes, at: int) -> bytes:
 def test_debian_index_cache_damage_is_refused(damage: object, match: str) -> None:
     assert callable(damage)
     with pytest.raises(ControlError, match=match):
-        PackagesIndex.load(damage(_cache_bytes()), SHA)
+        PackagesIndex.load(damage(_cache_bytes()), SHA, key=KEY)
 
 
 def test_debian_index_reads_records_from_the_file_it_was_written_to(tmp: Path) -> None:
     index = PackagesIndex.parse(PACKAGES.encode())
-    chunks = index.serialize(SHA)
+    chunks = index.serialize(SHA, key=KEY)
     path = tmp / "index"
     path.write_bytes(b"".join(bytes(c) for c in chunks))
     index.read_from(FileBytes(str(path)), chunks)
@@ -191,7 +194,7 @@ def test_debian_index_reads_records_from_the_file_it_was_written_to(tmp: Path) -
 
 def test_debian_index_cache_of_another_index_is_refused() -> None:
     with pytest.raises(ControlError, match="for index"):
-        PackagesIndex.load(_cache_bytes(), "cd" * 32)
+        PackagesIndex.load(_cache_bytes(), "cd" * 32, key=KEY)
 
 
 # ---------------------------------------------------------------- decompression
@@ -216,6 +219,25 @@ def test_debian_decompress_chunks_refuses_truncated(path: str) -> None:
         list(decompress_chunks(packed[:-20], path, size=64))
 
 
+@pytest.mark.parametrize("path", ["Packages.xz", "Packages.gz", "Packages"])
+def test_debian_decompress_chunks_stops_one_byte_past_the_limit(path: str) -> None:
+    data = PACKAGES.encode() * 9
+    pack = {".xz": lzma.compress, ".gz": gzip.compress}.get(path[-3:], bytes)
+    assert b"".join(decompress_chunks(pack(data), path, limit=len(data))) == data
+    seen: list[int] = []
+    with pytest.raises(IntegrityError, match=f"expands to more than {len(data) - 1} bytes"):
+        for chunk in decompress_chunks(pack(data), path, size=64, limit=len(data) - 1):
+            seen.append(len(chunk))
+    assert sum(seen) <= len(data) - 1  # the byte past the limit is never handed out
+
+
+def test_debian_decompress_bomb_stops_at_the_limit_quickly() -> None:
+    bomb = lzma.compress(bytes(16 << 20)) * 64  # 1 GiB of zeros in ~170 KB
+    with pytest.raises(IntegrityError, match="expands to more than 1048576 bytes"):
+        for _ in decompress_chunks(bomb, "Packages.xz", limit=1 << 20):
+            pass
+
+
 # ---------------------------------------------------------------- through the archive
 
 
@@ -224,13 +246,14 @@ def _loc(srv: ArchiveServer) -> Location:
 
 
 def _read(srv: ArchiveServer, cache: Path) -> PackagesIndex:
-    a = Archive(make_client(timeout=10), cache_dir=str(cache))
+    a = Archive(make_client(timeout=10), cache_dir=str(cache),
+                cache_key_file=str(cache.parent / "config" / "cache-key"))
     rel = a.release(_loc(srv), "trixie", SNAP1)
     return a.packages(_loc(srv), rel, "main", "amd64", SNAP1)
 
 
 def _no_scan(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(data: bytes, path: str) -> PackagesIndex:
+    def refuse(data: bytes, path: str, **_: object) -> PackagesIndex:
         raise AssertionError(f"{path} scanned again")
 
     monkeypatch.setattr(archive_mod, "scan_index", refuse)

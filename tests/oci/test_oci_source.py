@@ -204,3 +204,37 @@ def test_oci_retry_policy_is_injected(registry: Registry, tmp_path: Path) -> Non
     src = make_image_source({"DOCKER_CONFIG": str(tmp_path)},
                             registry_mirrors=[f"docker.io={registry.url}"], retry=FAST_RETRY)
     assert src.client.retry == FAST_RETRY
+
+
+def test_oci_resolve_refuses_a_platform_manifest_the_registry_does_not_serve(
+    mutable_registry: Registry, content: Content, tmp_path: Path
+) -> None:
+    import httpx
+    from support.proc import run_pinlock, tree_digest
+
+    from pinlock.sources.oci.errors import ManifestNotFoundError
+
+    built = content.image("library/debian", "13.4")
+    arm = built.platforms["linux/arm64"]
+    # The index stays; the arm64 manifest it lists is gone (a push cut short, a deletion).
+    r = httpx.delete(f"{mutable_registry.url}/v2/library/debian/manifests/{arm}")
+    assert r.status_code == 202
+    src = source_for(mutable_registry.url, tmp_path)
+    with pytest.raises(ManifestNotFoundError) as exc:
+        src.resolve(debian_input("13.4"), Context(Lock(platforms=("linux/amd64",
+                                                                   "linux/arm64"))))
+    assert arm in exc.value.message and "does not serve" in exc.value.message
+    assert "linux/arm64" in exc.value.message
+    # Through the CLI: nothing written, a clear message, the upstream exit code.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Dockerfile").write_text("FROM debian:13.4\n")
+    env = {"PINLOCK_REGISTRY_MIRRORS": f"docker.io={mutable_registry.url}",
+           "DOCKER_CONFIG": str(tmp_path)}
+    assert run_pinlock("init", "--dockerfile", "Dockerfile", cwd=project, env=env).code == 0
+    before = tree_digest(project)
+    p = run_pinlock("lock", cwd=project, env=env, limit=60)
+    p.assert_clean()
+    assert p.code == 3, p.text
+    assert f"{arm}, which the registry does not serve" in p.err, p.err
+    assert tree_digest(project) == before

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -60,7 +60,7 @@ _LAUNCHER = r"""
 import os, signal, sys
 fd = int(sys.argv[1])
 os.set_inheritable(fd, False)  # pinlock and its children must not hold the pipe open
-pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 os.write(fd, str(usage.ru_maxrss).encode())
 code = os.waitstatus_to_exitcode(status)
@@ -77,8 +77,13 @@ def run_pinlock(
     env: Mapping[str, str] | None = None,
     limit: float = 120.0,
     stdin: str | None = None,
+    prefix: Sequence[str] = (),
 ) -> Proc:
-    """Run ``python -m pinlock ARGS`` in ``cwd``; kill it at ``limit`` seconds."""
+    """Run ``python -m pinlock ARGS`` in ``cwd``; kill it at ``limit`` seconds.
+
+    ``prefix``: a command that runs the rest (``unshare -m …``, a wrapper that injects a
+    fault); it must exec or wait for it, so the peak RSS measured is still pinlock's.
+    """
     full_env = {k: v for k, v in os.environ.items()
                 if not k.startswith(("GITHUB_", "GH_", "PINLOCK_"))}
     full_env["PYTHONPATH"] = str(ROOT)
@@ -89,7 +94,7 @@ def run_pinlock(
     rss_read, rss_write = os.pipe()
     proc = subprocess.Popen(
         [sys.executable, "-S", "-c", _LAUNCHER, str(rss_write),
-         sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
+         *prefix, sys.executable, "-m", "pinlock", *args], cwd=cwd, env=full_env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         pass_fds=(rss_write,))

@@ -7,10 +7,13 @@ import datetime as dt
 import hashlib
 import lzma
 import os
+import secrets
+import stat
+import sys
 import tempfile
 import weakref
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -50,6 +53,9 @@ DEFAULT_SECURITY = "https://snapshot.debian.org/archive/debian-security/{snapsho
 _COMPRESSIONS = (".xz", ".gz", "")
 _MAX_REDIRECTS = 5
 _CHUNK = 1 << 22  # decompressed bytes scanned at a time: bounds memory, not speed
+# What a Packages index may expand to, whatever its InRelease says (Debian's main/binary-amd64
+# Packages of a release is ~50-70 MB): the scanned bytes stay in memory while it is read.
+MAX_EXPANDED = 160 << 20
 
 
 @dataclass(frozen=True)
@@ -97,15 +103,32 @@ class SignedRelease:
     sha256: str
 
 
-def decompress_chunks(data: bytes, path: str, size: int = _CHUNK) -> Iterator[bytes]:
+def decompress_chunks(
+    data: bytes, path: str, size: int = _CHUNK, *, limit: int | None = None,
+) -> Iterator[bytes]:
     """Decompress ``data`` (by the extension of ``path``) in pieces of at most ``size`` bytes.
 
     Like lzma.decompress and gzip.decompress, concatenated streams are read in
-    turn; unlike them, the whole output never has to be in memory at once.
+    turn; unlike them, the whole output never has to be in memory at once. With
+    ``limit``, decompression stops one byte past it and raises IntegrityError:
+    a small file that expands without end (a decompression bomb) costs no more
+    than ``limit`` bytes of work.
     """
+    total = 0
+
+    def room() -> int:
+        return size if limit is None else max(1, min(size, limit + 1 - total))
+
+    def counted(out: bytes) -> bytes:
+        nonlocal total
+        total += len(out)
+        if limit is not None and total > limit:
+            raise IntegrityError(f"{path}: expands to more than {limit} bytes; refused")
+        return out
+
     if not path.endswith((".xz", ".gz")):
         for i in range(0, len(data), size):
-            yield data[i:i + size]
+            yield counted(data[i:i + size])
         return
     try:
         first = True
@@ -113,23 +136,23 @@ def decompress_chunks(data: bytes, path: str, size: int = _CHUNK) -> Iterator[by
             if path.endswith(".xz"):
                 xz = lzma.LZMADecompressor()
                 try:
-                    out = xz.decompress(data, size)
+                    out = xz.decompress(data, room())
                 except lzma.LZMAError:
                     if first:
                         raise
                     return  # not another xz stream: ignored, as lzma.decompress does
                 first = False
-                yield out
+                yield counted(out)
                 while not xz.eof and not xz.needs_input:
-                    yield xz.decompress(b"", size)
+                    yield counted(xz.decompress(b"", room()))
                 if not xz.eof:
                     raise EOFError("compressed data ends before the end-of-stream marker")
                 data = xz.unused_data
             else:
                 gz = zlib.decompressobj(wbits=31)
-                yield gz.decompress(data, size)
+                yield counted(gz.decompress(data, room()))
                 while not gz.eof and gz.unconsumed_tail:
-                    yield gz.decompress(gz.unconsumed_tail, size)
+                    yield counted(gz.decompress(gz.unconsumed_tail, room()))
                 if not gz.eof:
                     raise EOFError("compressed data ends before the end-of-stream marker")
                 data = gz.unused_data
@@ -139,11 +162,37 @@ def decompress_chunks(data: bytes, path: str, size: int = _CHUNK) -> Iterator[by
         raise IntegrityError(f"{path}: cannot decompress ({exc})") from None
 
 
-def scan_index(data: bytes, path: str) -> PackagesIndex:
-    """The verified compressed index ``data`` as a PackagesIndex, decompressed as it is scanned."""
+def scan_index(data: bytes, path: str, *, expanded: IndexFile | None = None,
+               what: str | None = None) -> PackagesIndex:
+    """The verified compressed index ``data`` as a PackagesIndex, decompressed as it is scanned.
+
+    ``expanded``: the InRelease entry of the uncompressed index, when it lists one (Debian's
+    do). Decompression then stops one byte past its size, and the bytes must hash to it;
+    without it, past MAX_EXPANDED. Either way nothing past the cap is kept or scanned.
+    """
+    what = what or path
+    limit = MAX_EXPANDED if expanded is None else min(expanded.size, MAX_EXPANDED)
     builder = PackagesIndexBuilder()
-    for chunk in decompress_chunks(data, path):
-        builder.feed(chunk)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        for chunk in decompress_chunks(data, path, limit=limit):
+            size += len(chunk)
+            digest.update(chunk)
+            builder.feed(chunk)
+    except IntegrityError as exc:
+        if "expands to more than" not in exc.message:
+            raise
+        stated = (f"the {limit} bytes InRelease lists for {expanded.path}"
+                  if expanded is not None and limit == expanded.size
+                  else f"{limit} bytes, pinlock's cap for an index")
+        raise IntegrityError(f"{what}: decompresses to more than {stated}; refused "
+                             "(a corrupt or hostile index)") from None
+    if expanded is not None and (size, digest.hexdigest()) != (expanded.size, expanded.sha256):
+        raise IntegrityError(
+            f"{what}: decompressed, it does not match {expanded.path} in InRelease",
+            expected=f"{expanded.size} bytes, sha256 {expanded.sha256}",
+            observed=f"{size} bytes, sha256 {digest.hexdigest()}")
     return builder.finish()
 
 
@@ -167,13 +216,18 @@ class Archive:
 
     def __init__(
         self, client: httpx.Client, *, now: Callable[[], dt.datetime] | None = None,
-        cache_dir: str | None = None,
+        cache_dir: str | None = None, cache_key_file: str | None = None,
     ) -> None:
+        """``cache_key_file``: the key scanned indexes are authenticated with; None: the
+        user's (``default_key_file``)."""
         self.client = client
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.cache_dir = cache_dir
+        self.cache_key_file = cache_key_file
         self._parsed: dict[str, PackagesIndex] = {}
         self._pruned = False  # the cache folder is pruned once per Archive, on first write
+        self._folder_ok: bool | None = None  # the cache folder checked, once per Archive
+        self._key: bytes | bool | None = False  # False: not loaded yet
 
     # ------------------------------------------------------------ HTTP
 
@@ -288,15 +342,25 @@ class Archive:
             return self._parsed[entry.sha256]
         index = self._cached_index(entry)
         if index is None:
-            raw = self.compressed(loc, signed, entry, snapshot)
+            raw = self._cached(entry)
+            fetched = raw is None
+            if raw is None:
+                raw = self._fetch_index(loc, signed, entry, snapshot)
+            plain = entry.path.rsplit(".", 1)[0] if entry.path.endswith((".xz", ".gz")) else None
+            expanded = signed.release.files.get(plain) if plain else None
+            what = urljoin(signed.url, entry.path)
             try:
-                index = scan_index(raw, entry.path)
+                index = scan_index(raw, entry.path, expanded=expanded, what=what)
             except ControlError as exc:
                 raise ArchiveError(f"{signed.url} {entry.path}: {exc}") from None
+            # Cached only once it scanned cleanly: a refused index leaves no file behind.
+            if fetched:
+                self._store(self._cache_path(entry), [raw], keep=False)
             del raw
             path = self._index_cache_path(entry)
-            if path is not None:
-                chunks = index.serialize(entry.sha256)
+            key = self._cache_key()
+            if path is not None and key is not None:
+                chunks = index.serialize(entry.sha256, key=key)
                 written = self._store(path, chunks)
                 if written is not None:
                     index.read_from(written, chunks)  # records from disk, not memory
@@ -349,19 +413,49 @@ class Archive:
     # saves: it carries its own checksum and the hash it was made from, and anything
     # that does not load cleanly is rebuilt from the verified bytes.
 
-    def _cache_path(self, entry: IndexFile) -> str | None:
+    # The cache is never trusted more than what it was derived from (the signed InRelease):
+    # the compressed bytes are content-addressed and re-hashed; the scanned index carries
+    # an HMAC under the user's key, kept outside the cache folder (a CI cache restored from
+    # an untrusted branch, or another user who can write the folder, cannot forge it); and
+    # a folder another user owns or can write is not used at all.
+
+    def _usable_folder(self) -> str | None:
         if not self.cache_dir:
             return None
-        return os.path.join(self.cache_dir, f"{entry.sha256}{_suffix(entry.path)}")
+        if self._folder_ok is None:
+            problem = check_cache_folder(self.cache_dir)
+            if problem:
+                _warn(f"{self.cache_dir}: {problem}; the Debian index cache is not used "
+                      "(fix its owner and mode, e.g. chmod 700)")
+            self._folder_ok = problem is None
+        return self.cache_dir if self._folder_ok else None
+
+    def _cache_key(self) -> bytes | None:
+        if self._usable_folder() is None:
+            return None
+        if self._key is False:
+            path = self.cache_key_file or default_key_file(os.environ)
+            key, problem = load_cache_key(path)
+            if problem:
+                _warn(f"{path}: {problem}; scanned indexes are not cached")
+            self._key = key
+        return self._key if isinstance(self._key, bytes) else None
+
+    def _cache_path(self, entry: IndexFile) -> str | None:
+        folder = self._usable_folder()
+        if folder is None:
+            return None
+        return os.path.join(folder, f"{entry.sha256}{_suffix(entry.path)}")
 
     def _index_cache_path(self, entry: IndexFile) -> str | None:
-        if not self.cache_dir:
+        folder = self._usable_folder()
+        if folder is None:
             return None
-        return os.path.join(self.cache_dir, f"{entry.sha256}.index-v{INDEX_CACHE_FORMAT}")
+        return os.path.join(folder, f"{entry.sha256}.index-v{INDEX_CACHE_FORMAT}")
 
     def _cached(self, entry: IndexFile) -> bytes | None:
         path = self._cache_path(entry)
-        data = _read(path)
+        data = _read(path, limit=entry.size)
         if data is None:
             return None
         _touch(path)
@@ -374,10 +468,11 @@ class Archive:
 
     def _cached_index(self, entry: IndexFile) -> PackagesIndex | None:
         path = self._index_cache_path(entry)
-        if path is None:
+        key = self._cache_key()
+        if path is None or key is None:
             return None
         try:
-            index = PackagesIndex.load(FileBytes(path), entry.sha256)
+            index = PackagesIndex.load(FileBytes(path), entry.sha256, key=key)
         except (OSError, ControlError, ArchiveError):
             return None  # missing, corrupt, truncated, foreign or older: rebuilt and replaced
         _touch(path)
@@ -455,7 +550,7 @@ class FileBytes:
     """
 
     def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         try:
             self._size = os.fstat(fd).st_size
         except OSError:
@@ -479,14 +574,114 @@ class FileBytes:
         return data
 
 
-def _read(path: str | None) -> bytes | None:
+def _read(path: str | None, *, limit: int) -> bytes | None:
+    """A cache file's bytes, no more than ``limit`` + 1 of them (it is hashed next)."""
     if path is None:
         return None
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return None
+    with os.fdopen(fd, "rb") as f:
+        try:
+            return f.read(limit + 1)
+        except OSError:
+            return None
+
+
+def _warn(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(f"pinlock: warning: {message}\n")
+        sys.stderr.flush()
+
+
+def check_cache_folder(folder: str) -> str | None:
+    """Why ``folder`` must not be used as this user's cache, or None when it may.
+
+    Created (mode 0700) when missing. Refused: a symlink, not a folder, another
+    user's, or writable by group or others (the threat: another local user plants
+    files that a later run, perhaps as root, would read).
+    """
+    with contextlib.suppress(OSError):  # one that cannot be created: the lstat below says so
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        st = os.lstat(folder)
+    except OSError as exc:
+        return f"cannot use it ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a folder"
+    if st.st_uid != os.geteuid():
+        return f"is owned by uid {st.st_uid}, not by this user (uid {os.geteuid()})"
+    if st.st_mode & 0o022:
+        return f"is writable by {'others' if st.st_mode & 0o002 else 'its group'} " \
+               f"(mode {stat.S_IMODE(st.st_mode):04o})"
+    return None
+
+
+def default_key_file(env: Mapping[str, str]) -> str:
+    """``$XDG_CONFIG_HOME/pinlock/cache-key``, else ``~/.config/pinlock/cache-key``: beside
+    the user's configuration, away from the cache (which CI systems save and restore)."""
+    xdg = env.get("XDG_CONFIG_HOME", "")
+    base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(base, "pinlock", "cache-key")
+
+
+_KEY_SIZE = 32
+
+
+def load_cache_key(path: str) -> tuple[bytes | None, str | None]:
+    """The user's cache key (32 random bytes, mode 0600), created on first use.
+
+    (key, None), or (None, why not): a key another user owns or can read, or that
+    sits in a folder others can write, is not used.
+    """
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        return None, f"cannot create its folder ({exc.strerror})"
+    problem = check_cache_folder(folder)
+    if problem:
+        return None, f"its folder {problem}"
+    flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        try:
+            _create_key(path)
+            fd = os.open(path, flags)
+        except OSError as exc:
+            return None, f"cannot create it ({exc.strerror})"
+    except OSError as exc:
+        return None, f"cannot read it ({exc.strerror})"
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            return None, "is not a file of this user"
+        if st.st_mode & 0o077:
+            return None, f"is readable or writable by others (mode {stat.S_IMODE(st.st_mode):04o})"
+        key = f.read(_KEY_SIZE + 1)
+    if len(key) != _KEY_SIZE:
+        return None, f"does not hold a {_KEY_SIZE}-byte key"
+    return key, None
+
+
+def _create_key(path: str) -> None:
+    """Write the key to a temp file, then link it into place: a concurrent run sees no key
+    or the whole key, and the first one made wins."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".cache-key-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(_KEY_SIZE))
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _suffix(path: str) -> str:

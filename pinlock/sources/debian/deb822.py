@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import array
 import bisect
-import hashlib
+import hmac
 import itertools
 import marshal
 import re
@@ -311,10 +311,17 @@ _ITEM = _NAME + r"(?::[a-z0-9\-]+)?(?:[ \t]*\([ \t]*=[ \t]*[^)\s]+[ \t]*\))?"
 _PROVIDES_PLAIN = re.compile(rf"[ \t]*{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*[ \t]*\Z")
 _PROVIDED_NAME = re.compile(rf"({_NAME})(?::[a-z0-9\-]+)?(?:[ \t]*\([^)]*\))?")
 _REQUIRED_LINE = re.compile(rb"\nPriority:[ \t]*required[ \t]*(?:\n|$)")
-INDEX_CACHE_FORMAT = 1
+INDEX_CACHE_FORMAT = 2  # 2: authenticated with an HMAC under the user's key, not a bare hash
 _CACHE_MAGIC = b"pinlock packages index\n"
-_HEAD = struct.Struct("<II32sQ")  # format, marshal version, sha256 of the rest, tables length
+_HEAD = struct.Struct("<II32sQ")  # format, marshal version, HMAC of the rest, tables length
 _CHECK_STEP = 1 << 22
+# A paragraph of a real index is a few KiB (the longest, with huge Provides, under 1 MiB);
+# a stream with no paragraph break (a decompression bomb of zeros) would otherwise be kept
+# whole while waiting for one.
+MAX_PARAGRAPH = 8 << 20
+# Debian's largest index (main, one architecture) holds ~70,000 paragraphs; the tables kept per
+# paragraph would take a bomb of tiny ones past any memory bound long before a size cap.
+MAX_RECORDS = 1_000_000
 
 Buffer = bytes | bytearray | memoryview
 
@@ -477,11 +484,13 @@ class PackagesIndex(Sequence[PackageRecord]):
 
     # ------------------------------------------------------------ cache file
 
-    def serialize(self, sha256: str) -> list[Buffer]:
-        """The index as cache-file chunks: a header with a checksum, the tables, the bytes.
+    def serialize(self, sha256: str, *, key: bytes) -> list[Buffer]:
+        """The index as cache-file chunks: a header with an HMAC, the tables, the bytes.
 
         ``sha256`` is the (verified) hash of the index it was scanned from; load()
-        only accepts the file for that hash.
+        only accepts the file for that hash. ``key`` is the user's cache key, kept
+        outside the cache: a bare checksum can be recomputed by whoever plants a file,
+        the HMAC cannot without the key.
         """
         tables = marshal.dumps((
             sha256, self._offsets.tobytes(), self._names.dump(), self._provided.dump(),
@@ -493,7 +502,7 @@ class PackagesIndex(Sequence[PackageRecord]):
             blob = self._blob  # as scanned: no copy
         else:
             blob = self._blob[self._base:self._base + size]
-        digest = hashlib.sha256(struct.pack("<Q", len(tables)))
+        digest = hmac.new(key, struct.pack("<Q", len(tables)), "sha256")
         digest.update(tables)
         digest.update(blob)
         head = _HEAD.pack(INDEX_CACHE_FORMAT, marshal.version, digest.digest(), len(tables))
@@ -510,11 +519,11 @@ class PackagesIndex(Sequence[PackageRecord]):
         self._base = len(written) - self._offsets[-1]
 
     @classmethod
-    def load(cls, data: Blob, sha256: str) -> PackagesIndex:
+    def load(cls, data: Blob, sha256: str, *, key: bytes) -> PackagesIndex:
         """Read a cache file written by serialize(); ControlError unless it is whole and ours.
 
-        The checksum catches a truncated or corrupted file; the recorded hash
-        catches a file of another index (renamed, or from another version).
+        The HMAC under ``key`` catches a truncated, corrupted or planted file; the
+        recorded hash catches a file of another index (renamed, or from another version).
         Records are read from ``data`` when asked for: it must not change.
         """
         start = len(_CACHE_MAGIC) + _HEAD.size
@@ -525,10 +534,10 @@ class PackagesIndex(Sequence[PackageRecord]):
         if (fmt, mver) != (INDEX_CACHE_FORMAT, marshal.version):
             raise ControlError(f"index cache format {fmt}.{mver}, expected "
                                f"{INDEX_CACHE_FORMAT}.{marshal.version}")
-        check = hashlib.sha256(struct.pack("<Q", tlen))
+        check = hmac.new(key, struct.pack("<Q", tlen), "sha256")
         for k in range(start, len(data), _CHECK_STEP):  # in steps: ``data`` may be a file
             check.update(data[k:k + _CHECK_STEP])
-        if check.digest() != digest or start + tlen > len(data):
+        if not hmac.compare_digest(check.digest(), digest) or start + tlen > len(data):
             raise ControlError("index cache checksum does not match")
         try:
             got, raw, dumped_names, dumped_provided, required = marshal.loads(
@@ -566,9 +575,13 @@ class PackagesIndexBuilder:
         buf = self._pending + chunk if self._pending else chunk
         cut = buf.rfind(_SEP)
         if cut <= 0:
+            if len(buf) > MAX_PARAGRAPH:
+                raise ControlError(f"a paragraph longer than {MAX_PARAGRAPH} bytes")
             self._pending = buf
             return
         self._pending = buf[cut:]
+        if len(self._pending) > MAX_PARAGRAPH:
+            raise ControlError(f"a paragraph longer than {MAX_PARAGRAPH} bytes")
         self._scan(buf[:cut])
 
     def finish(self) -> PackagesIndex:
@@ -598,6 +611,8 @@ class PackagesIndexBuilder:
             # every paragraph of an archive's index opens with "Package: name"
             raise ControlError("a 'Package:' line is not written 'Package: name'")
         base = len(self._offsets) - 1
+        if base + len(parts) > MAX_RECORDS:
+            raise ControlError(f"more than {MAX_RECORDS} paragraphs")
         raw = b"\n".join([p.split(b"\n", 1)[0] for p in parts])
         if b" " in raw or b"\t" in raw:
             raw = b"\n".join([n.strip(b" \t") for n in raw.split(b"\n")])

@@ -9,8 +9,10 @@ from pinlock.sources.interface import Candidate, Context
 from pinlock.sources.oci.client import RegistryClient, ResolvedImage, index_platforms
 from pinlock.sources.oci.errors import (
     ImageReferenceError,
+    ManifestIntegrityError,
     ManifestNotFoundError,
     PlatformNotFoundError,
+    RegistryError,
     TagNotFoundError,
 )
 from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
@@ -66,11 +68,41 @@ class ImageSource:
                                            ctx.platforms)
         else:
             resolved = self.client.resolve(inp.intent.image, tag, ctx.platforms)
+        self._check_served(inp.intent.image, resolved)
         out = ImageInput(inp.name, inp.intent, _locked(resolved, tag), inp.kind)
         # Digests, media type and platform names come from the registry's manifests.
         require(f"registry {inp.intent.image}", (v for v in input_values(out)
                                                 if ".locked." in v[0]))
         return out
+
+    def _check_served(self, image: str, resolved: ResolvedImage) -> None:
+        """Every platform manifest about to be locked is served by the registry.
+
+        An index can list a manifest the registry does not have (a push cut short, a
+        platform deleted afterwards); a lock naming it fails every build on that
+        platform. One HEAD by digest per platform; a registry that refuses HEAD gets a
+        GET, whose bytes are hashed.
+        """
+        for platform, digest in sorted(resolved.platforms.items()):
+            if digest == resolved.digest:
+                continue  # a single-platform image: the manifest just read
+            try:
+                try:
+                    found, _ = self.client.head_manifest(image, digest)
+                except ManifestNotFoundError:
+                    raise
+                except RegistryError:
+                    found = self.client.get_manifest(image, digest).digest
+            except ManifestNotFoundError:
+                raise ManifestNotFoundError(
+                    f"{image}@{resolved.digest}: the index lists the {platform} manifest "
+                    f"{digest}, which the registry does not serve (404)",
+                    hint="the image was pushed incompletely or a platform was deleted; "
+                    "ask its publisher, or lock another tag") from None
+            if found is not None and found != digest:
+                raise ManifestIntegrityError(
+                    f"{image}@{digest} ({platform}): the registry reports another digest",
+                    expected=digest, observed=found)
 
     # ------------------------------------------------------------ newest
 
