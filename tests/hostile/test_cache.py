@@ -3,6 +3,7 @@ can write, a decompression bomb and a junk-appended index in a signed archive.""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import lzma
 import os
@@ -199,8 +200,12 @@ def _resign(built: BuiltArchive, dest: Path, files: dict[str, bytes | None]) -> 
 def _release(dists: Path, home: Path) -> None:
     for old in ("Release", "InRelease"):
         (dists / old).unlink()
+    # Dated at the snapshot, as the honest archive is: a later Date is refused on its own.
+    snap = dists.parts[-3]
+    date = dt.datetime.strptime(snap, "%Y%m%dT%H%M%SZ").strftime("%a, %d %b %Y %H:%M:%S UTC")
     release = da._run(
         "apt-ftparchive",
+        "-o", f"APT::FTPArchive::Release::Date={date}",
         "-o", "APT::FTPArchive::Release::Suite=trixie",
         "-o", "APT::FTPArchive::Release::Codename=trixie",
         "-o", "APT::FTPArchive::Release::Origin=Debian",
