@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+# The pinlock of this checkout (not an installed one), and tests/support.
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from support.real_corpus import Entry, corpus_dir, provenance  # noqa: E402
 
