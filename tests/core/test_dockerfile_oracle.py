@@ -26,39 +26,12 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from support.dockerfile_oracle import oracle_view, pinlock_view, read_corpus
 
-from pinlock.dockerfile.parser import Dockerfile, Instruction, ParseError, parse
+from pinlock.dockerfile.parser import ParseError, parse
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "dockerfiles"
 FILES = sorted(CORPUS.glob("*.Dockerfile"))
-
-
-def read_corpus(path: Path) -> str:
-    # Bytes, then UTF-8: no universal-newline translation may hide a CR.
-    return path.read_bytes().decode("utf-8")
-
-
-def oracle_view(text: str) -> list[tuple[str, int, int, str, tuple[tuple[str, str], ...]]]:
-    return [
-        ((c.cmd or "").upper(), c.start_line, c.end_line, c.original or "",
-         tuple((h.name, h.content) for h in c.heredocs))
-        for c in dockerfile.parse_string(text)
-    ]
-
-
-def pinlock_view(df: Dockerfile) -> list[tuple[str, int, int, str, tuple[tuple[str, str], ...]]]:
-    return [_one(ins) for ins in df.instructions]
-
-
-def _one(ins: Instruction) -> tuple[str, int, int, str, tuple[tuple[str, str], ...]]:
-    if ins.keyword == "ONBUILD":
-        # The wheel does not expose an ONBUILD's heredocs (see the module docstring).
-        return ins.keyword, ins.line, ins.end_line, ins.text.text, ()
-    original = ins.text.text
-    if ins.heredocs:
-        original += "\n" + "".join(h.body.text + h.name + "\n" for h in ins.heredocs)
-    heredocs = tuple((h.name, h.body.text) for h in ins.heredocs)
-    return ins.keyword, ins.line, ins.end_line, original, heredocs
 
 
 def test_corpus_is_large_enough_and_holds_the_seed() -> None:

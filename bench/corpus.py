@@ -1,0 +1,341 @@
+"""Report: `pinlock init` then `pinlock verify` over every file of the real-Dockerfile corpus.
+
+Each file is copied to docker/Dockerfile in a fresh temporary project; init and verify run
+in-process with --json, offline: the GitHub and registry variables are unset, the caches and
+the Docker config point into the temporary folder, and every socket connection is refused.
+
+Printed (nothing is asserted; the exit code is 0 whatever the figures):
+- files, init ok, init refused (exit 2) with the top reasons, init crashes;
+- the invariant: verify passing on init's own lock, and the failing files by finding code;
+- per pattern tag (from PROVENANCE.tsv): files, image references found / adopted, checksummed
+  downloads found / adopted, pins left out (init's `unmanaged`), refused and rejected files.
+
+"Found" is what this script sees in the file, independent of pinlock: image references are the
+FROM and `COPY/ADD --from=` operands that are neither `scratch` nor an earlier stage; checksummed
+downloads are the distinct 64-hex values in the file other than `@sha256:` digests. "Adopted" is
+what init reports: its image inputs (capped at the references found; init may make one input of
+several sites of one reference), and the found checksums that its lock records under any input
+that is not an image or apt input.
+
+Usage: python bench/corpus.py [--files N] [--verbose]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import io
+import json
+import os
+import re
+import socket
+import sys
+import tempfile
+import time
+import tomllib
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# The pinlock of this checkout (not an installed one), and tests/support.
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from support.real_corpus import Entry, corpus_dir, provenance  # noqa: E402
+
+from pinlock.cli import main as pinlock_main  # noqa: E402
+from pinlock.dockerfile.parser import parse  # noqa: E402
+
+HEX64 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
+DIGEST = re.compile(r"@sha256:([0-9a-f]{64})")
+FROM_FLAG = re.compile(r"--from=(\S+)")
+UNSET = ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY", "SSL_CERT_FILE",
+         "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@dataclass
+class Result:
+    entry: Entry
+    init_code: int | None = None
+    init_reason: str = ""
+    crash: str = ""
+    verify_code: int | None = None
+    verify_codes: list[str] = field(default_factory=list)
+    verify_messages: list[str] = field(default_factory=list)
+    images_found: int = 0
+    images_adopted: int = 0
+    sums_found: int = 0
+    sums_adopted: int = 0
+    unmanaged: list[str] = field(default_factory=list)
+
+
+class NoNetwork(OSError):
+    pass
+
+
+def _refuse(*_args: object, **_kwargs: object) -> None:
+    raise NoNetwork("bench/corpus.py runs offline: no connection is made")
+
+
+@contextlib.contextmanager
+def offline(home: Path) -> Iterator[None]:
+    """No GitHub or registry settings, caches inside ``home``, and no socket may connect."""
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name in UNSET or name.startswith("PINLOCK_"):
+            del os.environ[name]
+    os.environ["PINLOCK_CACHE_DIR"] = str(home / "cache")
+    os.environ["DOCKER_CONFIG"] = str(home / "docker-config")
+    connect, create = socket.socket.connect, socket.create_connection
+    socket.socket.connect = _refuse  # type: ignore[method-assign]
+    socket.create_connection = _refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.socket.connect = connect  # type: ignore[method-assign]
+        socket.create_connection = create
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run(*args: str) -> tuple[int | None, str, str]:
+    """``pinlock ARGS`` in-process: (exit code, stdout, crash text); the code is None on a crash."""
+    out, err = io.StringIO(), io.StringIO()
+    code: int | None
+    crash = ""
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            pinlock_main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        except Exception as exc:  # a crash is a figure of the report, not the end of it
+            code = None
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+            crash = f"{type(exc).__name__} at {Path(last.filename).name}:{last.lineno}: {exc}"
+        else:
+            code = 0
+    if code is not None and "Traceback (most recent call last)" in err.getvalue():
+        crash = "traceback printed: " + err.getvalue().strip().splitlines()[-1]
+    return code, out.getvalue(), crash
+
+
+def found(text: str) -> tuple[int, set[str]]:
+    """Image references and checksums in the file, as this script sees them."""
+    stages: set[str] = set()
+    images = 0
+    try:
+        instructions = tuple(parse(text).instructions)
+    except Exception:
+        instructions = ()
+    for ins in instructions:
+        words = ins.text.text.split()
+        if ins.keyword == "FROM":
+            operands = [w for w in words[1:] if not w.startswith("--")]
+            if operands:
+                ref = operands[0]
+                if ref.lower() != "scratch" and ref.lower() not in stages:
+                    images += 1
+            if len(operands) >= 3 and operands[1].lower() == "as":
+                stages.add(operands[2].lower())
+        elif ins.keyword in ("COPY", "ADD"):
+            for word in words[1:]:
+                m = FROM_FLAG.fullmatch(word)
+                if m and m.group(1).lower() not in stages and not m.group(1).isdigit():
+                    images += 1
+    digests = set(DIGEST.findall(text))
+    sums = {h.lower() for h in HEX64.findall(text)} - digests
+    return images, sums
+
+
+def lock_sums(lock: dict[str, Any]) -> set[str]:
+    """Every 64-hex value recorded under an input that is neither an image nor apt."""
+    seen: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            seen.update(h.lower() for h in HEX64.findall(value))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    inputs = lock.get("inputs", {})
+    for spec in inputs.values() if isinstance(inputs, dict) else []:
+        if isinstance(spec, dict) and spec.get("kind") not in ("image", "apt"):
+            walk(spec)
+    return seen
+
+
+def one(entry: Entry, path: Path, scratch: Path) -> Result:
+    result = Result(entry)
+    text = path.read_bytes().decode("utf-8")
+    result.images_found, sums = found(text)
+    result.sums_found = len(sums)
+    project = scratch / entry.file
+    (project / "docker").mkdir(parents=True)
+    (project / "docker" / "Dockerfile").write_bytes(path.read_bytes())
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        code, out, crash = run("init", "--json")
+        result.init_code, result.crash = code, crash
+        data = _json(out)
+        if code == 0 and isinstance(data.get("inputs"), dict):
+            kinds = list(data["inputs"].values())
+            result.images_adopted = min(kinds.count("image"), result.images_found)
+            result.unmanaged = [str(u.get("reason", "")) for u in data.get("unmanaged", [])
+                                if isinstance(u, dict)]
+            lockfile = project / str(data.get("lockfile", "image.lock.toml"))
+            if lockfile.exists():
+                with contextlib.suppress(tomllib.TOMLDecodeError):
+                    lock = tomllib.loads(lockfile.read_text(encoding="utf-8"))
+                    result.sums_adopted = len(lock_sums(lock) & sums)
+        elif code is not None:
+            result.init_reason = _error_message(data) or out.strip() or "no output"
+        if code == 0:
+            vcode, vout, vcrash = run("verify", "--json")
+            result.verify_code = vcode
+            result.crash = result.crash or vcrash
+            findings = _json(vout).get("findings", [])
+            if vcode == 2:
+                result.verify_codes = ["refused: " + reason_key(_error_message(_json(vout)))]
+            elif vcode not in (0, None):
+                result.verify_messages = [
+                    reason_key(str(f.get("message", ""))) for f in findings
+                    if isinstance(f, dict) and f.get("severity") != "warning"]
+                result.verify_codes = sorted({
+                    str(f.get("code")) for f in findings
+                    if isinstance(f, dict) and f.get("severity") != "warning"} or {"(no code)"})
+    finally:
+        os.chdir(cwd)
+    return result
+
+
+def _json(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _error_message(data: dict[str, Any]) -> str:
+    """The message of a --json error object: {"error": {"message", "hint"}, "exit"}."""
+    error = data.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message", ""))
+    return "" if error is None else str(error)
+
+
+def reason_key(reason: str) -> str:
+    """A refusal reason without the parts that differ from file to file."""
+    reason = reason.splitlines()[0] if reason else ""
+    reason = re.sub(r"^[^:\s]*image\.lock\.toml: ", "", reason)
+    reason = re.sub(r"inputs\.[^.\s:]+", "inputs.X", reason)
+    reason = re.sub(r"\(ARG [^)]*\)", "(ARG …)", reason)
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "…", reason)
+    return re.sub(r"\b\d+\b", "N", reason)[:110]
+
+
+def report(results: list[Result], seconds: float) -> None:
+    n = len(results)
+    ok = [r for r in results if r.init_code == 0]
+    refused = [r for r in results if r.init_code == 2]
+    crashed = [r for r in results if r.crash]
+    passing = [r for r in ok if r.verify_code == 0]
+    print(f"real corpus: {n} files, init + verify in {seconds:.1f} s")
+    print(f"  init ok                  {len(ok):4d}")
+    print(f"  init refused (exit 2)    {len(refused):4d}")
+    other = [r for r in results if r.init_code not in (0, 2)]
+    print(f"  init other exit          {len(other):4d}")
+    print(f"  crashes                  {len(crashed):4d}")
+    for reason, count in collections.Counter(reason_key(r.init_reason) for r in refused) \
+            .most_common(8):
+        print(f"    {count:4d}  {reason}")
+    print(f"  verify passes on init's own lock: {len(passing)} of {len(ok)}"
+          f" (invariant {'holds' if len(passing) == len(ok) else 'BROKEN'})")
+    by_code: collections.Counter[str] = collections.Counter()
+    for r in ok:
+        if r.verify_code != 0:
+            by_code.update(r.verify_codes or [f"exit {r.verify_code}"])
+    for code, count in by_code.most_common():
+        print(f"    {count:4d} files  {code}")
+    messages = collections.Counter(m for r in ok for m in set(r.verify_messages))
+    for message, count in messages.most_common(6):
+        print(f"           {count:4d} files: {message}")
+    for code in sorted(by_code):
+        print(f"  verify {code}:")
+        for r in ok:
+            if code in r.verify_codes:
+                print(f"    {r.entry.file}")
+    print("  pins left out by init (unmanaged), top reasons:")
+    reasons = collections.Counter(reason_key(u) for r in ok for u in r.unmanaged)
+    for reason, count in reasons.most_common(6):
+        print(f"    {count:4d}  {reason}")
+    total_i = sum(r.images_found for r in results)
+    total_ia = sum(r.images_adopted for r in results)
+    total_s = sum(r.sums_found for r in results)
+    total_sa = sum(r.sums_adopted for r in results)
+    print(f"  image references adopted   {total_ia}/{total_i} ({_pct(total_ia, total_i)})")
+    print(f"  checksums adopted          {total_sa}/{total_s} ({_pct(total_sa, total_s)})")
+    print()
+    head = (f"{'pattern':<22}{'files':>6}{'refused':>8}{'rejected':>9}{'images':>8}"
+            f"{'adopted':>8}{'sums':>6}{'adopted':>8}{'left out':>9}")
+    print(head)
+    print("-" * len(head))
+    tags = sorted({t for r in results for t in r.entry.patterns})
+    for tag in tags:
+        rs = [r for r in results if tag in r.entry.patterns]
+        print(f"{tag:<22}{len(rs):>6}"
+              f"{sum(r.init_code == 2 for r in rs):>8}"
+              f"{sum(r.init_code == 0 and r.verify_code != 0 for r in rs):>9}"
+              f"{sum(r.images_found for r in rs):>8}{sum(r.images_adopted for r in rs):>8}"
+              f"{sum(r.sums_found for r in rs):>6}{sum(r.sums_adopted for r in rs):>8}"
+              f"{sum(len(r.unmanaged) for r in rs):>9}")
+    if crashed:
+        print()
+        print("crashes:")
+        for r in crashed:
+            print(f"  {r.entry.file}: {r.crash}")
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "n/a"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=0, help="only the first N files")
+    parser.add_argument("--verbose", action="store_true", help="one line per file")
+    args = parser.parse_args(argv)
+    folder = corpus_dir()
+    if folder is None:
+        print("no corpus files found (see tests/corpus/real/README.md); nothing to report")
+        return 0
+    entries = provenance()
+    if args.files:
+        entries = entries[:args.files]
+    start = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="pinlock-corpus-") as tmp, offline(Path(tmp)):
+        for entry in entries:
+            path = folder / entry.file
+            if not path.exists():
+                print(f"missing: {entry.file}")
+                continue
+            result = one(entry, path, Path(tmp))
+            results.append(result)
+            if args.verbose:
+                print(f"{entry.file}: init {result.init_code} verify {result.verify_code}"
+                      f" {','.join(result.verify_codes)} {result.init_reason[:80]}")
+    report(results, time.perf_counter() - start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
