@@ -507,6 +507,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         project = open_project(dockerfile, lock_path)
         if not dry_run:
             discard_scratch(project.dockerfile_path)  # what a run killed mid-write left
+            discard_scratch(journal_for(lock_path))  # a journal killed before its rename
         lock = project.lock
         assert lock is not None
         lock.select(names)

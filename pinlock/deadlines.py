@@ -55,15 +55,20 @@ def _earliest() -> tuple[float | None, str]:
     return None, ""
 
 
-def remaining(what: str) -> float | None:
-    """Seconds left before the deadline in force (None: no deadline); raise once it passed."""
+def _left(error: type[DeadlineError], prefix: str) -> float | None:
+    """Seconds left before the deadline in force (None: no deadline); ``error`` once past."""
     at, which = _earliest()
     if at is None:
         return None
     left = at - time.monotonic()
     if left <= 0:
-        raise DeadlineError(f"{what}: stopped at {which}", hint=_HINT)
+        raise error(f"{prefix}stopped at {which}", hint=_HINT)
     return left
+
+
+def remaining(what: str) -> float | None:
+    """Seconds left before the deadline in force (None: no deadline); raise once it passed."""
+    return _left(DeadlineError, f"{what}: ")
 
 
 def subprocess_timeout(what: str, default: float) -> float:
@@ -94,12 +99,9 @@ class Expired(DeadlineError):
 
 def socket_timeout(timeout: float | None) -> float | None:
     """A socket operation's timeout, cut to the deadline in force; Expired once it passed."""
-    at, which = _earliest()
-    if at is None:
+    left = _left(Expired, "")
+    if left is None:
         return timeout
-    left = at - time.monotonic()
-    if left <= 0:
-        raise Expired(f"stopped at {which}", hint=_HINT)
     return left if timeout is None else min(timeout, left)
 
 

@@ -173,23 +173,12 @@ def _prepare(path: Path, data: bytes) -> _Planned:
     except OSError as exc:
         raise local_error(path, "read it", exc) from None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=folder)
+        if st is not None:
+            tmp = _write_temp(path, data, mode=stat.S_IMODE(st.st_mode),
+                              owner=(st.st_uid, st.st_gid))
+        else:
+            tmp = _write_temp(path, data, mode=0o666 & ~_umask())
     except OSError as exc:
-        raise local_error(path, "write it", exc) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            if st is not None:
-                os.fchmod(fh.fileno(), stat.S_IMODE(st.st_mode))
-                with contextlib.suppress(OSError):  # only root may give a file away
-                    os.fchown(fh.fileno(), st.st_uid, st.st_gid)
-            else:
-                os.fchmod(fh.fileno(), 0o666 & ~_umask())
-            os.fsync(fh.fileno())
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise local_error(path, "write it", exc) from None
     backup: str | None = None
     if st is not None:
@@ -214,6 +203,27 @@ def _read_original(path: Path) -> bytes:
         raise local_error(path, "read it", exc) from None
 
 
+def _write_temp(like: Path, data: bytes, *, mode: int,
+                owner: tuple[int, int] | None = None) -> str:
+    """A synced temp file beside ``like`` holding ``data`` with ``mode`` (and ``owner`` where
+    allowed: only root may give a file away); removed again if it cannot be written whole."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{like.name}.", suffix=TEMP_SUFFIX, dir=like.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            if owner is not None:
+                with contextlib.suppress(OSError):
+                    os.fchown(fh.fileno(), *owner)
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
@@ -231,14 +241,7 @@ def _rollback(done: list[_Planned]) -> bool:
                 os.unlink(p.path)
             else:
                 data, mode, uid, gid = _ORIGINALS.pop(p.temp)
-                fd, tmp = tempfile.mkstemp(prefix=f".{p.path.name}.", suffix=TEMP_SUFFIX,
-                                           dir=p.path.parent)
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    os.fchmod(fh.fileno(), mode)
-                    with contextlib.suppress(OSError):
-                        os.fchown(fh.fileno(), uid, gid)
-                os.replace(tmp, p.path)
+                os.replace(_write_temp(p.path, data, mode=mode, owner=(uid, gid)), p.path)
         except OSError:
             ok = False
     return ok
@@ -253,14 +256,10 @@ def _write_journal(journal: Path, planned: list[_Planned]) -> None:
                   for p in planned],
     }, indent=1, sort_keys=True)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{journal.name}.", suffix=TEMP_SUFFIX, dir=folder)
+        tmp = _write_temp(journal, body.encode(), mode=0o600)
     except OSError as exc:
         raise local_error(journal, "write it", exc) from None
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(body)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, journal)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from support.cli import run_cli
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
-from support.fake_github import add_s6_overlay
 from support.fake_github_pulls import FakeGitHubPulls
 from support.git_world import REPOSITORY, World, git, new_repository
-from support.oci_registry import Registry, start_registry
-from support.seed_world import build_seed_archive, fill_registry, seed_as_published
+from support.oci_registry import Registry
+from support.seed_world import build_seed_archive, commit_seed, seed_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_INPUTS = {"apt", "debian", "s6-overlay", "uv"}
@@ -28,14 +27,7 @@ pytestmark = pytest.mark.registry
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, dict[str, str]]]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    tmp = tmp_path_factory.mktemp("seed-registry")
-    reg = start_registry(tmp / "reg", storage=tmp / "storage")
-    try:
-        yield reg, fill_registry(reg.url, tmp / "layout")
-    finally:
-        reg.stop()
+    yield from seed_registry(tmp_path_factory.mktemp("seed-registry"))
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +53,7 @@ def seed(tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive.debian())
     monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(seed_archive.keyring))
     with FakeGitHubPulls(remote, token=token) as fake:
-        served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
-        (work / "docker").mkdir()
-        shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
-        shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
-        seed_as_published(work, served, digests)
-        git(work, "add", "-A")
-        git(work, "commit", "--quiet", "-m", "seed")
-        git(work, "push", "--quiet", "origin", "main")
+        commit_seed(work, fake, digests)
         monkeypatch.chdir(work)
         monkeypatch.setenv("GITHUB_API_URL", fake.api_url)
         monkeypatch.setenv("GITHUB_TOKEN", token)

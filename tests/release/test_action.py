@@ -17,12 +17,11 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
-from support.fake_github import add_s6_overlay
 from support.fake_github_pulls import FakeGitHubPulls
 from support.git_world import REPOSITORY, World, git, new_repository
-from support.oci_registry import Registry, start_registry
+from support.oci_registry import Registry
 from support.requirements import REQUIREMENTS, dependency_fingerprint, read_pins
-from support.seed_world import build_seed_archive, fill_registry, seed_as_published
+from support.seed_world import build_seed_archive, commit_seed, seed_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / "action.yml"
@@ -229,14 +228,7 @@ def run_action(with_: Mapping[str, str], *, workspace: Path, temp: Path,
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Registry, dict[str, str]]]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    tmp = tmp_path_factory.mktemp("action-registry")
-    reg = start_registry(tmp / "reg", storage=tmp / "storage")
-    try:
-        yield reg, fill_registry(reg.url, tmp / "layout")
-    finally:
-        reg.stop()
+    yield from seed_registry(tmp_path_factory.mktemp("action-registry"))
 
 
 @pytest.fixture(scope="module")
@@ -258,14 +250,7 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     remote, work = new_repository(tmp_path, monkeypatch.setenv)
     reg, digests = registry
     with FakeGitHubPulls(remote, token=token) as fake:
-        served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
-        (work / "docker").mkdir()
-        shutil.copy(ROOT / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
-        shutil.copy(ROOT / "image.lock.toml", work / "image.lock.toml")
-        seed_as_published(work, served, digests)
-        git(work, "add", "-A")
-        git(work, "commit", "--quiet", "-m", "seed")
-        git(work, "push", "--quiet", "origin", "main")
+        commit_seed(work, fake, digests)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
         env.update({
             "PINLOCK_REGISTRY_MIRRORS": f"docker.io={reg.url},ghcr.io={reg.url}",

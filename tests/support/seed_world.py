@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from support import debian_archive
 from support.debian_archive import SNAP1, BuiltArchive, P, Pkg
-from support.oci_registry import Layout, build_image, push_built
+from support.fake_github import FakeGitHub
+from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
 
 SEED_IMAGES = (("library/debian", "13.4"), ("library/debian", "13.5"),
                ("astral-sh/uv", "0.11.6-python3.13-trixie"),
@@ -98,3 +100,38 @@ def seed_as_published(work: Path, served: dict[str, dict[str, bytes]],
             assert old in text, (path, old)
             text = text.replace(old, new)
         path.write_text(text)
+
+
+def seed_registry(tmp: Path) -> Iterator[tuple[Registry, dict[str, str]]]:
+    """A real registry holding the seed's images (skips without docker-registry); stopped
+    when the generator closes. Yields the registry and ``repository:tag`` -> index digest."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("docker-registry") is None:
+        pytest.skip("needs docker-registry (apt-get install docker-registry)")
+    reg = start_registry(tmp / "reg", storage=tmp / "storage")
+    try:
+        yield reg, fill_registry(reg.url, tmp / "layout")
+    finally:
+        reg.stop()
+
+
+def commit_seed(work: Path, fake: FakeGitHub, digests: dict[str, str]) -> None:
+    """Publish s6-overlay 3.2.3.0 and 3.2.4.0 on ``fake``, then commit and push a copy of this
+    repository's seed into the clone ``work``, agreeing with that loopback world."""
+    import shutil
+
+    from support.fake_github import add_s6_overlay
+    from support.git_world import git
+
+    root = Path(__file__).resolve().parents[2]
+    served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
+    (work / "docker").mkdir()
+    shutil.copy(root / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
+    shutil.copy(root / "image.lock.toml", work / "image.lock.toml")
+    seed_as_published(work, served, digests)
+    git(work, "add", "-A")
+    git(work, "commit", "--quiet", "-m", "seed")
+    git(work, "push", "--quiet", "origin", "main")
