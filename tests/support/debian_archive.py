@@ -16,10 +16,11 @@ import lzma
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from support.loopback import LoopbackServer
 
 SNAP1 = "20250101T000000Z"
 SNAP2 = "20250201T000000Z"
@@ -284,18 +285,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class ArchiveServer(http.server.ThreadingHTTPServer):
+class ArchiveServer(LoopbackServer):
     """Serves a BuiltArchive on 127.0.0.1 (a free port) from a thread; ``stop()`` ends it."""
 
-    daemon_threads = True
-
     def __init__(self, archive: BuiltArchive) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.archive = archive
         self.root = archive.root
         self.faults: set[str] = set()
         self.requests: list[str] = []
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
@@ -306,15 +304,6 @@ class ArchiveServer(http.server.ThreadingHTTPServer):
 
     def security(self, snapshot: str | None = None) -> str:
         return f"{self.url}/archive/debian-security/{snapshot or '{snapshot}'}/"
-
-    def start(self) -> ArchiveServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=10)
 
 
 def serve(archive: BuiltArchive) -> Iterator[ArchiveServer]:

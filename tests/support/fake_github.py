@@ -17,7 +17,6 @@ import io
 import itertools
 import json
 import re
-import socket
 import tarfile
 import threading
 import time
@@ -26,6 +25,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from support.loopback import wait_listening
 
 REDACTED = "<redacted>"
 _EPOCH = "2026-01-01T00:00:00Z"
@@ -250,7 +251,7 @@ class FakeGitHub:
             thread.start()
             self._threads.append(thread)
         for httpd in self._servers.values():
-            _wait_listening(httpd.server_address[1])
+            wait_listening(httpd.server_address[1])
         return self
 
     def stop(self) -> None:
@@ -710,19 +711,6 @@ class FakeGitHub:
             if match is not None:
                 return route.handler(req, match.groupdict())
         return Answer.message(404, "Not Found")
-
-
-def _wait_listening(port: int, timeout: float = 5.0) -> None:
-    """Poll until the port accepts connections (bounded), instead of sleeping blindly."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 # ---------------------------------------------------------------- an s6-overlay-like world

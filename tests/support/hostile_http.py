@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import socket
 import threading
 import time
 import zlib
@@ -19,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.loopback import wait_listening
 
 GiB = 1 << 30
 
@@ -110,7 +111,7 @@ class HostileServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
-        _wait_listening(self.port)
+        wait_listening(self.port)
         return self
 
     def stop(self) -> None:
@@ -181,19 +182,6 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _handle
 
     return _Handler
-
-
-def _wait_listening(port: int, timeout: float = 5.0) -> None:
-    """Poll until the port accepts connections (bounded), instead of sleeping blindly."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
 
 
 def serve(*routes: tuple[str, Route | Plan]) -> Iterator[HostileServer]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from support.loopback import LoopbackServer
 
 INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 
@@ -63,13 +65,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(head=True)
 
 
-class HostileRegistry(ThreadingHTTPServer):
+class HostileRegistry(LoopbackServer):
     """Serves ``repository`` with ``tags`` on 127.0.0.1 (a free port); ``stop()`` ends it."""
 
-    daemon_threads = True
-
     def __init__(self, repository: str, tags: list[str]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.repository = repository
         self.tags = tags
         self.requests: list[str] = []
@@ -79,24 +79,3 @@ class HostileRegistry(ThreadingHTTPServer):
                                  "manifests": []}).encode()
         self.index_digest = "sha256:" + hashlib.sha256(self.index).hexdigest()
         self.digest_header: str | None = None  # what HEAD claims instead of the real digest
-        self._thread = threading.Thread(target=self.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server_address[1]}"
-
-    def start(self) -> HostileRegistry:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=10)
-
-    def __enter__(self) -> HostileRegistry:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
