@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from support.apt_project import archive_project
 from support.apt_run import wired
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
@@ -35,17 +36,7 @@ def project(tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.M
 
 def _project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
              capsys: pytest.CaptureFixture[str]) -> Path:
-    root.mkdir()
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
-    # no index cache shared between tests: each reads (and checks) what the archive serves
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(root.parent / "cache"))
-    r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
-    assert r.code == 0, r.err
-    return root / "Dockerfile"
+    return archive_project(root, text, srv, monkeypatch, capsys)
 
 
 def _changed(before: str, after: str) -> list[str]:

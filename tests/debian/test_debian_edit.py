@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
+from support.apt_project import archive_project
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, ArchiveServer, P, build_archive, serve
 from support.oci_registry import Layout, build_image, push_built, start_registry
@@ -32,14 +33,7 @@ RUN apt-get update && \\
 
 def _setup(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str]) -> Path:
-    root.mkdir()
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(root.parent / "cache"))
-    assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+    archive_project(root, text, srv, monkeypatch, capsys)
     # the base image is not an input here (no registry): the lock is the apt input alone
     lock = root / "image.lock.toml"
     text = lock.read_text()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
+from support.apt_project import live_seed_project
 from support.cli import run_cli
 from support.debian_mirror import require_mirrors
 
@@ -31,15 +31,8 @@ def _apt(project: Path) -> dict[str, Any]:
 def test_jq_added_to_the_seed_is_pinned_and_its_closure_is_what_apt_installs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    debian, security = require_mirrors()
-    project = tmp_path / "seed"
-    (project / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", project / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", project / "image.lock.toml")
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
+    project, debian = live_seed_project(tmp_path, monkeypatch)
+    _, security = require_mirrors()
     df = project / "docker" / "Dockerfile"
     assert run_cli(capsys, "lock", "apt", "--debian-mirror", debian).code == 0
     before = _apt(project)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import shutil
 import tomllib
 from pathlib import Path
 
 import pytest
+from support.apt_project import live_seed_project
 from support.apt_run import wired
 from support.cli import run_cli, snapshot
-from support.debian_mirror import require_mirrors
 
 pytestmark = pytest.mark.live_debian
 
@@ -22,15 +21,7 @@ SEED = ["curl", "nodejs", "npm", "python3", "ripgrep", "ffmpeg", "gcc", "python3
 def test_seed_apt_lock_pins_every_package_and_wires_the_snapshot(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    debian, security = require_mirrors()
-    project = tmp_path / "seed"
-    (project / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", project / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", project / "image.lock.toml")
-    monkeypatch.chdir(project)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
+    project, debian = live_seed_project(tmp_path, monkeypatch)
     df = project / "docker" / "Dockerfile"
     before = df.read_text()
 
