@@ -265,8 +265,9 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
 
 
 @pytest.fixture(scope="module")
-def seed_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object], float]:
-    """The seed Dockerfile, locked through the machine's mirror by the pinlock CLI."""
+def seed_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object], Path]:
+    """The seed Dockerfile, locked through the machine's mirror by the pinlock CLI, its lock,
+    and the project folder."""
     debian, security = require_mirrors()
     project = tmp_path_factory.mktemp("seed")
     (project / "docker").mkdir()
@@ -278,25 +279,57 @@ def seed_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
         mp.setenv("HOME", str(project / "home"))
         mp.setenv("PINLOCK_CACHE_DIR", str(project / "cache"))
         mp.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
-        started = time.monotonic()
-        try:
-            main(["lock", "apt", "--debian-mirror", debian])
-        except SystemExit as exc:
-            assert exc.code == 0, exc
-        seconds = time.monotonic() - started
+        _lock_apt(debian)
     finally:
         mp.undo()
     lock = tomllib.loads((project / "image.lock.toml").read_text())["inputs"]["apt"]["locked"]
-    return (project / "docker" / "Dockerfile").read_text(), lock, seconds
+    return (project / "docker" / "Dockerfile").read_text(), lock, project
+
+
+def _lock_apt(debian: str) -> None:
+    try:
+        main(["lock", "apt", "--debian-mirror", debian])
+    except SystemExit as exc:
+        assert exc.code == 0, exc
 
 
 def test_live_seed_replays_the_locked_closure_a_year_ahead(
-        cached_root: Path, seed_lock: tuple[str, dict[str, object], float],
+        cached_root: Path, seed_lock: tuple[str, dict[str, object], Path],
         tmp_path: Path) -> None:
     text, lock, _ = seed_lock
     debian, security = require_mirrors()
     with scratch_root(cached_root, tmp_path / "r") as root:
         _replay_seed(root, text, lock, debian, security)
+
+
+def test_jq_added_to_the_locked_seed_is_pinned_and_the_replay_installs_it(
+        cached_root: Path, seed_lock: tuple[str, dict[str, object], Path],
+        tmp_path: Path) -> None:
+    # The issue's "done when": a package added by hand to the install line is picked up by
+    # `pinlock lock apt` at the locked snapshot, and the RUN as written then installs it.
+    _, before, locked = seed_lock
+    debian, security = require_mirrors()
+    project = tmp_path / "seed"
+    shutil.copytree(locked, project, ignore=shutil.ignore_patterns("cache", "home"))
+    df = project / "docker" / "Dockerfile"
+    df.write_text(re.sub(r"( xz-utils=\S+)", r"\1 jq", df.read_text(), count=1))
+    assert " jq" in df.read_text()
+    mp = pytest.MonkeyPatch()
+    try:
+        mp.chdir(project)
+        mp.setenv("HOME", str(project / "home"))
+        mp.setenv("PINLOCK_CACHE_DIR", str(locked / "cache"))
+        mp.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
+        _lock_apt(debian)
+    finally:
+        mp.undo()
+    lock = tomllib.loads((project / "image.lock.toml").read_text())["inputs"]["apt"]["locked"]
+    assert lock["snapshot"] == before["snapshot"]  # resolved at the locked snapshot
+    jq = _closure(lock, "amd64")["jq"]
+    assert f"jq={jq}" in df.read_text()
+    assert set(_closure(before, "amd64")) < set(_closure(lock, "amd64"))
+    with scratch_root(cached_root, tmp_path / "r") as root:
+        _replay_seed(root, df.read_text(), lock, debian, security)
 
 
 def _replay_seed(root: Path, text: str, lock: dict[str, object], debian: str,
