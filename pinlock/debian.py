@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -100,15 +99,27 @@ def newest_index(suites: Mapping[str, SuiteState]) -> tuple[str, dt.datetime] | 
     """The suite whose locked InRelease is the newest, and its Date; None when none parse."""
     best: tuple[str, dt.datetime] | None = None
     for suite, state in sorted(suites.items()):
-        try:
-            when = email.utils.parsedate_to_datetime(state.date)
-        except (TypeError, ValueError):
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.UTC)
-        if best is None or when > best[1]:
+        when = release_date(state.date)
+        if when is not None and (best is None or when > best[1]):
             best = (suite, when)
     return best
+
+
+def release_date(text: str) -> dt.datetime | None:
+    """An InRelease ``Date`` (RFC 2822, as Debian writes it: ``Sat, 15 Nov 2025 09:04:36 UTC``)
+    in UTC; None when it does not parse."""
+    try:
+        # Debian's own form first: no email/socket import on offline verify's path.
+        return dt.datetime.strptime(text, "%a, %d %b %Y %H:%M:%S UTC").replace(tzinfo=dt.UTC)
+    except ValueError:
+        pass
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 def snapshot_predates(snapshot: str | None,
