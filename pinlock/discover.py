@@ -58,7 +58,7 @@ def discover(sites: Sites, path: str, platforms: tuple[str, ...] = DEFAULT_PLATF
     inputs: dict[str, Input] = {}
     used_urls: set[int] = set()
     _images(sites, inputs, notes)
-    _releases(sites, inputs, notes, platforms, used_urls)
+    _releases(sites, path, inputs, notes, skipped, platforms, used_urls)
     _apt(sites, path, inputs, notes, skipped, platforms)
     for i, u in enumerate(sites.urls):
         if i not in used_urls:
@@ -105,8 +105,8 @@ def _stage_ref(sites: Sites, s: ImageSite) -> str | None:
     return st.name or str(st.index)
 
 
-def _releases(sites: Sites, inputs: dict[str, Input], notes: list[str],
-              platforms: tuple[str, ...], used_urls: set[int]) -> None:
+def _releases(sites: Sites, path: str, inputs: dict[str, Input], notes: list[str],
+              skipped: list[Skipped], platforms: tuple[str, ...], used_urls: set[int]) -> None:
     version_args = [a for a in sites.args if a.name.endswith("_VERSION") and a.value]
     handled: set[str] = set()
     for va in version_args:
@@ -129,18 +129,44 @@ def _releases(sites: Sites, inputs: dict[str, Input], notes: list[str],
         for r in refs:
             tag_t = tag_t.replace(r, "{version}")
         files: set[str] = set()
+        mine: list[int] = []
         for i, _u, m in urls:
             if (m.group("owner"), m.group("repo")) != (owner, repo):
                 continue
-            used_urls.add(i)
-            files.add(re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "{arch}", m.group("file")))
+            mine.append(i)
+            fname = m.group("file")
+            for r in refs:
+                fname = fname.replace(r, "{version}")
+            # Any other variable in a file name stands for the architecture.
+            files.add(re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "{arch}", fname))
         name = _unique(repo, inputs)
         prefix = va.name[: -len("_VERSION")]
         sha_args = [a for a in sites.args
                     if a.name.startswith(prefix + "_") and a.name.endswith("_SHA256")
                     and a.name != va.name]
+        first = urls[0][1]
+        if any("{version}" in f for f in files):
+            # The asset's file name holds the version: a release input names its files
+            # without it, and writing `{arch}` there would lock URLs that do not exist.
+            skipped.append(Skipped(
+                first.url, f"the file name holds ${{{va.name}}}; pinlock does not manage "
+                "release assets named by version yet: keep its checksum by hand",
+                path, first.line))
+            used_urls.add(mine[0])  # reported here, not again as an untied download
+            continue
         assets, arch_map = _match_assets(name, repo, prefix, sorted(files), sha_args,
                                          platforms, notes)
+        if not assets:
+            # A version ARG in a release URL with no checksum pinlock can tie to it: a lock
+            # with no assets would be rejected by verify. Report it instead of locking half.
+            skipped.append(Skipped(
+                first.url, f"a release download versioned by ARG {va.name} with no "
+                f"checksum ARG named {prefix}_<FILE>_SHA256 or {prefix}_<ARCH>_SHA256; add "
+                "one (or an input by hand, see docs/lockfile.md) to have pinlock keep it",
+                path, first.line))
+            used_urls.add(mine[0])  # reported here, not again as an untied download
+            continue
+        used_urls.update(mine)
         version = va.value.text if va.value else ""
         intent = ReleaseIntent(repository=f"{owner}/{repo}", version_arg=va.name,
                                assets=tuple(assets), tag_template=tag_t, arch_map=arch_map)

@@ -1,0 +1,42 @@
+"""`init` never writes a lock its own `verify` rejects: what it cannot tie completely is left
+out of the lock and reported with its line. One minimal form per way that used to fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.cli import run_cli
+
+CASES = {
+    # A version ARG in a GitHub release URL, and no checksum ARG pinlock can tie to it.
+    "release-without-checksum-arg": ("""\
+FROM alpine:3.20
+ARG TOOL_VERSION=1.2.3
+RUN wget -O /tmp/tool.tgz \\
+    https://github.com/acme/tool/releases/download/v${TOOL_VERSION}/tool-linux-amd64.tgz
+""", 3, "no checksum ARG named TOOL_<FILE>_SHA256"),
+    # The version inside the asset's file name: never turned into {arch}.
+    "version-in-asset-name": ("""\
+FROM alpine:3.20
+ARG TOOL_VERSION=1.2.3
+ARG TOOL_AMD64_SHA256=""" + "a" * 64 + """
+ADD https://github.com/acme/t/releases/download/v${TOOL_VERSION}/t-${TOOL_VERSION}-amd64.tgz /tmp/
+""", 4, "the file name holds ${TOOL_VERSION}"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_init_leaves_out_what_it_cannot_tie_and_verify_accepts_its_lock(
+        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text, line, reason = CASES[case]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text(text)
+    r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
+    assert r.code == 0, r.err
+    assert f"Dockerfile:{line}: " in r.out and reason in r.out, r.out
+    lock = (tmp_path / "image.lock.toml").read_text()
+    assert "github-release" not in lock and "{arch}" not in lock
+    v = run_cli(capsys, "verify", "--dockerfile", "Dockerfile")
+    assert v.code == 0, v.out + v.err
