@@ -199,7 +199,22 @@ def verify(
     findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
                            options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
+    if verbose and not as_json:
+        _list_unmanaged(dockerfile, lockfile)
     return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
+
+
+def _list_unmanaged(dockerfile: Path | None, lockfile: Path) -> None:
+    """verify -v: what the Dockerfile installs that the lock cannot pin (as init reports)."""
+    from pinlock import app as core
+    from pinlock.model import Skipped
+    from pinlock.report import skipped_text
+
+    project = core.open_project(dockerfile, lockfile, keep_document=False)
+    seen = [Skipped(u.what, u.reason, project.label, u.line) for u in project.sites.unmanaged]
+    if seen:
+        typer.echo("seen but not managed by pinlock:")
+        typer.echo(skipped_text(seen))
 
 
 def _report_failures(failures: list[tuple[str, _Error]]) -> int:

@@ -91,7 +91,9 @@ def test_seed_apt_packages_on_line_20() -> None:
     names = ["curl", "nodejs", "npm", "python3", "ripgrep", "ffmpeg", "gcc", "python3-dev",
              "libffi-dev", "procps", "git", "openssh-client", "docker-cli", "xz-utils"]
     assert apt_words(sites) == [[(n, None, 20) for n in names]]
-    assert sites.unmanaged == ()
+    # Playwright's browser dependencies come through apt-get run by playwright itself.
+    assert [(u.line, u.what) for u in sites.unmanaged] == [
+        (102, "npx playwright install --with-deps chromium --only-shell")]
 
 
 # Images.
@@ -371,3 +373,18 @@ def test_unknown_apt_options_are_not_packages() -> None:
     text = "FROM debian:13\nRUN apt-get install -y --no-frobnicate -q=2 --allow-foo curl\n"
     sites = sites_of(text)
     assert apt_words(sites) == [[("curl", None, 2)]] and sites.unsafe_apt == ()
+
+
+def test_tools_that_run_apt_themselves_are_seen_not_managed() -> None:
+    playwright = sites_of(corpus("apt-installers-playwright"))
+    # `npx playwright install chromium` (line 6) downloads browsers only: no apt.
+    assert [u.line for u in playwright.unmanaged] == [2, 3, 4, 5]
+    assert playwright.unmanaged[0].what == "npx -y playwright@1.49.0 install --with-deps chromium"
+    assert all("playwright" in u.reason and "apt-get" in u.reason for u in playwright.unmanaged)
+    assert playwright.apt == ()
+    helpers = sites_of(corpus("apt-installers-helpers"))
+    assert [(u.line, u.what.split()[0]) for u in helpers.unmanaged] == [
+        (2, "install_packages"), (3, "apt-install"), (5, "/usr/share/dotnet/install-deps.sh"),
+        (6, "/usr/share/app/setup")]
+    assert "helper script" in helpers.unmanaged[0].reason
+    assert helpers.apt == ()
