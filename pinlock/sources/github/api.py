@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 
+from pinlock import output
 from pinlock.digest import sha256_stream
 from pinlock.errors import InputError, UpstreamError
 from pinlock.http import (
@@ -536,13 +538,16 @@ class GitHubClient:
             if limit is not None and declared is not None and declared > limit:
                 raise GitHubError(f"{label}: {declared} bytes, more than the {limit} expected")
             received = 0
+            name = urlsplit(url).path.rsplit("/", 1)[-1]
             try:
                 # Decoded here with a bounded output per piece, under the deadlines.
-                for chunk in iter_body(response, what=label, limit=None):
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise GitHubError(f"{label}: more than the {limit} bytes expected")
-                    yield chunk
+                with output.task(f"download {name}", expected_size or declared) as bar:
+                    for chunk in iter_body(response, what=label, limit=None):
+                        received += len(chunk)
+                        bar.advance(len(chunk))
+                        if limit is not None and received > limit:
+                            raise GitHubError(f"{label}: more than the {limit} bytes expected")
+                        yield chunk
             except BodyBrokenError as exc:
                 of = f" of {declared}" if declared is not None else ""
                 got = response.num_bytes_downloaded
