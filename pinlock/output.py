@@ -233,6 +233,8 @@ def task(description: str, total: int | None = None) -> Iterator[Task]:
         yield Task(None, None)
         return
     task_id = progress.add_task(scrub(description), total=total)
+    with contextlib.suppress(OSError, ValueError):
+        progress.refresh()  # drawn now: work shorter than a refresh tick is still shown
     try:
         yield Task(progress, task_id)
     finally:

@@ -522,6 +522,7 @@ class GitHubClient:
         expected_size: int | None = None,
         limit: int | None = None,
         chunk_size: int = _CHUNK,
+        name: str | None = None,
     ) -> Iterator[bytes]:
         """Yield the bytes of ``url`` chunk by chunk; raise if they end short or run long.
 
@@ -538,7 +539,7 @@ class GitHubClient:
             if limit is not None and declared is not None and declared > limit:
                 raise GitHubError(f"{label}: {declared} bytes, more than the {limit} expected")
             received = 0
-            name = urlsplit(url).path.rsplit("/", 1)[-1]
+            name = name or urlsplit(url).path.rsplit("/", 1)[-1]  # for the progress line
             try:
                 # Decoded here with a bounded output per piece, under the deadlines.
                 with output.task(f"download {name}", expected_size or declared) as bar:
@@ -572,7 +573,8 @@ class GitHubClient:
 
     def download_sha256(self, asset: ReleaseAsset) -> tuple[str, int]:
         """Stream an asset (never whole in memory) and return (sha256 hex, size)."""
-        return sha256_stream(self.iter_download(asset.url, expected_size=asset.size))
+        return sha256_stream(self.iter_download(asset.url, expected_size=asset.size,
+                                                name=asset.name))
 
     def download_small(self, asset: ReleaseAsset, *, limit: int = 1 << 16) -> bytes:
         """The whole body of a small asset (a checksum sidecar), refusing more than ``limit``."""
