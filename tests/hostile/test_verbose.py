@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.debian_archive import BuiltArchive, build_archive, serve
 from support.fake_github import FakeGitHub, add_s6_overlay
 from support.hostile_http import HostileServer, Plan
 from support.proc import ROOT, run_pinlock, tree_digest
@@ -216,3 +217,61 @@ def test_progress_shows_on_a_terminal_only(project: Path, github: FakeGitHub) ->
 def test_help_names_the_global_options(project: Path) -> None:
     p = run_pinlock("--help", cwd=project, limit=30)
     assert p.code == 0 and "--quiet" in p.out and "--verbose" in p.out
+
+
+# ---------------------------------------------------------------- Debian: cache hits
+
+
+APT_DOCKERFILE = """\
+FROM debian:13.4
+RUN apt-get update && \\
+    apt-get install -y --no-install-recommends app tool native && \\
+    rm -rf /var/lib/apt/lists/*
+"""
+
+
+INDEX = re.compile(r"dists/([^/]+)/(\w+)/binary-(\w+)/")
+
+
+def indexes(urls: list[str]) -> set[tuple[str, ...]]:
+    """The (suite, component, architecture) of each Packages index URL."""
+    return {m.groups() for u in urls if (m := INDEX.search(u))}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> BuiltArchive:
+    return build_archive(tmp_path_factory.mktemp("debian-archive"))
+
+
+def test_verbose_shows_index_downloads_then_cache_hits(tmp_path: Path,
+                                                       archive: BuiltArchive) -> None:
+    for server in serve(archive):
+        env = {"PINLOCK_DEBIAN_MIRROR": server.debian(),
+               "PINLOCK_DEBIAN_SECURITY_MIRROR": server.security(),
+               "PINLOCK_DEBIAN_KEYRING": str(archive.keyring),
+               "PINLOCK_CACHE_DIR": str(tmp_path / "cache"),
+               "XDG_CONFIG_HOME": str(tmp_path / "config")}
+        runs = []
+        for name in ("first", "second"):
+            folder = tmp_path / name
+            folder.mkdir()
+            (folder / "Dockerfile").write_text(APT_DOCKERFILE)
+            assert run_pinlock("init", "--dockerfile", "Dockerfile", cwd=folder,
+                               env=env).code == 0
+            p = run_pinlock("-v", "lock", "apt", cwd=folder, env=env, limit=60)
+            p.assert_clean()
+            assert p.code == 0, p.text
+            runs.append(p)
+        first, second = runs
+        fetched = indexes([u for _, u, s, _, _ in HTTP_LINE.findall(first.err) if s == "200"])
+        assert len(fetched) == 6 and "cache hit:" not in first.err, first.err  # 3 suites x 2
+        assert re.search(r"pinlock: run: gpgv --status-fd 1 .* -> exit 0, \d+ ms", first.err)
+        assert re.search(r"pinlock: apt: 3 requested, \d+ in the closure for amd64", first.err)
+        # The second run reads every index it fetched from the cache, and says so.
+        assert not indexes([u for _, u, _, _, _ in HTTP_LINE.findall(second.err)]), second.err
+        hits = re.findall(r"^pinlock: cache hit: (\S+) \(", second.err, re.M)
+        assert indexes(hits) == fetched, second.err
+        code, out, err = _run_on_terminal(["lock", "apt"], tmp_path / "first", env)
+        assert code == 0, err
+        assert b"resolve 3 apt package(s) for amd64" in err, err
+        assert b"\x1b[" not in out
