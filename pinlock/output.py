@@ -181,14 +181,17 @@ def _progress_wanted() -> bool:
 def _progress() -> Any:
     with _lock:
         if _state.progress is None and _progress_wanted():
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
+            try:  # rich comes with typer; without it, no display (never an error)
+                from rich.console import Console
+                from rich.progress import (
+                    BarColumn,
+                    DownloadColumn,
+                    Progress,
+                    TextColumn,
+                    TimeElapsedColumn,
+                )
+            except ImportError:
+                return None
 
             # rich reads NO_COLOR itself; the console writes to the scrubbing stderr.
             console = Console(file=sys.stderr, force_terminal=True, stderr=True)
