@@ -375,16 +375,27 @@ def test_unknown_apt_options_are_not_packages() -> None:
     assert apt_words(sites) == [[("curl", None, 2)]] and sites.unsafe_apt == ()
 
 
-def test_tools_that_run_apt_themselves_are_seen_not_managed() -> None:
-    playwright = sites_of(corpus("apt-installers-playwright"))
-    # `npx playwright install chromium` (line 6) downloads browsers only: no apt.
-    assert [u.line for u in playwright.unmanaged] == [2, 3, 4, 5]
-    assert playwright.unmanaged[0].what == "npx -y playwright@1.49.0 install --with-deps chromium"
-    assert all("playwright" in u.reason and "apt-get" in u.reason for u in playwright.unmanaged)
-    assert playwright.apt == ()
-    helpers = sites_of(corpus("apt-installers-helpers"))
-    assert [(u.line, u.what.split()[0]) for u in helpers.unmanaged] == [
-        (2, "install_packages"), (3, "apt-install"), (5, "/usr/share/dotnet/install-deps.sh"),
-        (6, "/usr/share/app/setup")]
-    assert "helper script" in helpers.unmanaged[0].reason
-    assert helpers.apt == ()
+@pytest.mark.parametrize(("name", "expected"), [
+    # `npx playwright install chromium` (line 5) downloads browsers only: no apt.
+    ("apt-tool-playwright-with-deps", [
+        (2, "npx -y playwright@1.49.0 install --with-deps chromium", "playwright install"),
+        (3, "pnpm exec playwright install --with-deps", "playwright install"),
+        (4, "python3 -m playwright install --with-deps firefox", "playwright install")]),
+    ("apt-tool-playwright-install-deps", [
+        (2, "npx playwright install-deps chromium", "playwright install-deps"),
+        (4, "playwright install-deps", "playwright install-deps")]),
+    ("apt-tool-install-packages", [
+        (2, "install_packages curl ca-certificates", "install_packages is a helper")]),
+    ("apt-tool-apt-install", [(2, "apt-install git jq", "apt-install is a helper")]),
+    ("apt-tool-install-deps", [
+        (2, "/usr/share/dotnet/install-deps.sh", "/usr/share/dotnet/install-deps.sh installs"),
+        (3, "/usr/share/app/setup install-deps --yes", "/usr/share/app/setup installs")]),
+])
+def test_tools_that_run_apt_themselves_are_seen_not_managed(
+        name: str, expected: list[tuple[int, str, str]]) -> None:
+    sites = sites_of(corpus(name))
+    assert [(u.line, u.what) for u in sites.unmanaged] == [(n, w) for n, w, _ in expected]
+    for u, (_, _, reason) in zip(sites.unmanaged, expected, strict=True):
+        assert u.reason.startswith(reason), u.reason
+        assert "apt" in u.reason
+    assert sites.apt == ()  # nothing of theirs is mistaken for a pinnable install
