@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pinlock import grammar, lockfile
+from pinlock import grammar, lockfile, output
 from pinlock.changes import Change, current_version
 from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
@@ -550,12 +550,16 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                             inp, ctx.lock):
                         new = inp  # only the intent followed the Dockerfile: nothing to resolve
                 except PinlockError as exc:
+                    output.decided(name, f"not moved: {exc.message}")
                     result.failures.append((name, exc))
                     continue
                 finally:
                     take_notes = getattr(srcs.built(inp.kind), "take_notes", None)
                     if callable(take_notes):
                         result.notes.extend(take_notes())
+                output.decided(name, "nothing to change" if new in (None, original.inputs[name])
+                               else f"planned: {current_version(original.inputs[name])} -> "
+                               f"{current_version(new)}")
                 if new is not None and new != original.inputs[name]:
                     result.changes.append(Change(name, original.inputs[name], new))
                     new_lock = new_lock.replace_input(new)
@@ -669,6 +673,7 @@ def lock_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | Non
     """``pinlock lock``: resolve whatever is not pinned yet, keeping versions."""
     def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
         if not needs_lock(inp, ctx.lock) and not names:
+            output.decided(inp.name, "already pinned: not resolved")
             return None
         return src.resolve(inp, ctx)  # type: ignore[no-any-return]
 
@@ -686,6 +691,8 @@ def update_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | N
         cand: Candidate | None = src.newest(inp, ctx, allow_major=options.allow_major,
                                             prerelease=options.prerelease)
         move = plan_move(inp, cand, ctx.lock)
+        output.decided(inp.name, f"newest allowed: {cand.version if cand else 'none found'}; "
+                       f"move: {move or 'none'}")
         if move in ("version", "digest"):
             refuse_on_alarm(src, inp, ctx, options)
         return carry_out(src, inp, ctx, move, cand)

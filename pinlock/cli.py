@@ -43,8 +43,25 @@ DockerfileOpt = Annotated[Optional[Path], typer.Option(  # noqa: UP045 - typer n
     "else docker/Dockerfile).", dir_okay=False)]
 LockfileOpt = Annotated[Path, typer.Option(
     "--lockfile", "-l", help="The lock file.", dir_okay=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Print more detail.")]
+def _json_flag(value: bool) -> bool:
+    if value:
+        from pinlock import output
+        output.configure(as_json=True)  # machines read stdout: no progress display
+    return value
+
+
+def _verbose_flag(value: bool) -> bool:
+    if value:
+        from pinlock import output
+        output.configure(verbose=True)
+    return value
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.",
+                                       callback=_json_flag)]
+VerboseOpt = Annotated[bool, typer.Option(
+    "--verbose", "-v", callback=_verbose_flag,
+    help="Print more detail; on stderr, what was fetched and decided.")]
 NamesArg = Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
     help="Input names to limit the work to (default: all).", show_default=False)]
 MirrorOpt = Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
@@ -77,9 +94,20 @@ def _root(
         help="Stop the command after this long; each request also stops after 60 s unless "
         "its answer keeps arriving at 32 KiB/s. Cut off: exit code 3.")
     ] = DEFAULT_COMMAND_TIMEOUT,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="On stderr, show each request (URL, status, bytes, time, "
+        "cache hits), each program run, and what was decided per input.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No warnings, notes or progress on stderr; errors still print.")
+    ] = False,
 ) -> None:
     """pinlock: a reproducible lock manager for Dockerfiles."""
+    from pinlock import output
     from pinlock.deadlines import finite, set_timeouts
+
+    if verbose and quiet:
+        raise UsageError("--verbose and --quiet contradict each other: choose one")
+    output.configure(verbose=verbose, quiet=quiet)
 
     if not finite(timeout):
         raise UsageError(f"--timeout {timeout:g}: expected a number of seconds above 0")
@@ -199,7 +227,22 @@ def verify(
     findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
                            options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
+    if verbose and not as_json:
+        _list_unmanaged(dockerfile, lockfile)
     return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
+
+
+def _list_unmanaged(dockerfile: Path | None, lockfile: Path) -> None:
+    """verify -v: what the Dockerfile installs that the lock cannot pin (as init reports)."""
+    from pinlock import app as core
+    from pinlock.model import Skipped
+    from pinlock.report import skipped_text
+
+    project = core.open_project(dockerfile, lockfile, keep_document=False)
+    seen = [Skipped(u.what, u.reason, project.label, u.line) for u in project.sites.unmanaged]
+    if seen:
+        typer.echo("seen but not managed by pinlock:")
+        typer.echo(skipped_text(seen))
 
 
 def _report_failures(failures: list[tuple[str, _Error]]) -> int:
@@ -210,10 +253,12 @@ def _report_failures(failures: list[tuple[str, _Error]]) -> int:
 
 
 def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
+    from pinlock import output
     from pinlock.changes import short_digest
 
     for note in result.notes:
-        typer.echo(f"warning: [{note.input}] {note.message}", err=True)
+        if not output.quiet():
+            typer.echo(f"warning: [{note.input}] {note.message}", err=True)
     if result.failures:
         code = _report_failures(result.failures)
         typer.echo("nothing was written", err=True)
@@ -460,6 +505,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: the one place errors become messages and exit codes."""
     import os
 
+    from pinlock import output
     from pinlock.deadlines import set_timeouts
     from pinlock.secrets import ScrubbingWriter, register_environment
 
@@ -468,9 +514,12 @@ def main(argv: list[str] | None = None) -> None:
     register_environment(os.environ, sys.argv[1:] if argv is None else argv)
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = ScrubbingWriter(out), ScrubbingWriter(err)
+    # The progress display asks the real stderr whether a person is watching.
+    output.configure(stream=err)
     try:
         _main(argv)
     finally:
+        output.reset()  # the display is gone before the streams are put back
         sys.stdout, sys.stderr = out, err
         set_timeouts(None)  # the command's clock ends with the command
 

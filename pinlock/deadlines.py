@@ -118,7 +118,10 @@ def run_bounded(argv: list[str], *, what: str, timeout: float, cwd: Path | None 
     The child gets its own process group, killed whole at the deadline (or on Ctrl-C):
     a helper it started would otherwise hold the pipes open and pinlock with them.
     """
+    from pinlock import output
+
     limit = subprocess_timeout(what, timeout)
+    started = time.monotonic()
     with subprocess.Popen(argv, cwd=cwd, env=env, text=True, start_new_session=True,
                           stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
@@ -132,4 +135,5 @@ def run_bounded(argv: list[str], *, what: str, timeout: float, cwd: Path | None 
                 raise DeadlineError(f"{what}: did not finish before the deadline",
                                     hint=_HINT) from None
             raise
+    output.ran(argv, started, proc.returncode)
     return subprocess.CompletedProcess(argv, proc.returncode, out, err)

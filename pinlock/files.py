@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import stat
-import sys
 import tempfile
 import threading
 import time
@@ -43,9 +42,9 @@ def is_scratch(path: str) -> bool:
 
 def note(message: str) -> None:
     """A message about the local files (a stale lock taken over, a write repaired)."""
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"pinlock: note: {message}\n")
-        sys.stderr.flush()
+    from pinlock import output
+
+    output.warn(message, label="note")  # --quiet silences it
 
 
 def local_error(path: Path | str, action: str, exc: OSError) -> LocalFileError:

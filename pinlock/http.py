@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from pinlock import __version__
+from pinlock import __version__, output
 from pinlock.deadlines import (
     REQUEST_AT,
     DeadlineError,
@@ -406,20 +406,33 @@ def send_with_retries(
     stay within the deadlines.
     """
     label = scrub(what or f"{request.method} {request.url}")
-    with request_deadline(label):
-        request.extensions["pinlock.deadline"] = REQUEST_AT.get()
-        response = _send_with_retries(client, request, stream=stream, policy=policy,
-                                      sleep=sleep, label=label,
-                                      retry_statuses=retry_statuses)
+    started = time.monotonic()
+    # -v: every request pinlock sends is logged here, and only here (output.safe_url
+    # drops user info and credential-like query values; scrub() the registered tokens).
+    try:
+        with request_deadline(label):
+            request.extensions["pinlock.deadline"] = REQUEST_AT.get()
+            response = _send_with_retries(client, request, stream=stream, policy=policy,
+                                          sleep=sleep, label=label,
+                                          retry_statuses=retry_statuses)
+    except UpstreamError:
+        output.http(request.method, str(request.url), "failed", 0, started)
+        raise
     if stream:
+        length = response.headers.get("content-length", "")
+        output.http(request.method, str(request.url), response.status_code,
+                    int(length) if length.isdigit() else None, started)
         return response
     if response.status_code >= 400:
-        return buffered(response, request, read_error_body(response, what=label))
+        body = read_error_body(response, what=label)
+        output.http(request.method, str(request.url), response.status_code, len(body), started)
+        return buffered(response, request, body)
     try:
         # Under the deadline recorded on the request (see _stepped), as a caller's would be.
         body = read_body(response, what=label, limit=limit)
     finally:
         response.close()
+    output.http(request.method, str(request.url), response.status_code, len(body), started)
     return buffered(response, request, body)
 
 

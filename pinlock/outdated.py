@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pinlock import output
 from pinlock.app import (
     NOT_DRIFT,
     Move,
@@ -128,7 +129,16 @@ def outdated_lock(lock: Lock, names: list[str] | None, options: Options,
     report = Report()
     for inp in lock.select(names):
         report.rows.append(_row(inp, ctx, options, sources))
+        output.decided(inp.name, _decision(report.rows[-1]))
     return report
+
+
+def _decision(row: Row) -> str:
+    """-v: what outdated found for one input."""
+    if row.error is not None:
+        return f"could not look: {row.error.splitlines()[0]}"
+    return (f"locked {row.locked}, newest allowed {row.newest or 'none found'}: "
+            f"{row.status}")
 
 
 def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:

@@ -192,7 +192,11 @@ def parse(source: str) -> Dockerfile:
             escape = m.group(2)
         nodes.append(Node("directive", ls, le, i + 1))
         i += 1
-    cont_re = re.compile(re.escape(escape) + r"[ \t]*$")
+    # BuildKit's lineContinuationRegex, `([^E])E[ \t]*$|^E[ \t]*$`: the escape
+    # character ends a line as a continuation unless it is itself escaped, so
+    # `C:\\Windows\\` (an escaped backslash) ends the instruction.
+    e = re.escape(escape)
+    cont_re = re.compile(f"(?<!{e}){e}[ \t]*$")
 
     while i < len(lines):
         ls, ce, le = lines[i]
@@ -257,8 +261,10 @@ def parse(source: str) -> Dockerfile:
 def _take(source: str, cont_re: re.Pattern[str], a: int, b: int, chars: list[str],
           offs: list[int]) -> bool:
     """Append source[a:b] to a logical line; return True if the line continues."""
-    m = cont_re.search(source, a, b)
-    stop = m.start() if m else b
+    # Search the slice, not source with bounds: the lookbehind must not see the
+    # character before ``a`` (BuildKit matches each physical line on its own).
+    m = cont_re.search(source[a:b])
+    stop = a + m.start() if m else b
     chars.append(source[a:stop])
     offs.extend(range(a, stop))
     return m is not None

@@ -542,6 +542,9 @@ def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[li
             for w in words[1:]:
                 if _URL_RE.match(w.value):
                     urls.append(UrlSite(w.value, "RUN", stage, ins.line))
+        elif reason := _apt_installer(vals):
+            unmanaged.append(Unmanaged(_command_text(words), reason,
+                                       _line_of(df, script, words[0])))
         elif prog in ("pip", "pip3") or (
             prog.startswith("python") and len(words) > 2 and words[1].value == "-m"
             and words[2].value == "pip"
@@ -568,6 +571,52 @@ def _scan_commands(df: Dockerfile, ins: Instruction, script: Text, cmds: list[li
             unmanaged.append(Unmanaged(
                 " | ".join(" ".join(w.value for w in c) for c in pipe),
                 "a script piped from the network into a shell cannot be pinned", ins.line))
+
+
+# Runners that start a package's binary: `npx playwright`, `pnpm exec playwright`.
+_RUNNERS = {"npx": (), "bunx": (), "pnpx": (), "pnpm": ("exec", "dlx"), "yarn": ("exec", "dlx"),
+            "npm": ("exec",)}
+
+
+def _apt_installer(vals: list[str]) -> str | None:
+    """Why a command installs apt packages of its own choosing, or None.
+
+    These tools call apt-get with a package list written in their own code (playwright's
+    browser dependencies) or take packages pinlock would have to follow through a helper
+    script (bitnami's install_packages): the lock cannot pin what they install.
+    """
+    prog = os.path.basename(vals[0])
+    rest = vals[1:]
+    if prog in _RUNNERS:
+        subs = _RUNNERS[prog]
+        if subs and rest[:1] and rest[0] in subs:
+            rest = rest[1:]
+        rest = [v for v in rest if not v.startswith("-") or v == "--with-deps"]
+        if not rest:
+            return None
+        # `playwright@1.49.0` names a version; `@playwright/test` is a scoped package.
+        head = rest[0]
+        prog = head if head.startswith("@") else head.split("@", 1)[0]
+        rest = rest[1:]
+    elif prog.startswith("python") and rest[:2] == ["-m", "playwright"]:
+        prog, rest = "playwright", rest[2:]
+    if prog in ("playwright", "@playwright/test"):
+        args = [v for v in rest if not v.startswith("-")]
+        if args[:1] == ["install-deps"]:
+            return ("playwright install-deps runs apt-get with its own package list: "
+                    "pinlock cannot pin what it installs")
+        if args[:1] == ["install"] and "--with-deps" in rest:
+            return ("playwright install --with-deps runs apt-get with its own package list: "
+                    "pinlock cannot pin what it installs")
+        return None
+    if prog in ("install_packages", "apt-install"):
+        return (f"{prog} is a helper script that runs apt-get: pinlock manages only "
+                "apt-get and apt written in the Dockerfile")
+    if prog in ("install-deps", "install-deps.sh") or (
+            vals[0].startswith("/usr/share/") and "install-deps" in rest):
+        return (f"{vals[0]} installs system dependencies through apt itself: "
+                "pinlock cannot pin what it installs")
+    return None
 
 
 def _function_bodies(tokens: list[shell.Token]) -> list[tuple[int, int]]:

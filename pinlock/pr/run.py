@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pinlock import app, grammar, lockfile
+from pinlock import app, grammar, lockfile, output
 from pinlock.app import Options
 from pinlock.changes import Change
 from pinlock.errors import PinlockError, UsageError
@@ -265,6 +265,7 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
         for unit in units:
             try:
                 runner.result.actions.append(runner.one(unit))
+                output.decided(unit.key, f"pull request: {runner.result.actions[-1].action}")
             except RateLimitError as exc:
                 # GitHub asks for no more requests until the limit resets: stop here.
                 runner.result.failures.append((unit.key, exc))

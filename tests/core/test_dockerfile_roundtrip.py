@@ -69,12 +69,18 @@ def filler(draw: st.DrawFn) -> str:
     return f"{draw(HSPACE)}{draw(EOL)}"
 
 
-def joined(draw: st.DrawFn, ctx: Ctx, words: list[str]) -> str:
-    """Words on one logical line, split over physical lines at random word boundaries."""
+def joined(draw: st.DrawFn, ctx: Ctx, words: list[str], split: bool = False) -> str:
+    """Words on one logical line, split over physical lines at random word boundaries.
+
+    With ``split`` a break may end in an escaped escape, which ends the instruction there.
+    """
     out = words[0]
     for w in words[1:]:
         if draw(st.integers(0, 3)) == 0:
-            out += f" {ctx.escape}{draw(HSPACE)}{draw(EOL)}"
+            # An escaped escape (`\\`) at the end of a line is no continuation in
+            # BuildKit; three in a row are not one either (its regexp has no lookahead).
+            run = ctx.escape * (draw(st.sampled_from([1, 1, 1, 2, 3])) if split else 1)
+            out += f" {run}{draw(HSPACE)}{draw(EOL)}"
             out += "".join(draw(st.lists(filler(), max_size=2)))
             out += f"{draw(HSPACE)}{w}"
         else:
@@ -112,7 +118,7 @@ def instruction(draw: st.DrawFn, ctx: Ctx) -> str:
     if draw(st.integers(0, 5)) == 0:
         # JSON form, possibly split over lines; a heredoc marker after it is no heredoc.
         words = [keyword, '["a",', '"b"]', *draw(st.sampled_from([[], ["<<EOF"]]))]
-    return f"{draw(LEAD)}{joined(draw, ctx, words)}{draw(HSPACE)}{draw(EOL)}"
+    return f"{draw(LEAD)}{joined(draw, ctx, words, split=True)}{draw(HSPACE)}{draw(EOL)}"
 
 
 @st.composite

@@ -91,7 +91,9 @@ def test_seed_apt_packages_on_line_20() -> None:
     names = ["curl", "nodejs", "npm", "python3", "ripgrep", "ffmpeg", "gcc", "python3-dev",
              "libffi-dev", "procps", "git", "openssh-client", "docker-cli", "xz-utils"]
     assert apt_words(sites) == [[(n, None, 20) for n in names]]
-    assert sites.unmanaged == ()
+    # Playwright's browser dependencies come through apt-get run by playwright itself.
+    assert [(u.line, u.what) for u in sites.unmanaged] == [
+        (102, "npx playwright install --with-deps chromium --only-shell")]
 
 
 # Images.
@@ -371,3 +373,29 @@ def test_unknown_apt_options_are_not_packages() -> None:
     text = "FROM debian:13\nRUN apt-get install -y --no-frobnicate -q=2 --allow-foo curl\n"
     sites = sites_of(text)
     assert apt_words(sites) == [[("curl", None, 2)]] and sites.unsafe_apt == ()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    # `npx playwright install chromium` (line 5) downloads browsers only: no apt.
+    ("apt-tool-playwright-with-deps", [
+        (2, "npx -y playwright@1.49.0 install --with-deps chromium", "playwright install"),
+        (3, "pnpm exec playwright install --with-deps", "playwright install"),
+        (4, "python3 -m playwright install --with-deps firefox", "playwright install")]),
+    ("apt-tool-playwright-install-deps", [
+        (2, "npx playwright install-deps chromium", "playwright install-deps"),
+        (4, "playwright install-deps", "playwright install-deps")]),
+    ("apt-tool-install-packages", [
+        (2, "install_packages curl ca-certificates", "install_packages is a helper")]),
+    ("apt-tool-apt-install", [(2, "apt-install git jq", "apt-install is a helper")]),
+    ("apt-tool-install-deps", [
+        (2, "/usr/share/dotnet/install-deps.sh", "/usr/share/dotnet/install-deps.sh installs"),
+        (3, "/usr/share/app/setup install-deps --yes", "/usr/share/app/setup installs")]),
+])
+def test_tools_that_run_apt_themselves_are_seen_not_managed(
+        name: str, expected: list[tuple[int, str, str]]) -> None:
+    sites = sites_of(corpus(name))
+    assert [(u.line, u.what) for u in sites.unmanaged] == [(n, w) for n, w, _ in expected]
+    for u, (_, _, reason) in zip(sites.unmanaged, expected, strict=True):
+        assert u.reason.startswith(reason), u.reason
+        assert "apt" in u.reason
+    assert sites.apt == ()  # nothing of theirs is mistaken for a pinnable install

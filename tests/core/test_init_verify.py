@@ -123,3 +123,25 @@ def test_findings_text_names_a_place_only_when_there_is_one() -> None:
     assert text.splitlines()[:4] == [
         "error: [apt] GET x: HTTP 503", "error: docker/Dockerfile:3: [uv] differs",
         "warning: docker/Dockerfile: [uv] no line", "2 error(s), 1 warning(s)"]
+
+
+def test_init_and_verify_v_report_tools_that_run_apt(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text(
+        "FROM node:22-bookworm\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends git\n"
+        "RUN npx -y playwright install --with-deps chromium\n")
+    r = run_cli(capsys, "init")
+    assert r.code == 0, r.err
+    assert "seen but not managed by pinlock:" in r.out
+    assert "docker/Dockerfile:3: npx -y playwright install --with-deps chromium" in r.out
+    js = json.loads(run_cli(capsys, "init", "--force", "--json").out)
+    assert [(u["line"], u["what"].split()[2]) for u in js["unmanaged"]] == [(3, "playwright")]
+    quiet = run_cli(capsys, "verify")
+    assert "not managed" not in quiet.out
+    loud = run_cli(capsys, "verify", "-v")
+    assert "docker/Dockerfile:3: npx -y playwright install --with-deps chromium" in loud.out
+    assert "runs apt-get with its own package list" in loud.out

@@ -9,7 +9,6 @@ import lzma
 import os
 import secrets
 import stat
-import sys
 import tempfile
 import weakref
 import zlib
@@ -19,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pinlock import output
 from pinlock.digest import sha256_stream
 from pinlock.errors import InputError, IntegrityError, UpstreamError
 from pinlock.http import (
@@ -163,7 +163,8 @@ def decompress_chunks(
 
 
 def scan_index(data: bytes, path: str, *, expanded: IndexFile | None = None,
-               what: str | None = None) -> PackagesIndex:
+               what: str | None = None,
+               advance: Callable[[int], None] | None = None) -> PackagesIndex:
     """The verified compressed index ``data`` as a PackagesIndex, decompressed as it is scanned.
 
     ``expanded``: the InRelease entry of the uncompressed index, when it lists one (Debian's
@@ -180,6 +181,8 @@ def scan_index(data: bytes, path: str, *, expanded: IndexFile | None = None,
             size += len(chunk)
             digest.update(chunk)
             builder.feed(chunk)
+            if advance is not None:
+                advance(len(chunk))
     except IntegrityError as exc:
         if "expands to more than" not in exc.message:
             raise
@@ -238,8 +241,17 @@ class Archive:
         resp = self._open(url, missing_ok=missing_ok, stream=True)
         if resp is None:
             return None
+        length = resp.headers.get("content-length", "")
         try:
-            return read_body(resp, what=f"GET {url}", limit=limit)
+            if limit < _PROGRESS_FROM:  # an InRelease: no display for a blink
+                return read_body(resp, what=f"GET {url}", limit=limit)
+            with output.task(f"download {_short(url)}",
+                             int(length) if length.isdigit() else None) as bar:
+                pieces = []
+                for piece in iter_body(resp, what=f"GET {url}", limit=limit):
+                    bar.advance(len(piece))
+                    pieces.append(piece)
+                return b"".join(pieces)
         finally:
             resp.close()
 
@@ -250,9 +262,12 @@ class Archive:
         if resp is None:
             return None
 
+        length = resp.headers.get("content-length", "")
+
         def capped() -> Iterator[bytes]:
             seen = 0
             for chunk in iter_body(resp, what=f"GET {url}", limit=None):
+                bar.advance(len(chunk))
                 seen += len(chunk)
                 if seen > limit:
                     yield chunk[: len(chunk) - (seen - limit - 1)]
@@ -260,7 +275,9 @@ class Archive:
                 yield chunk
 
         try:
-            return sha256_stream(capped())
+            with output.task(f"hash {_short(url)}",
+                             int(length) if length.isdigit() else None) as bar:
+                return sha256_stream(capped())
         except httpx.TransportError as exc:  # the body broke off after the headers
             raise ArchiveError(f"GET {url}: {type(exc).__name__}: {exc}") from None
         except ArchiveError:
@@ -341,16 +358,24 @@ class Archive:
         if entry.sha256 in self._parsed:
             return self._parsed[entry.sha256]
         index = self._cached_index(entry)
+        if index is not None:
+            output.cache_hit(urljoin(signed.url, entry.path), self._index_cache_path(entry))
         if index is None:
             raw = self._cached(entry)
             fetched = raw is None
+            if raw is not None:
+                output.cache_hit(urljoin(signed.url, entry.path), self._cache_path(entry),
+                                 len(raw))
             if raw is None:
                 raw = self._fetch_index(loc, signed, entry, snapshot)
             plain = entry.path.rsplit(".", 1)[0] if entry.path.endswith((".xz", ".gz")) else None
             expanded = signed.release.files.get(plain) if plain else None
             what = urljoin(signed.url, entry.path)
             try:
-                index = scan_index(raw, entry.path, expanded=expanded, what=what)
+                with output.task(f"decompress {entry.path}",
+                                 expanded.size if expanded else None) as bar:
+                    index = scan_index(raw, entry.path, expanded=expanded, what=what,
+                                       advance=bar.advance)
             except ControlError as exc:
                 raise ArchiveError(f"{signed.url} {entry.path}: {exc}") from None
             # Cached only once it scanned cleanly: a refused index leaves no file behind.
@@ -376,6 +401,8 @@ class Archive:
         if raw is None:
             raw = self._fetch_index(loc, signed, entry, snapshot)
             self._store(self._cache_path(entry), [raw], keep=False)
+        else:
+            output.cache_hit(urljoin(signed.url, entry.path), self._cache_path(entry), len(raw))
         return raw
 
     def _fetch_index(
@@ -589,10 +616,16 @@ def _read(path: str | None, *, limit: int) -> bytes | None:
             return None
 
 
+_PROGRESS_FROM = 1 << 20  # a download this large (its cap) may show progress
+
+
+def _short(url: str) -> str:
+    """The tail of a URL for a progress line: `main/binary-amd64/Packages.xz`."""
+    return "/".join(urlsplit(url).path.rsplit("/", 4)[-4:])
+
+
 def _warn(message: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.write(f"pinlock: warning: {message}\n")
-        sys.stderr.flush()
+    output.warn(message)  # --quiet silences it
 
 
 def check_cache_folder(folder: str) -> str | None:

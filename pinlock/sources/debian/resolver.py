@@ -55,9 +55,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pinlock import output
 from pinlock.sources.debian.deb822 import (
     Group,
     PackageRecord,
@@ -851,6 +853,20 @@ def _broken_installed(s: _Solver) -> list[str]:
 
 
 def resolve(
+    u: Universe, requested: Sequence[str], *, install_recommends: bool = False
+) -> Resolution:
+    """Resolve ``requested`` as ``apt-get install [--no-install-recommends]`` would
+    (see _resolve), shown as progress and, with -v, timed."""
+    started = time.monotonic()
+    with output.task(f"resolve {len(requested)} apt package(s) for {u.arch}"):
+        res = _resolve(u, requested, install_recommends=install_recommends)
+    if output.verbose():
+        output.log.debug("apt: %d requested, %d in the closure for %s, %d ms", len(requested),
+                         len(res.closure), u.arch, (time.monotonic() - started) * 1000)
+    return res
+
+
+def _resolve(
     u: Universe, requested: Sequence[str], *, install_recommends: bool = False
 ) -> Resolution:
     """Resolve ``requested`` as ``apt-get install [--no-install-recommends]`` would.

@@ -7,8 +7,10 @@ import email.utils
 import os
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 
+from pinlock import output
 from pinlock.deadlines import DeadlineError, subprocess_timeout
 from pinlock.sources.debian.errors import SignatureError
 
@@ -68,6 +70,7 @@ def verify_clearsigned(
         out = os.path.join(tmp, "signed")
         with open(src, "wb") as f:
             f.write(data)
+        started = time.monotonic()
         try:
             proc = subprocess.run(
                 [gpgv, "--status-fd", "1", "--keyring", keyring, "--output", out, src],
@@ -80,6 +83,7 @@ def verify_clearsigned(
             raise SignatureError(
                 f"{what}: {gpgv} not found", hint="install the gpgv package"
             ) from None
+        output.ran(proc.args, started, proc.returncode)
         status = proc.stdout.decode("utf-8", "replace")
         valid: list[str] = []
         problems: list[str] = []

@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import httpx
 
+from pinlock import output
 from pinlock.digest import sha256_stream
 from pinlock.errors import InputError, UpstreamError
 from pinlock.http import (
@@ -520,6 +522,7 @@ class GitHubClient:
         expected_size: int | None = None,
         limit: int | None = None,
         chunk_size: int = _CHUNK,
+        name: str | None = None,
     ) -> Iterator[bytes]:
         """Yield the bytes of ``url`` chunk by chunk; raise if they end short or run long.
 
@@ -536,13 +539,16 @@ class GitHubClient:
             if limit is not None and declared is not None and declared > limit:
                 raise GitHubError(f"{label}: {declared} bytes, more than the {limit} expected")
             received = 0
+            name = name or urlsplit(url).path.rsplit("/", 1)[-1]  # for the progress line
             try:
                 # Decoded here with a bounded output per piece, under the deadlines.
-                for chunk in iter_body(response, what=label, limit=None):
-                    received += len(chunk)
-                    if limit is not None and received > limit:
-                        raise GitHubError(f"{label}: more than the {limit} bytes expected")
-                    yield chunk
+                with output.task(f"download {name}", expected_size or declared) as bar:
+                    for chunk in iter_body(response, what=label, limit=None):
+                        received += len(chunk)
+                        bar.advance(len(chunk))
+                        if limit is not None and received > limit:
+                            raise GitHubError(f"{label}: more than the {limit} bytes expected")
+                        yield chunk
             except BodyBrokenError as exc:
                 of = f" of {declared}" if declared is not None else ""
                 got = response.num_bytes_downloaded
@@ -567,7 +573,8 @@ class GitHubClient:
 
     def download_sha256(self, asset: ReleaseAsset) -> tuple[str, int]:
         """Stream an asset (never whole in memory) and return (sha256 hex, size)."""
-        return sha256_stream(self.iter_download(asset.url, expected_size=asset.size))
+        return sha256_stream(self.iter_download(asset.url, expected_size=asset.size,
+                                                name=asset.name))
 
     def download_small(self, asset: ReleaseAsset, *, limit: int = 1 << 16) -> bytes:
         """The whole body of a small asset (a checksum sidecar), refusing more than ``limit``."""

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from pinlock import output
 from pinlock.digest import Digest, DigestFormatError, check_bytes, hash_as
 from pinlock.errors import UpstreamError
 from pinlock.http import (
@@ -743,8 +744,13 @@ def _next_link(header: str | None) -> str | None:
 
 
 def _blob_chunks(r: httpx.Response, what: str) -> Iterator[bytes]:
+    length = r.headers.get("content-length", "")
     try:
-        yield from iter_body(r, what=what, limit=None)
+        with output.task(f"download {what.rsplit('/', 1)[-1][:19]}",
+                         int(length) if length.isdigit() else None) as bar:
+            for chunk in iter_body(r, what=what, limit=None):
+                bar.advance(len(chunk))
+                yield chunk
     except RegistryError:
         raise
     except UpstreamError as exc:

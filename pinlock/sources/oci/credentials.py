@@ -7,11 +7,13 @@ import binascii
 import json
 import os
 import subprocess
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pinlock import output
 from pinlock.deadlines import subprocess_timeout
 from pinlock.errors import InputError
 
@@ -192,6 +194,7 @@ def run_credential_helper(
 ) -> tuple[str, str] | None:
     """``docker-credential-<name> get`` with the server on stdin; None when it has none."""
     program = f"docker-credential-{name}"
+    started = time.monotonic()
     try:
         proc = subprocess.run(
             [program, "get"],
@@ -209,7 +212,8 @@ def run_credential_helper(
     except subprocess.TimeoutExpired as exc:
         raise CredentialError(f"credential helper {program} did not answer within "
                               f"{HELPER_TIMEOUT:.0f}s") from exc
-    # stdout may hold the secret: it is parsed, never echoed into messages.
+    # stdout may hold the secret: it is parsed, never echoed into messages (nor logged).
+    output.ran([program, "get"], started, proc.returncode)
     if proc.returncode != 0:
         if b"credentials not found" in proc.stdout.lower() + proc.stderr.lower():
             return None

@@ -1,0 +1,2 @@
+FROM bitnami/minideb:bookworm
+RUN install_packages curl ca-certificates
