@@ -186,6 +186,22 @@ def _to_locked(rec: PackageRecord, source: str) -> AptPackage:
     )
 
 
+Installs = dict[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str, str], ...],
+                           tuple[str, ...]]]
+
+
+def installs(inp: AptInput) -> Installs:
+    """What the locked install line installs, per architecture: the top-level versions, the
+    closure (name, version, architecture, sha256) and the base packages it removes. Two
+    archive states with equal ``installs`` build the same image layer from the same bytes."""
+    return {
+        arch: (tuple(sorted(al.top.items())),
+               tuple(sorted((p.name, p.version, p.architecture, p.sha256) for p in al.closure)),
+               tuple(sorted(al.removed)))
+        for arch, al in sorted(inp.locked.archs.items())
+    }
+
+
 class AptSource:
     """Source[AptInput] for Debian archives (snapshot.debian.org by default)."""
 
@@ -359,22 +375,22 @@ class AptSource:
     def newest(
         self, inp: AptInput, ctx: Context, *, allow_major: bool = False, prerelease: bool = False
     ) -> Candidate | None:
-        """The newest snapshot, if moving there changes any top-level or closure version."""
+        """The newest snapshot, if moving there changes what the install line installs.
+
+        Quiet by design: a newer archive state that would install exactly what the lock
+        holds (see ``installs``) is no candidate, so ``update``, ``outdated`` and ``pr``
+        leave the lock alone: its snapshot and InRelease states stay the ones it read, and
+        stay consistent with each other. InRelease files of suites that changed without
+        changing the closure (another package moved, a re-signing) are not a reason to move.
+        """
         snapshot = self.snapshot_now()
         if snapshot == inp.locked.snapshot and self.is_snapshot:
             return None
         moved = self.resolve(inp, ctx, version=snapshot)
-
-        def versions(x: AptInput) -> dict[str, dict[str, str]]:
-            return {
-                a: {**{f"top:{k}": v for k, v in al.top.items()},
-                    **{p.name: p.version for p in al.closure}}
-                for a, al in x.locked.archs.items()
-            }
-
-        if versions(moved) == versions(inp):
+        if installs(moved) == installs(inp):
             return None
-        return Candidate(version=snapshot, ref=snapshot)
+        at = moved.locked.snapshot or snapshot
+        return Candidate(version=at, ref=at)
 
     def check(self, inp: AptInput, ctx: Context) -> list[Finding]:
         """Does the locked archive state still serve the locked indexes and packages (and,
