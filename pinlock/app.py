@@ -7,13 +7,14 @@ and write both files together or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pinlock import grammar, lockfile
+from pinlock import clock, grammar, lockfile
 from pinlock.changes import Change, current_version
 from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
@@ -408,18 +409,31 @@ def offered(inp: Input, cand: Candidate) -> str:
     return cand.ref if isinstance(inp, ImageInput) else cand.version
 
 
-def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
+def waiting(inp: Input, cand: Candidate | None) -> dt.timedelta | None:
+    """How long ``cand`` must still age before the input's ``min-age`` lets it be proposed;
+    None: no ``min-age``, or old enough. A candidate whose publication time upstream does
+    not tell waits the whole age: it is too new to judge."""
+    if cand is None or inp.intent.min_age is None:
+        return None
+    return clock.left(cand.published, clock.parse_age(inp.intent.min_age))
+
+
+def plan_move(inp: Input, cand: Candidate | None, lock: Lock, *,
+              min_age: bool = True) -> Move | None:
     """How ``inp`` can move, given the newest candidate its source offers; None: it cannot.
 
     A release asset replaced under the same version is deliberately not a move:
     a release's version is its identity, so new bytes under it are a supply-chain
     alarm for a person (``outdated``, ``verify --online``), never a silent re-pin.
+    A candidate younger than the input's ``min-age`` is not a move either (``min_age=
+    False``: what the move would be without it, for ``outdated``'s waiting status).
     """
-    if cand is not None and offered(inp, cand) != current_version(inp):
+    young = min_age and waiting(inp, cand) is not None
+    if cand is not None and offered(inp, cand) != current_version(inp) and not young:
         return "version"
     if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)
             and inp.locked.index_digest is not None and cand.ref == inp.locked.tag
-            and cand.digest != inp.locked.index_digest):
+            and cand.digest != inp.locked.index_digest and not young):
         return "digest"
     if needs_lock(inp, lock):
         return "pin"

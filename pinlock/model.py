@@ -34,6 +34,7 @@ class ImageIntent:
     stage: str | None = None  # name (or index) of the stage whose FROM holds it, if any
     allow_prerelease: bool = False
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class ReleaseIntent:
     download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
     allow_prerelease: bool = False
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
 
     def arch_for(self, platform: str) -> str:
         """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
@@ -158,6 +160,7 @@ class AptIntent:
     install_recommends: bool = False
     snapshot_arg: str = "DEBIAN_SNAPSHOT"
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from pinlock import grammar
+from pinlock import clock, grammar
 from pinlock.debian import (
     BY_CODENAME,
     codename_of_base_files,
@@ -215,7 +215,7 @@ class AptSource:
         self.config = config or AptSourceConfig()
         self.deep, self.sample = deep, sample
         self.seed = random.SystemRandom().randrange(1 << 32) if seed is None else seed
-        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.now = now or (lambda: clock.now())
         self.base_status = base_status
         self.client = client
         self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir)
@@ -390,7 +390,10 @@ class AptSource:
         if installs(moved) == installs(inp):
             return None
         at = moved.locked.snapshot or snapshot
-        return Candidate(version=at, ref=at)
+        # Its age is the newest InRelease it reads: the run that published the change.
+        newest_date = newest_index(moved.locked.suites)
+        return Candidate(version=at, ref=at,
+                         published=newest_date[1] if newest_date is not None else None)
 
     def check(self, inp: AptInput, ctx: Context) -> list[Finding]:
         """Does the locked archive state still serve the locked indexes and packages (and,
