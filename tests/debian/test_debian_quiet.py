@@ -223,3 +223,35 @@ def test_installs_sees_every_part_of_what_is_installed() -> None:
         replace(inp, locked=replace(inp.locked, archs={"amd64": arch, "arm64": arch})),
     ):
         assert installs(changed) != installs(inp)
+
+
+def test_min_age_holds_a_young_snapshot_back(
+    tmp_path: Path, moved_archive: BuiltArchive, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], pulls: FakeGitHubPulls,
+) -> None:
+    """The run that changed the closure (SNAP_MOVED, InRelease Date 2025-03-01) is the age."""
+    import datetime as dt
+
+    from pinlock import clock
+
+    for srv in serve(moved_archive):
+        work = _project(tmp_path, srv, monkeypatch, capsys)
+        lock = work / "image.lock.toml"
+        lock.write_text(lock.read_text().replace("[inputs.apt]\n",
+                                                 '[inputs.apt]\nmin-age = "1w"\n', 1))
+        before = _files(work)
+        published = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+        monkeypatch.setattr(clock, "now", lambda: published + dt.timedelta(days=2))
+        run = run_cli(capsys, "outdated", "--json")
+        assert run.code == 0, run.out + run.err
+        [row] = json.loads(run.out)["inputs"]
+        assert row["waiting"] == "5d left" and not row["movable"]
+        assert run_cli(capsys, "update", "apt").code == 0
+        assert _files(work) == before
+
+        monkeypatch.setattr(clock, "now", lambda: published + dt.timedelta(days=7))
+        run = run_cli(capsys, "outdated", "--json")
+        assert json.loads(run.out)["movable"] == ["apt"]
+        assert run_cli(capsys, "update", "apt").code == 0
+        assert _locked(work) == 'snapshot = "20250308T000000Z"'
+        assert run_cli(capsys, "verify", "--strict").code == 0
