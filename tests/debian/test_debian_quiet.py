@@ -113,6 +113,11 @@ def token() -> str:
     return "ghp_" + "q" * 36
 
 
+def _frozen(when: object) -> object:
+    """A clock that always says ``when``."""
+    return lambda: when
+
+
 def _files(work: Path) -> dict[str, str]:
     """The project's files with modes and hashes; git's own bookkeeping aside."""
     return {k: v for k, v in tree_digest(work).items() if not k.startswith(".git")}
@@ -241,7 +246,7 @@ def test_min_age_holds_a_young_snapshot_back(
                                                  '[inputs.apt]\nmin-age = "1w"\n', 1))
         before = _files(work)
         published = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-        monkeypatch.setattr(clock, "now", lambda: published + dt.timedelta(days=2))
+        monkeypatch.setattr(clock, "now", _frozen(published + dt.timedelta(days=2)))
         run = run_cli(capsys, "outdated", "--json")
         assert run.code == 0, run.out + run.err
         [row] = json.loads(run.out)["inputs"]
@@ -249,7 +254,7 @@ def test_min_age_holds_a_young_snapshot_back(
         assert run_cli(capsys, "update", "apt").code == 0
         assert _files(work) == before
 
-        monkeypatch.setattr(clock, "now", lambda: published + dt.timedelta(days=7))
+        monkeypatch.setattr(clock, "now", _frozen(published + dt.timedelta(days=7)))
         run = run_cli(capsys, "outdated", "--json")
         assert json.loads(run.out)["movable"] == ["apt"]
         assert run_cli(capsys, "update", "apt").code == 0
