@@ -52,6 +52,7 @@ from pinlock.pins import (
     PinSite,
     apt_packages_in,
     apt_pin_conflicts,
+    apt_sites_for,
     follow_base,
     pin_sites,
     unlocked_packages,
@@ -591,6 +592,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
             new_source = apply_edits(project.source, edits_for(new_sites))
         except OverlappingEditsError as exc:  # pragma: no cover - two pins on one value
             raise PinlockError(f"internal error: {exc}; nothing was written") from None
+        new_source, new_lock = _laid_out(new_source, new_lock, project.label, result.notes)
         _self_check(new_source, new_lock, project.label)
         new_text = lockfile.render(new_lock, project.doc)
         writes: dict[Path, str] = {}
@@ -663,6 +665,28 @@ def _inert(sites: list[PinSite]) -> None:
             raise UpstreamDataError(f"input {site.input!r}",
                                     f"{site.label}: {grammar.shown(site.expected)} is not "
                                     "one inert shell word")
+
+
+def _laid_out(source: str, lock: Lock, label: str, notes: list[Finding]) -> tuple[str, Lock]:
+    """Apply the ``layout`` of apt inputs that ask for one (pins one a line, sorted); installs
+    it cannot lay out without touching more than their package words are noted, not changed."""
+    from pinlock.layout import layout_edits
+
+    laid = [i for i in lock.inputs.values() if isinstance(i, AptInput) and i.intent.layout]
+    if not laid:
+        return source, lock
+    sites = find_sites(parse(source))
+    edits = []
+    for inp in laid:
+        found, skipped = layout_edits(source, apt_sites_for(inp, sites, label, lock), sites)
+        edits += found
+        notes.extend(Finding(inp.name, "warning", "layout-skipped",
+                             f"{label}:{s.line}: the apt install is left as it is, not laid "
+                             f"out {inp.intent.layout}: {s.why}", line=s.line)
+                     for s in skipped)
+    # The lock's `packages` keep their order: a reorder in the Dockerfile changes nothing
+    # apt installs, and `apt_packages_in` reads it so (the next run finds nothing to do).
+    return (apply_edits(source, edits) if edits else source), lock
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

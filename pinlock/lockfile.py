@@ -299,6 +299,16 @@ def _min_age(r: _Reader) -> str | None:
     return age
 
 
+def _layout(r: _Reader) -> str | None:
+    """The optional apt ``layout`` of the pins in the Dockerfile (default: where the words are)."""
+    from pinlock.layout import LAYOUTS
+
+    layout = r.opt_str("layout")
+    if layout is not None and layout not in LAYOUTS:
+        raise r.fail("layout", " or ".join(f'"{x}"' for x in sorted(LAYOUTS)), layout)
+    return layout
+
+
 # The intent keys of each kind. Any other key in an input's table is refused with a
 # did-you-mean, because a misspelt key (`tag_pattern`, `allow-prereleases`) that is silently
 # ignored makes pinlock do something else than the person wrote. Keys starting with `x-` are
@@ -310,7 +320,8 @@ INTENT_KEYS: dict[str, frozenset[str]] = {
                                  "download-url", "arch-map", "allow-prerelease", "group",
                                  "min-age", "locked"}),
     "apt": frozenset({"kind", "packages", "stage", "suites", "components",
-                      "install-recommends", "snapshot-arg", "group", "min-age", "locked"}),
+                      "install-recommends", "snapshot-arg", "group", "min-age", "layout",
+                      "locked"}),
 }
 
 
@@ -418,6 +429,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             snapshot_arg=r.text("snapshot-arg", "DEBIAN_SNAPSHOT"),
             group=_group(r),
             min_age=_min_age(r),
+            layout=_layout(r),
         )
         if len(set(intent_a.packages)) != len(intent_a.packages):
             raise r.fail("packages", "each package once", list(intent_a.packages))
@@ -497,7 +509,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         "suites": list(ai.suites), "components": list(ai.components),
         "install-recommends": ai.install_recommends,
         "snapshot-arg": ai.snapshot_arg, "group": ai.group,
-        "min-age": ai.min_age,
+        "min-age": ai.min_age, "layout": ai.layout,
     }
     suites = Replace({s: {"date": st.date, "inrelease-sha256": st.sha256}
                       for s, st in sorted(al.suites.items())})

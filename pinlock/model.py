@@ -161,6 +161,7 @@ class AptIntent:
     snapshot_arg: str = "DEBIAN_SNAPSHOT"
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
     min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
+    layout: str | None = None  # "one-per-line": pins one a line, sorted; None: in place
 
 
 @dataclass(frozen=True)
