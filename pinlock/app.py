@@ -410,13 +410,15 @@ def offered(inp: Input, cand: Candidate) -> str:
     return cand.ref if isinstance(inp, ImageInput) else cand.version
 
 
-def waiting(inp: Input, cand: Candidate | None) -> dt.timedelta | None:
-    """How long ``cand`` must still age before the input's ``min-age`` lets it be proposed;
-    None: no ``min-age``, or old enough. A candidate whose publication time upstream does
-    not tell waits the whole age: it is too new to judge."""
-    if cand is None or inp.intent.min_age is None:
+def waiting(inp: Input, cand: Candidate | None, lock: Lock | None = None
+            ) -> dt.timedelta | None:
+    """How long ``cand`` must still age before ``min-age`` (the input's, else the lock's
+    top-level one) lets it be proposed; None: no ``min-age``, or old enough. A candidate
+    whose publication time upstream does not tell waits the whole age: too new to judge."""
+    age = inp.intent.min_age or (lock.min_age if lock is not None else None)
+    if cand is None or age is None:
         return None
-    return clock.left(cand.published, clock.parse_age(inp.intent.min_age))
+    return clock.left(cand.published, clock.parse_age(age))
 
 
 def plan_move(inp: Input, cand: Candidate | None, lock: Lock, *,
@@ -429,7 +431,7 @@ def plan_move(inp: Input, cand: Candidate | None, lock: Lock, *,
     A candidate younger than the input's ``min-age`` is not a move either (``min_age=
     False``: what the move would be without it, for ``outdated``'s waiting status).
     """
-    young = min_age and waiting(inp, cand) is not None
+    young = min_age and waiting(inp, cand, lock) is not None
     if cand is not None and offered(inp, cand) != current_version(inp) and not young:
         return "version"
     if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)

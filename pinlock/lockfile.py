@@ -266,7 +266,7 @@ def from_data(data: dict[str, Any], path: str) -> Lock:
             raise LockfileError(path, "input names use lowercase letters, digits, '-', '_', '.'",
                                 key=f"inputs.{name}")
         inputs[name] = _load_input(path, name, inputs_tbl.table(name), platforms)
-    lock = Lock(dockerfile, platforms, inputs)
+    lock = Lock(dockerfile, platforms, inputs, _min_age(root))
     # A hand-edited (or planted) value outside its grammar would reach the Dockerfile,
     # a shell or a branch name on the next write: refused here, for every command.
     bad = first_bad(lock_values(lock))
@@ -617,7 +617,7 @@ def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
             doc.add(tomlkit.comment(line))
         doc.add(tomlkit.nl())
     _sync(doc, {"version": SCHEMA_VERSION, "dockerfile": lock.dockerfile,
-                "platforms": list(lock.platforms)})
+                "platforms": list(lock.platforms), "min-age": lock.min_age})
     if "inputs" not in doc:
         doc.add(tomlkit.nl())
         doc.add("inputs", tomlkit.table(is_super_table=True))

@@ -216,6 +216,7 @@ class Lock:
     dockerfile: str = DEFAULT_DOCKERFILE
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     inputs: Mapping[str, Input] = field(default_factory=dict)
+    min_age: str | None = None  # the `min-age` of every input that sets none of its own
 
     def get(self, name: str) -> Input | None:
         return self.inputs.get(name)
@@ -243,7 +244,7 @@ class Lock:
     def replace_input(self, new: Input) -> Lock:
         inputs = dict(self.inputs)
         inputs[new.name] = new
-        return Lock(self.dockerfile, self.platforms, inputs)
+        return Lock(self.dockerfile, self.platforms, inputs, self.min_age)
 
 
 # ---------------------------------------------------------------- findings

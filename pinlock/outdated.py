@@ -149,7 +149,7 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
         return Row(inp.name, inp.kind, locked, error=exc.diagnostics(),
                    error_exit=exc.exit_code)
     move = plan_move(inp, cand, ctx.lock)
-    wait = waiting(inp, cand)
+    wait = waiting(inp, cand, ctx.lock)
     young = wait is not None and plan_move(inp, cand, ctx.lock, min_age=False) != move
     return Row(inp.name, inp.kind, locked,
                newest=offered(inp, cand) if cand is not None else None,

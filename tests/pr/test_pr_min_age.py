@@ -106,3 +106,37 @@ def test_min_age_round_trips(world: World, capsys: pytest.CaptureFixture[str]) -
     assert run_cli(capsys, "verify", "--strict").code == 0
     assert _files(world.work) == before
     assert 'min-age = "2w"' in (world.work / "image.lock.toml").read_text()
+
+
+def _set_top_age(work: Path, value: str) -> None:
+    lock = work / "image.lock.toml"
+    text = lock.read_text()
+    assert text.count("\nversion = 1\n") == 1
+    lock.write_text(text.replace("\nversion = 1\n", f'\nversion = 1\nmin-age = "{value}"\n', 1))
+
+
+def test_a_lock_wide_min_age_applies_unless_an_input_sets_its_own(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _set_top_age(world.work, "1w")
+    _at(monkeypatch, PUBLISHED + dt.timedelta(days=3))
+    run = run_cli(capsys, "outdated", "--json")
+    assert run.code == 0, run.out + run.err
+    [row] = [r for r in json.loads(run.out)["inputs"] if r["input"] == "s6-overlay"]
+    assert row["waiting"] == "4d left" and not row["movable"]
+    # the input's own min-age wins over the lock's
+    _set_age(world.work, "2d")
+    run = run_cli(capsys, "outdated", "--json")
+    assert json.loads(run.out)["movable"] == ["s6-overlay"]
+    # and a write keeps both
+    assert run_cli(capsys, "update").code == 0
+    text = (world.work / "image.lock.toml").read_text()
+    assert '\nmin-age = "1w"\n' in text and 'min-age = "2d"' in text
+
+
+def test_a_bad_lock_wide_min_age_is_bad_input(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _set_top_age(world.work, "3x")
+    run = run_cli(capsys, "outdated")
+    assert run.code == 2 and "min-age" in run.err and "3x" in run.err, run.err

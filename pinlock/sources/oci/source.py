@@ -143,7 +143,7 @@ class ImageSource:
         require(f"registry {image}:{tag}", [("digest", digest, grammar.digest)])
         # Only min-age needs its age, and reading it costs a manifest and a config.
         published = (self._created(image, digest, ctx.platforms)
-                     if inp.intent.min_age is not None else None)
+                     if (inp.intent.min_age or ctx.lock.min_age) is not None else None)
         return Candidate(version=version, ref=tag, digest=digest, published=published)
 
     def _created(self, image: str, digest: str,
