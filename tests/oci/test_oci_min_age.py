@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_cli
-from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
+from support.oci_registry import (
+    Layout,
+    Registry,
+    build_image,
+    fault_proxy,
+    push_built,
+    start_registry,
+)
 
 from pinlock import clock
 
@@ -33,7 +40,8 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
 
 
 def _project(tmp_path: Path, reg: Registry, newer: dict[str, object],
-             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Path:
+             monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+             *, url: str | None = None, age: str | None = "2d") -> Path:
     """debian:13.4 locked; 13.5 pushed with ``newer`` (build_image's created/annotations)."""
     layout = Layout(tmp_path / "layout")
     push_built(reg.url, "library/debian", build_image(layout, "old", seed="old"), "13.4")
@@ -43,14 +51,15 @@ def _project(tmp_path: Path, reg: Registry, newer: dict[str, object],
     work.mkdir()
     (work / "Dockerfile").write_text("FROM debian:13.4\nRUN true\n")
     monkeypatch.chdir(work)
-    monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
+    monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={url or reg.url}")
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
     assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
     run = run_cli(capsys, "lock")
     assert run.code == 0, run.out + run.err
-    lock = work / "image.lock.toml"
-    lock.write_text(lock.read_text().replace("[inputs.debian]\n",
-                                             '[inputs.debian]\nmin-age = "2d"\n', 1))
+    if age is not None:
+        lock = work / "image.lock.toml"
+        lock.write_text(lock.read_text().replace("[inputs.debian]\n",
+                                                 f'[inputs.debian]\nmin-age = "{age}"\n', 1))
     return work
 
 
@@ -103,3 +112,36 @@ def test_image_without_created_time_is_too_new_to_judge(
     assert "newer (waiting: publication time unknown, too new to judge)" in text.out
     # bump names the version: min-age does not apply
     assert run_cli(capsys, "bump", "debian", "13.5").code == 0
+
+
+@pytest.mark.parametrize("created", ["not a time", "2026-13-45T99:00:00Z", "9" * 5000])
+def test_a_created_value_that_is_no_time_is_too_new_to_judge(
+    tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], created: str,
+) -> None:
+    _project(tmp_path, registry, {"annotations": {CREATED: created}, "created": created},
+             monkeypatch, capsys)
+    _at(monkeypatch, MADE + dt.timedelta(days=3650))
+    row = _row(capsys)
+    assert row["waiting"] == "publication time unknown, too new to judge"
+
+
+def test_the_created_time_is_read_only_when_min_age_is_set(
+    tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with fault_proxy(registry.url) as proxy:
+        work = _project(tmp_path, registry, {"created": "2026-03-01T12:00:00Z"}, monkeypatch,
+                        capsys, url=proxy.url, age=None)
+        _at(monkeypatch, MADE + dt.timedelta(days=30))
+        proxy.requests.clear()
+        assert _row(capsys)["movable"]
+        without = [p for _, p, _ in proxy.requests if "/blobs/" in p]
+        assert without == []  # no config fetched for a candidate's age
+
+        lock = work / "image.lock.toml"
+        lock.write_text(lock.read_text().replace("[inputs.debian]\n",
+                                                 '[inputs.debian]\nmin-age = "2d"\n', 1))
+        proxy.requests.clear()
+        assert _row(capsys)["movable"]
+        assert len([p for _, p, _ in proxy.requests if "/blobs/" in p]) == 1  # the config
