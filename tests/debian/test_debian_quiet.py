@@ -260,3 +260,54 @@ def test_min_age_holds_a_young_snapshot_back(
         assert run_cli(capsys, "update", "apt").code == 0
         assert _locked(work) == 'snapshot = "20250308T000000Z"'
         assert run_cli(capsys, "verify", "--strict").code == 0
+
+
+def test_through_a_plain_mirror_a_reread_that_installs_the_same_writes_nothing(
+    tmp_path: Path, moved_archive: BuiltArchive, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A plain mirror (no `{snapshot}`) is read as it is now: its re-signed InRelease files
+    are no update, a changed closure package is."""
+    for srv in serve(moved_archive):
+        work = tmp_path / "work"
+        work.mkdir()
+        (work / "Dockerfile").write_text(DOCKERFILE)
+        monkeypatch.chdir(work)
+        monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
+        monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))
+
+        def mirror_at(snap: str, srv: ArchiveServer = srv) -> None:
+            monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian(snap))
+            monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security(snap))
+
+        # One second for the whole test: the mirror's reads cannot be told apart by time.
+        import datetime as dt
+
+        from pinlock import clock
+
+        monkeypatch.setattr(clock, "now", _frozen(dt.datetime(2026, 1, 2, 3, 4, 5,
+                                                              tzinfo=dt.UTC)))
+        mirror_at(SNAP1)
+        assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
+        lock = work / "image.lock.toml"
+        text = lock.read_text()
+        lock.write_text(text[:text.index("[inputs.debian]")])
+        run = run_cli(capsys, "lock")
+        assert run.code == 0, run.out + run.err
+        assert 'archive = "mirror"' in lock.read_text()
+        assert _locked(work) == 'snapshot = "20260102T030405Z"'
+        before = _files(work)
+
+        mirror_at(SNAP_SAME)  # the mirror synced: trixie-updates re-signed, nothing we use
+        run = run_cli(capsys, "update", "apt", "--json")
+        assert run.code == 0, run.out + run.err
+        assert json.loads(run.out)["changes"] == [] and _files(work) == before
+        assert json.loads(run_cli(capsys, "outdated", "--json").out)["movable"] == []
+
+        mirror_at(SNAP_MOVED)  # data-common has a security update
+        run = run_cli(capsys, "update", "apt", "--json")
+        assert run.code == 0, run.out + run.err
+        [change] = json.loads(run.out)["changes"]
+        assert change["input"] == "apt" and _files(work) != before
+        assert 'version = "1.0-1+deb13u1"' in lock.read_text()
+        assert run_cli(capsys, "verify", "--strict").code == 0

@@ -390,6 +390,12 @@ class AptSource:
         if installs(moved) == installs(inp):
             return None
         at = moved.locked.snapshot or snapshot
+        if at == inp.locked.snapshot:
+            # A plain mirror read twice within one second, its state changed in between:
+            # the time of reading alone would not tell the two apart, and `plan_move` would
+            # see no newer version. The candidate is the next second (never before the lock).
+            at = (dt.datetime.strptime(at, SNAPSHOT_FORMAT).replace(tzinfo=dt.UTC)
+                  + dt.timedelta(seconds=1)).strftime(SNAPSHOT_FORMAT)
         # Its age is the newest InRelease it reads: the run that published the change.
         newest_date = newest_index(moved.locked.suites)
         return Candidate(version=at, ref=at,
