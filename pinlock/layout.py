@@ -65,18 +65,21 @@ def one_per_line(source: str, site: AptSite, command_at: int | None = None) -> E
 def layout_edits(source: str, sites: Sequence[AptSite], all_sites: Sites
                  ) -> tuple[list[Edit], list[Skipped]]:
     """The edits for ``sites`` (one input's installs), and the installs left in place."""
-    in_json = {(c.stage, c.line) for c in all_sites.apt_commands
-               if c.json_form or c.in_json_string}
     edits: list[Edit] = []
     skipped: list[Skipped] = []
     for site in sites:
-        if (site.stage, site.line) in in_json and not site.json_form:
-            skipped.append(Skipped(site.line, "it is a shell script inside JSON (sh -c)"))
+        start = site.packages[0].value.start if site.packages else -1
+        # The install command that owns the words: the last `install` before the first one.
+        owner = max((c for c in all_sites.apt_commands if c.stage == site.stage
+                     and c.sub == "install" and c.after_sub <= start),
+                    key=lambda c: c.after_sub, default=None)
+        if owner is None or owner.in_json_string or (owner.json_form and not site.json_form):
+            # A line break written into a JSON string would break the RUN (or, unescaped,
+            # the JSON): such an install stays as it is.
+            skipped.append(Skipped(site.line, "it is a shell script inside JSON (sh -c)"
+                                   if owner is not None else "its install command is unclear"))
             continue
-        subs = [c.after_sub for c in all_sites.apt_commands
-                if c.stage == site.stage and c.sub == "install"
-                and site.packages and c.after_sub <= site.packages[0].value.start]
-        got = one_per_line(source, site, max(subs) if subs else None)
+        got = one_per_line(source, site, owner.after_sub)
         if isinstance(got, str):
             skipped.append(Skipped(site.line, got))
         elif source[got.start:got.end] != got.text:

@@ -151,3 +151,37 @@ def test_an_unknown_layout_is_bad_input(
     run = run_cli(capsys, "lock")
     assert run.code == 2 and "inputs.apt.layout" in run.out + run.err
     assert (root / "Dockerfile").read_text() == DOCKERFILE
+
+
+@pytest.mark.parametrize(("text", "want", "skipped"), [
+    # a multi-line exec form whose sh -c script installs: a JSON string, left alone
+    ('FROM d\nRUN ["sh", "-c", \\\n  "apt-get update && apt-get install -y tool prelib"]\n',
+     None, "inside JSON"),
+    # a heredoc script: laid out inside the heredoc, the rest of it as written
+    ("FROM d\nRUN <<EOF\nset -e\napt-get install -y tool prelib\necho done\nEOF\n",
+     "FROM d\nRUN <<EOF\nset -e\napt-get install -y \\\n    prelib \\\n    tool\necho done\nEOF\n",
+     None),
+    # CRLF line ends stay CRLF
+    ("FROM d\r\nRUN apt-get install -y tool prelib && \\\r\n    true\r\n",
+     "FROM d\r\nRUN apt-get install -y \\\r\n    prelib \\\r\n    tool && \\\r\n    true\r\n",
+     None),
+    # already one a line but unsorted, at its own indent: sorted, indent kept
+    ("FROM d\nRUN apt-get install -y \\\n  tool \\\n  prelib\n",
+     "FROM d\nRUN apt-get install -y \\\n  prelib \\\n  tool\n", None),
+], ids=["sh-c-json-multiline", "heredoc", "crlf", "unsorted"])
+def test_layout_text(text: str, want: str | None, skipped: str | None) -> None:
+    """The pure rewrite: what changes, what is skipped, and that a second pass is a no-op."""
+    from pinlock.dockerfile.edit import apply_edits
+    from pinlock.dockerfile.parser import parse
+    from pinlock.dockerfile.sites import find_sites
+    from pinlock.layout import layout_edits
+
+    sites = find_sites(parse(text))
+    edits, left = layout_edits(text, sites.apt, sites)
+    out = apply_edits(text, edits)
+    assert out == (want if want is not None else text)
+    assert [s.why for s in left if skipped and skipped in s.why] == [s.why for s in left]
+    assert bool(left) == (skipped is not None)
+    again = find_sites(parse(out))
+    assert apply_edits(out, layout_edits(out, again.apt, again)[0]) == out
+    dockerfile.parse_string(out)
