@@ -7,13 +7,14 @@ and write both files together or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pinlock import grammar, lockfile, output
+from pinlock import clock, grammar, lockfile, output
 from pinlock.changes import Change, current_version
 from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
@@ -51,6 +52,7 @@ from pinlock.pins import (
     PinSite,
     apt_packages_in,
     apt_pin_conflicts,
+    apt_sites_for,
     follow_base,
     pin_sites,
     unlocked_packages,
@@ -408,18 +410,33 @@ def offered(inp: Input, cand: Candidate) -> str:
     return cand.ref if isinstance(inp, ImageInput) else cand.version
 
 
-def plan_move(inp: Input, cand: Candidate | None, lock: Lock) -> Move | None:
+def waiting(inp: Input, cand: Candidate | None, lock: Lock | None = None
+            ) -> dt.timedelta | None:
+    """How long ``cand`` must still age before ``min-age`` (the input's, else the lock's
+    top-level one) lets it be proposed; None: no ``min-age``, or old enough. A candidate
+    whose publication time upstream does not tell waits the whole age: too new to judge."""
+    age = inp.intent.min_age or (lock.min_age if lock is not None else None)
+    if cand is None or age is None:
+        return None
+    return clock.left(cand.published, clock.parse_age(age))
+
+
+def plan_move(inp: Input, cand: Candidate | None, lock: Lock, *,
+              min_age: bool = True) -> Move | None:
     """How ``inp`` can move, given the newest candidate its source offers; None: it cannot.
 
     A release asset replaced under the same version is deliberately not a move:
     a release's version is its identity, so new bytes under it are a supply-chain
     alarm for a person (``outdated``, ``verify --online``), never a silent re-pin.
+    A candidate younger than the input's ``min-age`` is not a move either (``min_age=
+    False``: what the move would be without it, for ``outdated``'s waiting status).
     """
-    if cand is not None and offered(inp, cand) != current_version(inp):
+    young = min_age and waiting(inp, cand, lock) is not None
+    if cand is not None and offered(inp, cand) != current_version(inp) and not young:
         return "version"
     if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)
             and inp.locked.index_digest is not None and cand.ref == inp.locked.tag
-            and cand.digest != inp.locked.index_digest):
+            and cand.digest != inp.locked.index_digest and not young):
         return "digest"
     if needs_lock(inp, lock):
         return "pin"
@@ -582,6 +599,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
             new_source = apply_edits(project.source, edits_for(new_sites))
         except OverlappingEditsError as exc:  # pragma: no cover - two pins on one value
             raise PinlockError(f"internal error: {exc}; nothing was written") from None
+        new_source, new_lock = _laid_out(new_source, new_lock, project.label, result.notes)
         _self_check(new_source, new_lock, project.label)
         new_text = lockfile.render(new_lock, project.doc)
         writes: dict[Path, str] = {}
@@ -654,6 +672,28 @@ def _inert(sites: list[PinSite]) -> None:
             raise UpstreamDataError(f"input {site.input!r}",
                                     f"{site.label}: {grammar.shown(site.expected)} is not "
                                     "one inert shell word")
+
+
+def _laid_out(source: str, lock: Lock, label: str, notes: list[Finding]) -> tuple[str, Lock]:
+    """Apply the ``layout`` of apt inputs that ask for one (pins one a line, sorted); installs
+    it cannot lay out without touching more than their package words are noted, not changed."""
+    from pinlock.layout import layout_edits
+
+    laid = [i for i in lock.inputs.values() if isinstance(i, AptInput) and i.intent.layout]
+    if not laid:
+        return source, lock
+    sites = find_sites(parse(source))
+    edits = []
+    for inp in laid:
+        found, skipped = layout_edits(source, apt_sites_for(inp, sites, label, lock), sites)
+        edits += found
+        notes.extend(Finding(inp.name, "warning", "layout-skipped",
+                             f"{label}:{s.line}: the apt install is left as it is, not laid "
+                             f"out {inp.intent.layout}: {s.why}", line=s.line)
+                     for s in skipped)
+    # The lock's `packages` keep their order: a reorder in the Dockerfile changes nothing
+    # apt installs, and `apt_packages_in` reads it so (the next run finds nothing to do).
+    return (apply_edits(source, edits) if edits else source), lock
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:

@@ -266,7 +266,7 @@ def from_data(data: dict[str, Any], path: str) -> Lock:
             raise LockfileError(path, "input names use lowercase letters, digits, '-', '_', '.'",
                                 key=f"inputs.{name}")
         inputs[name] = _load_input(path, name, inputs_tbl.table(name), platforms)
-    lock = Lock(dockerfile, platforms, inputs)
+    lock = Lock(dockerfile, platforms, inputs, _min_age(root))
     # A hand-edited (or planted) value outside its grammar would reach the Dockerfile,
     # a shell or a branch name on the next write: refused here, for every command.
     bad = first_bad(lock_values(lock))
@@ -285,18 +285,43 @@ def _group(r: _Reader) -> str | None:
     return group
 
 
+def _min_age(r: _Reader) -> str | None:
+    """The optional ``min-age`` (``3d``): kept as written, checked here so a typo is bad input."""
+    from pinlock.clock import parse_age
+
+    age = r.opt_str("min-age")
+    if age is not None:
+        try:
+            parse_age(age)
+        except ValueError:
+            raise r.fail("min-age", "a duration: a whole number and a unit h, d or w "
+                         "(e.g. \"3d\")", age) from None
+    return age
+
+
+def _layout(r: _Reader) -> str | None:
+    """The optional apt ``layout`` of the pins in the Dockerfile (default: where the words are)."""
+    from pinlock.layout import LAYOUTS
+
+    layout = r.opt_str("layout")
+    if layout is not None and layout not in LAYOUTS:
+        raise r.fail("layout", " or ".join(f'"{x}"' for x in sorted(LAYOUTS)), layout)
+    return layout
+
+
 # The intent keys of each kind. Any other key in an input's table is refused with a
 # did-you-mean, because a misspelt key (`tag_pattern`, `allow-prereleases`) that is silently
 # ignored makes pinlock do something else than the person wrote. Keys starting with `x-` are
 # extensions: pinlock ignores them and keeps them on a rewrite.
 INTENT_KEYS: dict[str, frozenset[str]] = {
     "image": frozenset({"kind", "image", "tag-pattern", "stage", "allow-prerelease", "group",
-                        "locked"}),
+                        "min-age", "locked"}),
     "github-release": frozenset({"kind", "repository", "version-arg", "assets", "tag-template",
                                  "download-url", "arch-map", "allow-prerelease", "group",
-                                 "locked"}),
+                                 "min-age", "locked"}),
     "apt": frozenset({"kind", "packages", "stage", "suites", "components",
-                      "install-recommends", "snapshot-arg", "group", "locked"}),
+                      "install-recommends", "snapshot-arg", "group", "min-age", "layout",
+                      "locked"}),
 }
 
 
@@ -328,6 +353,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             stage=r.opt_str("stage"),
             allow_prerelease=r.flag("allow-prerelease", False),
             group=_group(r),
+            min_age=_min_age(r),
         )
         plats = locked.table("platforms")
         platform_digests = {p: str(plats.digest(p)) for p in plats.data}
@@ -362,6 +388,7 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             download_url=r.text("download-url", ReleaseIntent.download_url),
             allow_prerelease=r.flag("allow-prerelease", False),
             group=_group(r),
+            min_age=_min_age(r),
         )
         if "{version}" not in intent_r.tag_template:
             raise r.fail("tag-template", "a template containing {version}",
@@ -401,6 +428,8 @@ def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) ->
             install_recommends=r.flag("install-recommends", False),
             snapshot_arg=r.text("snapshot-arg", "DEBIAN_SNAPSHOT"),
             group=_group(r),
+            min_age=_min_age(r),
+            layout=_layout(r),
         )
         if len(set(intent_a.packages)) != len(intent_a.packages):
             raise r.fail("packages", "each package once", list(intent_a.packages))
@@ -446,7 +475,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         i, lk = inp.intent, inp.locked
         intent: dict[str, Any] = {
             "kind": inp.kind, "image": i.image, "stage": i.stage, "tag-pattern": i.tag_pattern,
-            "allow-prerelease": i.allow_prerelease or None, "group": i.group,
+            "allow-prerelease": i.allow_prerelease or None, "group": i.group, "min-age": i.min_age,
         }
         locked: dict[str, Any] = {
             "tag": lk.tag, "index-digest": lk.index_digest, "media-type": lk.media_type,
@@ -459,7 +488,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         intent = {
             "kind": inp.kind, "repository": r.repository, "version-arg": r.version_arg,
             "tag-template": r.tag_template, "download-url": r.download_url,
-            "allow-prerelease": r.allow_prerelease or None, "group": r.group,
+            "allow-prerelease": r.allow_prerelease or None, "group": r.group, "min-age": r.min_age,
             "arch-map": Replace(sorted(r.arch_map.items())) or None,
             "assets": [{"name": a.name, "sha256-arg": a.sha256_arg} for a in r.assets],
         }
@@ -480,6 +509,7 @@ def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
         "suites": list(ai.suites), "components": list(ai.components),
         "install-recommends": ai.install_recommends,
         "snapshot-arg": ai.snapshot_arg, "group": ai.group,
+        "min-age": ai.min_age, "layout": ai.layout,
     }
     suites = Replace({s: {"date": st.date, "inrelease-sha256": st.sha256}
                       for s, st in sorted(al.suites.items())})
@@ -587,7 +617,7 @@ def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
             doc.add(tomlkit.comment(line))
         doc.add(tomlkit.nl())
     _sync(doc, {"version": SCHEMA_VERSION, "dockerfile": lock.dockerfile,
-                "platforms": list(lock.platforms)})
+                "platforms": list(lock.platforms), "min-age": lock.min_age})
     if "inputs" not in doc:
         doc.add(tomlkit.nl())
         doc.add("inputs", tomlkit.table(is_super_table=True))

@@ -34,6 +34,7 @@ class ImageIntent:
     stage: str | None = None  # name (or index) of the stage whose FROM holds it, if any
     allow_prerelease: bool = False
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class ReleaseIntent:
     download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
     allow_prerelease: bool = False
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
 
     def arch_for(self, platform: str) -> str:
         """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
@@ -158,6 +160,8 @@ class AptIntent:
     install_recommends: bool = False
     snapshot_arg: str = "DEBIAN_SNAPSHOT"
     group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
+    layout: str | None = None  # "one-per-line": pins one a line, sorted; None: in place
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,7 @@ class Lock:
     dockerfile: str = DEFAULT_DOCKERFILE
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     inputs: Mapping[str, Input] = field(default_factory=dict)
+    min_age: str | None = None  # the `min-age` of every input that sets none of its own
 
     def get(self, name: str) -> Input | None:
         return self.inputs.get(name)
@@ -239,7 +244,7 @@ class Lock:
     def replace_input(self, new: Input) -> Lock:
         inputs = dict(self.inputs)
         inputs[new.name] = new
-        return Lock(self.dockerfile, self.platforms, inputs)
+        return Lock(self.dockerfile, self.platforms, inputs, self.min_age)
 
 
 # ---------------------------------------------------------------- findings

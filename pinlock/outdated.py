@@ -8,6 +8,7 @@ asset replaced under its version, a locked manifest gone) is an alarm instead.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +24,15 @@ from pinlock.app import (
     open_project,
     plan_move,
     upstream_alarms,
+    waiting,
 )
 from pinlock.changes import current_version, index_digest, short_digest
+from pinlock.clock import shown
 from pinlock.errors import PinlockError
 from pinlock.model import Finding, Input, Lock
 
 if TYPE_CHECKING:
-    from pinlock.sources.interface import Context
+    from pinlock.sources.interface import Candidate, Context
 
 _STATUS: dict[Move, str] = {"version": "newer", "digest": "new digest", "pin": "not pinned"}
 
@@ -49,6 +52,7 @@ class Row:
     move: Move | None = None  # what `pinlock update` / `pinlock pr` would do (app.plan_move)
     locked_digest: str | None = None  # images: the locked index digest
     newest_digest: str | None = None  # images: the index the newest tag points at now
+    waiting: str | None = None  # a newer candidate younger than min-age: how long it has left
 
     @property
     def newer(self) -> bool:
@@ -78,6 +82,8 @@ class Row:
         if self.error is not None:
             return "error"
         parts = [_STATUS[self.move]] if self.move is not None else []
+        if self.waiting is not None:
+            parts.insert(0, f"newer (waiting: {self.waiting})")
         if self.alarm:
             parts.append("alarm: changed upstream")
         elif self.drifted and self.move is None:
@@ -96,6 +102,7 @@ class Row:
             "movable": self.movable,
             "locked_digest": self.locked_digest,
             "newest_digest": self.newest_digest,
+            "waiting": self.waiting,
             "drift": [f.to_json() for f in self.drift],
             "alarm": self.alarm,
             "alarms": [f.code for f in self.alarms],
@@ -151,12 +158,22 @@ def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
     except PinlockError as exc:
         return Row(inp.name, inp.kind, locked, error=exc.diagnostics(),
                    error_exit=exc.exit_code)
+    move = plan_move(inp, cand, ctx.lock)
+    wait = waiting(inp, cand, ctx.lock)
+    young = wait is not None and plan_move(inp, cand, ctx.lock, min_age=False) != move
     return Row(inp.name, inp.kind, locked,
                newest=offered(inp, cand) if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
-               drift=drift, move=plan_move(inp, cand, ctx.lock),
+               drift=drift, move=move,
                locked_digest=index_digest(inp),
-               newest_digest=cand.digest if cand is not None else None)
+               newest_digest=cand.digest if cand is not None else None,
+               waiting=_wait_text(wait, cand) if young and wait is not None else None)
+
+
+def _wait_text(wait: dt.timedelta, cand: Candidate | None) -> str:
+    if cand is None or cand.published is None:
+        return "publication time unknown, too new to judge"
+    return f"{shown(wait)} left"
 
 
 def outdated(dockerfile: Path | None, lock_path: Path, names: list[str] | None,

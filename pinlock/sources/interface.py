@@ -8,6 +8,7 @@ its own subclass of UpstreamError / IntegrityError. The orchestration layer
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -27,6 +28,9 @@ class Candidate:
     # digest): a ref that moved without a new version (a re-pushed tag) is an update too.
     # None when the source has no such notion (a release's version is its identity).
     digest: str | None = None
+    # When upstream published it (a release's published_at, an image's created time, a
+    # Debian run's InRelease Date), for ``min-age``; None when the source cannot tell.
+    published: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

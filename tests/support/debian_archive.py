@@ -122,8 +122,10 @@ def _deb(pkg: Pkg, arch: str, pool: Path, work: Path) -> None:
     target = pool / pkg.name[0] / pkg.name
     target.mkdir(parents=True, exist_ok=True)
     ver = pkg.version.split(":", 1)[-1]
+    # Reproducible, as a real archive's pool is: the same package in two runs is the same
+    # bytes (dpkg-deb takes member and file times from SOURCE_DATE_EPOCH).
     _run("dpkg-deb", "-Zgzip", "--root-owner-group", "--build", str(d),
-         str(target / f"{pkg.name}_{ver}_{arch}.deb"))
+         str(target / f"{pkg.name}_{ver}_{arch}.deb"), env={"SOURCE_DATE_EPOCH": "1735689600"})
     shutil.rmtree(d)
 
 

@@ -388,7 +388,9 @@ def _descriptor(media_type: str, data: bytes, **extra: Any) -> dict[str, Any]:
 def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ...] = PLATFORMS,
                 attestation: bool = True, docker_types: bool = False,
                 single_platform: bool = False, compress: bool = True,
-                installed: tuple[tuple[str, str], ...] | None = None) -> BuiltImage:
+                installed: tuple[tuple[str, str], ...] | None = None,
+                created: str | None = None,
+                annotations: dict[str, str] | None = None) -> BuiltImage:
     """Write one tagged image into ``layout``.
 
     Per platform two layers: the lower one holds ``/var/lib/dpkg/status``, ``etc/gone``
@@ -396,6 +398,8 @@ def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ..
     ``etc/opaque`` opaque (``.wh..wh..opq``) with a new ``etc/opaque/new``, and for
     ``var/lib/dpkg/status`` nothing (so the lower file shows through). ``installed``:
     the (name, version) pairs that status file lists (default base-files and libc6).
+    ``created``: each config's ``created`` time; ``annotations``: the top manifest's or
+    index's annotations (``org.opencontainers.image.created``).
     """
     m_type, cfg_type, layer_type, idx_type = (
         (DOCKER_MANIFEST, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LIST) if docker_types
@@ -432,6 +436,7 @@ def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ..
             "architecture": arch, "os": os_, **({"variant": variant[0]} if variant else {}),
             "config": {"Env": ["PATH=/usr/bin"]},
             "rootfs": {"type": "layers", "diff_ids": [lower_id, upper_id]},
+            **({"created": created} if created is not None else {}),
         })
         blob(lower)
         blob(upper)
@@ -474,7 +479,8 @@ def build_image(layout: Layout, tag: str, *, seed: str, platforms: tuple[str, ..
                                        "vnd.docker.reference.digest":
                                            built.platforms[platforms[0]],
                                        "vnd.docker.reference.type": "attestation-manifest"}))
-    index = canonical_json({"schemaVersion": 2, "mediaType": idx_type, "manifests": entries})
+    index = canonical_json({"schemaVersion": 2, "mediaType": idx_type, "manifests": entries,
+                            **({"annotations": annotations} if annotations else {})})
     built.index_digest = manifest(index, idx_type)
     layout.tag(tag, idx_type, index)
     layout.images[tag] = built

@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from pinlock import grammar
+from pinlock import clock, grammar
 from pinlock.debian import (
     BY_CODENAME,
     codename_of_base_files,
@@ -186,6 +186,22 @@ def _to_locked(rec: PackageRecord, source: str) -> AptPackage:
     )
 
 
+Installs = dict[str, tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, str, str], ...],
+                           tuple[str, ...]]]
+
+
+def installs(inp: AptInput) -> Installs:
+    """What the locked install line installs, per architecture: the top-level versions, the
+    closure (name, version, architecture, sha256) and the base packages it removes. Two
+    archive states with equal ``installs`` build the same image layer from the same bytes."""
+    return {
+        arch: (tuple(sorted(al.top.items())),
+               tuple(sorted((p.name, p.version, p.architecture, p.sha256) for p in al.closure)),
+               tuple(sorted(al.removed)))
+        for arch, al in sorted(inp.locked.archs.items())
+    }
+
+
 class AptSource:
     """Source[AptInput] for Debian archives (snapshot.debian.org by default)."""
 
@@ -199,7 +215,7 @@ class AptSource:
         self.config = config or AptSourceConfig()
         self.deep, self.sample = deep, sample
         self.seed = random.SystemRandom().randrange(1 << 32) if seed is None else seed
-        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.now = now or (lambda: clock.now())
         self.base_status = base_status
         self.client = client
         self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir)
@@ -359,22 +375,31 @@ class AptSource:
     def newest(
         self, inp: AptInput, ctx: Context, *, allow_major: bool = False, prerelease: bool = False
     ) -> Candidate | None:
-        """The newest snapshot, if moving there changes any top-level or closure version."""
+        """The newest snapshot, if moving there changes what the install line installs.
+
+        Quiet by design: a newer archive state that would install exactly what the lock
+        holds (see ``installs``) is no candidate, so ``update``, ``outdated`` and ``pr``
+        leave the lock alone: its snapshot and InRelease states stay the ones it read, and
+        stay consistent with each other. InRelease files of suites that changed without
+        changing the closure (another package moved, a re-signing) are not a reason to move.
+        """
         snapshot = self.snapshot_now()
         if snapshot == inp.locked.snapshot and self.is_snapshot:
             return None
         moved = self.resolve(inp, ctx, version=snapshot)
-
-        def versions(x: AptInput) -> dict[str, dict[str, str]]:
-            return {
-                a: {**{f"top:{k}": v for k, v in al.top.items()},
-                    **{p.name: p.version for p in al.closure}}
-                for a, al in x.locked.archs.items()
-            }
-
-        if versions(moved) == versions(inp):
+        if installs(moved) == installs(inp):
             return None
-        return Candidate(version=snapshot, ref=snapshot)
+        at = moved.locked.snapshot or snapshot
+        if at == inp.locked.snapshot:
+            # A plain mirror read twice within one second, its state changed in between:
+            # the time of reading alone would not tell the two apart, and `plan_move` would
+            # see no newer version. The candidate is the next second (never before the lock).
+            at = (dt.datetime.strptime(at, SNAPSHOT_FORMAT).replace(tzinfo=dt.UTC)
+                  + dt.timedelta(seconds=1)).strftime(SNAPSHOT_FORMAT)
+        # Its age is the newest InRelease it reads: the run that published the change.
+        newest_date = newest_index(moved.locked.suites)
+        return Candidate(version=at, ref=at,
+                         published=newest_date[1] if newest_date is not None else None)
 
     def check(self, inp: AptInput, ctx: Context) -> list[Finding]:
         """Does the locked archive state still serve the locked indexes and packages (and,

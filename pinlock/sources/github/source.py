@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -191,7 +192,8 @@ class ReleaseSource:
             return None
         version, release = best
         _require_release(intent.repository, release)
-        return Candidate(version=version, ref=release.tag_name, notes_url=release.html_url or None)
+        return Candidate(version=version, ref=release.tag_name, notes_url=release.html_url or None,
+                         published=_published(release.published_at))
 
     def check(self, inp: ReleaseInput, ctx: Context) -> list[Finding]:
         """Do the locked sha256s still match what GitHub serves for the locked release?
@@ -406,3 +408,14 @@ def _require_release(repository: str, release: Release) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _published(text: str | None) -> dt.datetime | None:
+    """GitHub's ``published_at`` (ISO 8601, ``Z``); None when absent or not a time."""
+    if not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pinlock import grammar
 from pinlock.errors import IntegrityError, PinlockError
+from pinlock.http import parse_json
 from pinlock.model import Finding, ImageInput, ImageLocked
 from pinlock.sources.interface import Candidate, Context
 from pinlock.sources.oci.client import RegistryClient, ResolvedImage, index_platforms
@@ -14,6 +17,7 @@ from pinlock.sources.oci.errors import (
     PlatformNotFoundError,
     RegistryError,
     TagNotFoundError,
+    UnsupportedMediaTypeError,
 )
 from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
 from pinlock.values import input_values, require
@@ -137,7 +141,44 @@ class ImageSource:
         if digest is None:  # a registry whose HEAD names no digest: hash the manifest
             digest = self.client.get_manifest(image, tag).digest
         require(f"registry {image}:{tag}", [("digest", digest, grammar.digest)])
-        return Candidate(version=version, ref=tag, digest=digest)
+        # Only min-age needs its age, and reading it costs a manifest and a config.
+        published = (self._created(image, digest, ctx.platforms)
+                     if (inp.intent.min_age or ctx.lock.min_age) is not None else None)
+        return Candidate(version=version, ref=tag, digest=digest, published=published)
+
+    def _created(self, image: str, digest: str,
+                 platforms: tuple[str, ...]) -> dt.datetime | None:
+        """When the image was made, for ``min-age``: the manifest's (or index's)
+        ``org.opencontainers.image.created`` annotation, else the ``created`` of the config
+        of the lock's first platform; None when neither is there (too new to judge).
+
+        Both are what the publisher wrote, not what the registry saw: a backdated value
+        shortens the wait; it cannot change which bytes are locked.
+        """
+        manifest = self.client.get_manifest(image, digest)
+        doc = manifest.json()
+        when = _time(_annotation(doc))
+        if when is not None:
+            return when
+        if manifest.is_index:
+            chosen = index_platforms(manifest, platforms[:1]) if platforms else {}
+            child = next(iter(chosen.values()), None)
+            if child is None:
+                return None
+            manifest = self.client.get_manifest(image, child)
+            doc = manifest.json()
+            when = _time(_annotation(doc))
+            if when is not None:
+                return when
+        config = doc.get("config")
+        cfg_digest = config.get("digest") if isinstance(config, dict) else None
+        if not isinstance(cfg_digest, str):
+            return None
+        require(f"registry {image}@{manifest.digest}", [("config digest", cfg_digest,
+                                                         grammar.digest)])
+        data = parse_json(self.client.fetch_blob(image, cfg_digest), f"config {cfg_digest}",
+                          error=UnsupportedMediaTypeError)
+        return _time(data.get("created")) if isinstance(data, dict) else None
 
     # ------------------------------------------------------------ check
 
@@ -244,3 +285,22 @@ class ImageSource:
             f"({detail})",
             expected=locked.index_digest, found=now.digest,
         )]
+
+
+_CREATED = "org.opencontainers.image.created"
+
+
+def _annotation(doc: dict[str, object]) -> object:
+    notes = doc.get("annotations")
+    return notes.get(_CREATED) if isinstance(notes, dict) else None
+
+
+def _time(value: object) -> dt.datetime | None:
+    """An RFC 3339 time (``2026-01-01T00:00:00Z``, with fractions or an offset); None else."""
+    if not isinstance(value, str) or not 10 <= len(value) <= 64:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
