@@ -13,17 +13,14 @@ import pytest
 from support.cli import run_cli, snapshot
 from support.fake_github import FakeGitHub, add_s6_overlay
 from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
+from support.seed_world import copy_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", root / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", root / "image.lock.toml")
-    return root
+    return copy_seed(tmp_path / "project")
 
 
 @pytest.fixture

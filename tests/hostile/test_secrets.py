@@ -16,24 +16,17 @@ from pathlib import Path
 
 import pytest
 from support.hostile_http import HostileServer, Plan
-from support.proc import ROOT, Proc, run_pinlock, tree_digest
+from support.proc import Proc, run_pinlock, tree_digest
+from support.seed_world import copy_seed, token_forms
 
 TOKEN = "ghp_" + "s3cret" * 6
 
 
-def _forms(token: str) -> tuple[str, ...]:
-    """The token and the encodings it travels in."""
-    return (token, base64.b64encode(f"x-access-token:{token}".encode()).decode(),
-            base64.b64encode(f":{token}".encode()).decode())
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", root / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", root / "image.lock.toml")
-    return root
+    return copy_seed(tmp_path / "project")
 
 
 @pytest.fixture
@@ -60,12 +53,12 @@ def test_github_error_body_echoing_the_token_is_scrubbed(
     def echo(seen: object, _m: object) -> Plan:
         headers = getattr(seen, "headers", {})
         text = (f"Bad request. You sent Authorization: {headers.get('authorization')}; "
-                f"as git would: basic {_forms(TOKEN)[1]}; raw {TOKEN}")
+                f"as git would: basic {token_forms(TOKEN)[1]}; raw {TOKEN}")
         return Plan.json({"message": text}, status)
 
     server.route(r"/releases", echo)
     p = _run(project, "bump", "s6-overlay", "3.2.4.0",
-             env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN}, secrets=_forms(TOKEN))
+             env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN}, secrets=token_forms(TOKEN))
     assert p.code == 3, p.text
     assert "You sent Authorization: Bearer ***" in p.text, p.text
     assert "basic ***" in p.text and "raw ***" in p.text, p.text
@@ -136,7 +129,7 @@ def test_token_with_surrounding_whitespace_is_used(project: Path, server: Hostil
     server.route(r"/releases", Plan.json([]))
     p = _run(project, "update", "s6-overlay",
              env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": f"  {TOKEN}\n"},
-             secrets=_forms(TOKEN))
+             secrets=token_forms(TOKEN))
     assert server.authorizations() == [f"Bearer {TOKEN}"], p.text
 
 
@@ -146,7 +139,7 @@ def test_token_with_surrounding_whitespace_is_used(project: Path, server: Hostil
 def test_plain_http_api_url_to_another_host_is_refused(project: Path) -> None:
     p = _run(project, "update", "s6-overlay",
              env={"GITHUB_API_URL": "http://github.example.invalid/api/v3", "GITHUB_TOKEN": TOKEN},
-             secrets=_forms(TOKEN))
+             secrets=token_forms(TOKEN))
     assert p.code == 2, p.text
     assert ("refusing to send GITHUB_TOKEN over plain http to github.example.invalid"
             in p.text), p.text
@@ -158,7 +151,7 @@ def test_plain_http_api_url_to_another_host_is_refused(project: Path) -> None:
 def test_plain_http_api_url_on_loopback_is_allowed(project: Path, server: HostileServer) -> None:
     server.route(r"/releases", Plan.json([]))
     _run(project, "update", "s6-overlay",
-         env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN}, secrets=_forms(TOKEN))
+         env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN}, secrets=token_forms(TOKEN))
     assert server.authorizations() == [f"Bearer {TOKEN}"]
 
 
@@ -185,7 +178,7 @@ def test_plain_http_git_remote_to_another_host_is_refused(
     p = _run(project, "pr", "--dry-run",
              env={"GITHUB_API_URL": server.url, "GITHUB_TOKEN": TOKEN,
                   "PINLOCK_CACHE_DIR": str(tmp_path / "cache")},
-             secrets=_forms(TOKEN))
+             secrets=token_forms(TOKEN))
     assert p.code == 2, p.text
     assert "refusing to send the GitHub token over plain http to github.example.invalid" in p.text
     assert "Could not resolve" not in p.text and "unable to access" not in p.text, p.text

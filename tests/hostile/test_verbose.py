@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,24 +18,18 @@ from support.debian_archive import BuiltArchive, build_archive, serve
 from support.fake_github import FakeGitHub, add_s6_overlay
 from support.hostile_http import HostileServer, Plan
 from support.proc import ROOT, run_pinlock, tree_digest
+from support.seed_world import copy_seed, token_forms
 
 from pinlock.files import journal_for
 
 TOKEN = "ghp_" + "v3rb0se" * 5
 
 
-def _forms(token: str) -> tuple[str, ...]:
-    return (token, base64.b64encode(f"x-access-token:{token}".encode()).decode(),
-            base64.b64encode(f":{token}".encode()).decode())
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    (root / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", root / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", root / "image.lock.toml")
-    return root
+    return copy_seed(tmp_path / "project")
 
 
 @pytest.fixture
@@ -56,7 +49,7 @@ def test_verbose_names_each_request_and_decision_and_no_token(
     before = tree_digest(project)
     p = run_pinlock("-v", "bump", "s6-overlay", "3.2.4.0", "--dry-run", cwd=project,
                     env=env, limit=60)
-    p.assert_clean(*_forms(TOKEN))
+    p.assert_clean(*token_forms(TOKEN))
     assert p.code == 0, p.text
     assert tree_digest(project) == before
     lines = HTTP_LINE.findall(p.err)
@@ -83,7 +76,7 @@ def test_verbose_names_each_request_and_decision_and_no_token(
 def test_per_command_v_is_the_same_as_the_global_one(project: Path, github: FakeGitHub) -> None:
     env = {"GITHUB_API_URL": github.api_url, "GITHUB_TOKEN": TOKEN}
     p = run_pinlock("outdated", "s6-overlay", "-v", cwd=project, env=env, limit=60)
-    p.assert_clean(*_forms(TOKEN))
+    p.assert_clean(*token_forms(TOKEN))
     assert p.code == 0, p.text
     assert HTTP_LINE.search(p.err), p.err
     assert re.search(r"\[s6-overlay\] locked 3\.2\.3\.0, newest allowed 3\.2\.4\.0: ", p.err)
@@ -117,7 +110,7 @@ def test_verbose_masks_credentials_in_urls_and_registry_passwords(
         g = run_pinlock("-v", "outdated", "s6-overlay", cwd=project, limit=60, env={
             "GITHUB_API_URL": f"http://robot:{password}@{host}",
             "GITHUB_TOKEN": TOKEN})
-        g.assert_clean(password, "deadbeefsig", "AKIAEXAMPLE", *_forms(TOKEN))
+        g.assert_clean(password, "deadbeefsig", "AKIAEXAMPLE", *token_forms(TOKEN))
         assert g.code == 0, g.text
         http = [u for _, u, _, _, _ in HTTP_LINE.findall(g.err)]
         assert http[0] == f"{server.url}/repos/just-containers/s6-overlay/releases?per_page=100"

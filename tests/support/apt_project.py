@@ -3,7 +3,6 @@ this repository's seed against the machine's Debian mirror."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from support.cli import run_cli
 from support.debian_archive import ArchiveServer
 from support.debian_mirror import require_mirrors
+from support.seed_world import copy_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,10 +37,7 @@ def live_seed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[
     security archive the machine's; returns the folder and the machine's Debian mirror.
     Skips when the machine has no Debian mirror."""
     debian, security = require_mirrors()
-    project = tmp_path / "seed"
-    (project / "docker").mkdir(parents=True)
-    shutil.copy(ROOT / "docker" / "Dockerfile", project / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", project / "image.lock.toml")
+    project = copy_seed(tmp_path / "seed")
     monkeypatch.chdir(project)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PINLOCK_CACHE_DIR", str(tmp_path / "cache"))

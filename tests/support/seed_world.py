@@ -59,6 +59,25 @@ SEED_SUITES = {SNAP1: {
 }}
 
 
+def copy_seed(root: Path) -> Path:
+    """A copy of this repository's seed (docker/Dockerfile, image.lock.toml) in ``root``."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[2]
+    (root / "docker").mkdir(parents=True)
+    shutil.copy(repo / "docker" / "Dockerfile", root / "docker" / "Dockerfile")
+    shutil.copy(repo / "image.lock.toml", root / "image.lock.toml")
+    return root
+
+
+def token_forms(token: str) -> tuple[str, ...]:
+    """A token and the encodings it travels in (Basic auth for git and the API)."""
+    import base64
+
+    return (token, base64.b64encode(f"x-access-token:{token}".encode()).decode(),
+            base64.b64encode(f":{token}".encode()).decode())
+
+
 def build_seed_archive(dest: Path) -> BuiltArchive:
     """debian_archive's builder, with the seed's packages in place of its test universe."""
     return debian_archive.build_archive(dest, SEED_SUITES)
@@ -121,16 +140,12 @@ def seed_registry(tmp: Path) -> Iterator[tuple[Registry, dict[str, str]]]:
 def commit_seed(work: Path, fake: FakeGitHub, digests: dict[str, str]) -> None:
     """Publish s6-overlay 3.2.3.0 and 3.2.4.0 on ``fake``, then commit and push a copy of this
     repository's seed into the clone ``work``, agreeing with that loopback world."""
-    import shutil
 
     from support.fake_github import add_s6_overlay
     from support.git_world import git
 
-    root = Path(__file__).resolve().parents[2]
     served = add_s6_overlay(fake, [("3.2.3.0", False), ("3.2.4.0", False)])
-    (work / "docker").mkdir()
-    shutil.copy(root / "docker" / "Dockerfile", work / "docker" / "Dockerfile")
-    shutil.copy(root / "image.lock.toml", work / "image.lock.toml")
+    copy_seed(work)
     seed_as_published(work, served, digests)
     git(work, "add", "-A")
     git(work, "commit", "--quiet", "-m", "seed")
