@@ -8,7 +8,6 @@ candidate too new to judge), never a traceback, a blown memory budget or a writt
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from support.oci_registry import (
     push_blob,
     push_built,
     push_manifest,
+    running_registry,
     sha256,
-    start_registry,
 )
 from support.proc import run_pinlock, tree_digest
 
@@ -33,13 +32,7 @@ pytestmark = pytest.mark.registry
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
-        yield reg
-    finally:
-        reg.stop()
+    yield from running_registry(tmp_path)
 
 
 CONFIGS = {

@@ -16,7 +16,7 @@ from support.oci_registry import (
     build_image,
     fault_proxy,
     push_built,
-    start_registry,
+    running_registry,
 )
 
 from pinlock import clock
@@ -28,15 +28,7 @@ CREATED = "org.opencontainers.image.created"
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    import shutil
-
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
-        yield reg
-    finally:
-        reg.stop()
+    yield from running_registry(tmp_path)
 
 
 def _project(tmp_path: Path, reg: Registry, newer: dict[str, object],

@@ -234,6 +234,20 @@ class Registry:
                 self.process.wait(timeout=10)
 
 
+def running_registry(tmp: Path) -> Iterator[Registry]:
+    """A plain real registry under ``tmp`` for a fixture (``yield from``); skips when the
+    docker-registry binary is missing, stops when the fixture ends."""
+    if shutil.which("docker-registry") is None:
+        import pytest
+
+        pytest.skip("needs docker-registry (apt-get install docker-registry)")
+    reg = start_registry(tmp / "reg", storage=tmp / "storage")
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
 def start_registry(
     workdir: Path, *, storage: Path, tls: Any = None, issuer: TokenIssuer | None = None,
     timeout: float = 20.0,

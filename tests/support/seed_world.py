@@ -17,7 +17,7 @@ from pathlib import Path
 from support import debian_archive
 from support.debian_archive import SNAP1, BuiltArchive, P, Pkg
 from support.fake_github import FakeGitHub
-from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
+from support.oci_registry import Layout, Registry, build_image, push_built, running_registry
 
 SEED_IMAGES = (("library/debian", "13.4"), ("library/debian", "13.5"),
                ("astral-sh/uv", "0.11.6-python3.13-trixie"),
@@ -124,17 +124,8 @@ def seed_as_published(work: Path, served: dict[str, dict[str, bytes]],
 def seed_registry(tmp: Path) -> Iterator[tuple[Registry, dict[str, str]]]:
     """A real registry holding the seed's images (skips without docker-registry); stopped
     when the generator closes. Yields the registry and ``repository:tag`` -> index digest."""
-    import shutil
-
-    import pytest
-
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp / "reg", storage=tmp / "storage")
-    try:
+    for reg in running_registry(tmp):
         yield reg, fill_registry(reg.url, tmp / "layout")
-    finally:
-        reg.stop()
 
 
 def commit_seed(work: Path, fake: FakeGitHub, digests: dict[str, str]) -> None:
