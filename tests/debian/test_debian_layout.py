@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dockerfile
 import pytest
+from support.apt_project import archive_project
 from support.cli import run_cli
 from support.debian_archive import SNAP1, ArchiveServer
 
@@ -43,15 +44,7 @@ RUN <<SCRIPT
 
 def _setup(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str], layout: str = "one-per-line") -> Path:
-    root.mkdir()
-    (root / "Dockerfile").write_text(text)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", srv.debian())
-    monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", srv.security())
-    monkeypatch.setenv("PINLOCK_DEBIAN_KEYRING", str(srv.archive.keyring))
-    monkeypatch.setenv("PINLOCK_CACHE_DIR", str(root.parent / "cache"))
-    init = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
-    assert init.code == 0, init.out + init.err
+    archive_project(root, text, srv, monkeypatch, capsys)
     lock = root / "image.lock.toml"
     text = lock.read_text()
     text = text[:text.index("[inputs.debian]")]  # no registry here: the apt input alone
