@@ -46,6 +46,7 @@ from pinlock.model import (
     Input,
     Lock,
     ReleaseInput,
+    Skipped,
     platform_arch,
 )
 from pinlock.pins import (
@@ -174,8 +175,13 @@ def _adoptable(lock: Lock, label: str, source: str) -> None:
 
 def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None = None,
            strict: bool = False, online: bool = False,
-           options: Options | None = None) -> list[Finding]:
-    """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream."""
+           options: Options | None = None) -> tuple[list[Finding], list[Skipped]]:
+    """Offline: Dockerfile == lock. Online (``online=True``): also lock == upstream.
+
+    Returns the findings, and what the Dockerfile installs that no lock can pin.
+    """
+    from pinlock.discover import unmanaged
+
     project = open_project(dockerfile, lock_path, keep_document=False)
     assert project.lock is not None
     if journal_for(lock_path).exists():  # read-only here: the next writing command repairs it
@@ -186,7 +192,7 @@ def verify(dockerfile: Path | None, lock_path: Path, *, names: list[str] | None 
                               strict=strict)
     if online:
         findings.extend(_check_online(project.lock, names, options or Options()))
-    return findings
+    return findings, unmanaged(project.sites, project.label)
 
 
 def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list[Finding]:

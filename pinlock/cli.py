@@ -201,7 +201,7 @@ def verify(
     pinlock verify --image ghcr.io/owner/app:1.2
     """
     from pinlock import app as core
-    from pinlock.report import findings_json, findings_text
+    from pinlock.report import findings_json, findings_text, skipped_text
 
     if image is not None:
         if online or deep or sample is not None or seed is not None:
@@ -224,25 +224,13 @@ def verify(
         raise UsageError("--seed repeats the choice of --sample N: add --sample")
     if options is not None and sample is not None:
         options = dataclasses.replace(options, sample=sample, sample_seed=seed)
-    findings = core.verify(dockerfile, lockfile, names=names, strict=strict, online=online,
-                           options=options)
+    findings, unmanaged = core.verify(dockerfile, lockfile, names=names, strict=strict,
+                                      online=online, options=options)
     typer.echo(findings_json(findings) if as_json else findings_text(findings, verbose=verbose))
-    if verbose and not as_json:
-        _list_unmanaged(dockerfile, lockfile)
-    return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
-
-
-def _list_unmanaged(dockerfile: Path | None, lockfile: Path) -> None:
-    """verify -v: what the Dockerfile installs that the lock cannot pin (as init reports)."""
-    from pinlock import app as core
-    from pinlock.model import Skipped
-    from pinlock.report import skipped_text
-
-    project = core.open_project(dockerfile, lockfile, keep_document=False)
-    seen = [Skipped(u.what, u.reason, project.label, u.line) for u in project.sites.unmanaged]
-    if seen:
+    if verbose and not as_json and unmanaged:
         typer.echo("seen but not managed by pinlock:")
-        typer.echo(skipped_text(seen))
+        typer.echo(skipped_text(unmanaged))
+    return EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK
 
 
 def _report_failures(failures: list[tuple[str, _Error]]) -> int:

@@ -64,9 +64,13 @@ def discover(sites: Sites, path: str, platforms: tuple[str, ...] = DEFAULT_PLATF
         if i not in used_urls:
             skipped.append(Skipped(u.url, "a download not tied to a release input: "
                                    "pinlock cannot check its checksum", path, u.line))
-    for un in sites.unmanaged:
-        skipped.append(Skipped(un.what, un.reason, path, un.line))
+    skipped.extend(unmanaged(sites, path))
     return Discovery(Lock(path, platforms, inputs), notes, skipped)
+
+
+def unmanaged(sites: Sites, path: str) -> list[Skipped]:
+    """What the Dockerfile installs that no lock can pin (curl | sh, apk, …), as reported."""
+    return [Skipped(un.what, un.reason, path, un.line) for un in sites.unmanaged]
 
 
 def _unique(base: str, taken: dict[str, Input]) -> str:
