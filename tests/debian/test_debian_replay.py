@@ -22,6 +22,7 @@ from urllib.parse import unquote
 import pytest
 from support.debian_archive import ArchiveServer, BuiltArchive, serve
 from support.debian_mirror import require_mirrors
+from support.seed_world import copy_seed
 from support.trixie_root import (
     IMAGE_SOURCES,
     KEYRING,
@@ -268,29 +269,27 @@ def test_each_piece_is_needed_and_the_replay_can_fail(
 def seed_lock(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object], Path]:
     """The seed Dockerfile, locked through the machine's mirror by the pinlock CLI, its lock,
     and the project folder."""
-    debian, security = require_mirrors()
-    project = tmp_path_factory.mktemp("seed")
-    (project / "docker").mkdir()
-    shutil.copy(ROOT / "docker" / "Dockerfile", project / "docker" / "Dockerfile")
-    shutil.copy(ROOT / "image.lock.toml", project / "image.lock.toml")
-    mp = pytest.MonkeyPatch()
-    try:
-        mp.chdir(project)
-        mp.setenv("HOME", str(project / "home"))
-        mp.setenv("PINLOCK_CACHE_DIR", str(project / "cache"))
-        mp.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
-        _lock_apt(debian)
-    finally:
-        mp.undo()
+    project = copy_seed(tmp_path_factory.mktemp("seed"))
+    _lock_apt(project, cache=project / "cache")
     lock = tomllib.loads((project / "image.lock.toml").read_text())["inputs"]["apt"]["locked"]
     return (project / "docker" / "Dockerfile").read_text(), lock, project
 
 
-def _lock_apt(debian: str) -> None:
+def _lock_apt(project: Path, *, cache: Path) -> None:
+    """`pinlock lock apt` in ``project`` through the machine's mirror, as a user runs it."""
+    debian, security = require_mirrors()
+    mp = pytest.MonkeyPatch()
     try:
-        main(["lock", "apt", "--debian-mirror", debian])
-    except SystemExit as exc:
-        assert exc.code == 0, exc
+        mp.chdir(project)
+        mp.setenv("HOME", str(project / "home"))
+        mp.setenv("PINLOCK_CACHE_DIR", str(cache))
+        mp.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
+        try:
+            main(["lock", "apt", "--debian-mirror", debian])
+        except SystemExit as exc:
+            assert exc.code == 0, exc
+    finally:
+        mp.undo()
 
 
 def test_live_seed_replays_the_locked_closure_a_year_ahead(
@@ -314,15 +313,7 @@ def test_jq_added_to_the_locked_seed_is_pinned_and_the_replay_installs_it(
     df = project / "docker" / "Dockerfile"
     df.write_text(re.sub(r"( xz-utils=\S+)", r"\1 jq", df.read_text(), count=1))
     assert " jq" in df.read_text()
-    mp = pytest.MonkeyPatch()
-    try:
-        mp.chdir(project)
-        mp.setenv("HOME", str(project / "home"))
-        mp.setenv("PINLOCK_CACHE_DIR", str(locked / "cache"))
-        mp.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", security)
-        _lock_apt(debian)
-    finally:
-        mp.undo()
+    _lock_apt(project, cache=locked / "cache")
     lock = tomllib.loads((project / "image.lock.toml").read_text())["inputs"]["apt"]["locked"]
     assert lock["snapshot"] == before["snapshot"]  # resolved at the locked snapshot
     jq = _closure(lock, "amd64")["jq"]
