@@ -247,16 +247,7 @@ def test_decompression_bomb(archive: BuiltArchive, tmp_path: Path, stated: bool,
     files: dict[str, bytes | None] = {"Packages.xz": bomb}
     if not stated:  # only the .xz listed: no uncompressed size to go by
         files.update({"Packages": None, "Packages.gz": None})
-    hostile = _resign(archive, tmp_path / "hostile", files)
-    gen = serve(hostile)
-    srv = next(gen)
-    try:
-        world = World(tmp_path, srv)
-        project = world.project("project")
-        before = tree_digest(project)
-        p = world.run(project, "lock", "apt")
-    finally:
-        gen.close()
+    p, world = _lock_from(_resign(archive, tmp_path / "hostile", files), tmp_path)
     p.assert_clean()
     assert p.seconds < 20, p.seconds
     if stated:
@@ -267,9 +258,24 @@ def test_decompression_bomb(archive: BuiltArchive, tmp_path: Path, stated: bool,
         assert any(m in p.err for m in ("paragraph longer than", "decompresses to more than",
                                         "paragraphs")), p.err
     assert "binary-amd64/Packages.xz" in p.err, p.err
-    assert tree_digest(project) == before
+    _nothing_kept(world, tmp_path, _sha(bomb))
+
+
+def _lock_from(hostile: BuiltArchive, tmp_path: Path) -> tuple[Proc, World]:
+    """`pinlock lock apt` of a fresh project against ``hostile``; the project must not change."""
+    for srv in serve(hostile):
+        world = World(tmp_path, srv)
+        project = world.project("project")
+        before = tree_digest(project)
+        p = world.run(project, "lock", "apt")
+        assert tree_digest(project) == before, p.text
+    return p, world
+
+
+def _nothing_kept(world: World, tmp_path: Path, refused_sha: str) -> None:
+    """A refused index leaves no cache file and nothing large anywhere in the cache."""
     cached = sorted(q.name for q in world.cache.glob("*")) if world.cache.exists() else []
-    assert not [n for n in cached if n.startswith(_sha(bomb))], cached
+    assert not [n for n in cached if n.startswith(refused_sha)], cached
     _no_large_files(tmp_path / "cache")
 
 
@@ -287,23 +293,12 @@ def test_junk_appended_index_is_refused(archive: BuiltArchive, tmp_path: Path) -
     junk = os.urandom(1 << 20) * 20
     for target in (xz, folder / "by-hash" / "SHA256" / signed_sha):
         target.write_bytes(target.read_bytes() + junk)
-    gen = serve(BuiltArchive(hostile, archive.keyring, archive.untrusted_keyring,
-                             hostile / "gnupg"))
-    srv = next(gen)
-    try:
-        world = World(tmp_path, srv)
-        project = world.project("project")
-        before = tree_digest(project)
-        p = world.run(project, "lock", "apt")
-    finally:
-        gen.close()
+    p, world = _lock_from(BuiltArchive(hostile, archive.keyring, archive.untrusted_keyring,
+                                       hostile / "gnupg"), tmp_path)
     p.assert_clean()
     assert p.code == 1, p.text
     assert "size does not match InRelease" in p.err, p.err
-    assert tree_digest(project) == before
-    cached = sorted(q.name for q in world.cache.glob("*")) if world.cache.exists() else []
-    assert not [n for n in cached if n.startswith(signed_sha)], cached
-    _no_large_files(tmp_path / "cache")
+    _nothing_kept(world, tmp_path, signed_sha)
 
 
 def test_cache_files_are_private(world: World) -> None:
