@@ -56,7 +56,8 @@ def child_lock(cache_dir: str) -> dict[str, Any]:
     """What `pinlock lock` does for the apt input: read, verify, parse, resolve, per arch."""
     start = time.perf_counter()
     from pinlock.http import MAX_DOCUMENT, make_client
-    from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+    from pinlock.kinds.apt.model import AptInput, AptIntent, AptLocked
+    from pinlock.model import Lock
     from pinlock.sources.debian import AptSource, AptSourceConfig
     from pinlock.sources.interface import Context
 

@@ -29,7 +29,8 @@ from support.oci_registry import (  # noqa: E402
 
 from pinlock import lockfile  # noqa: E402
 from pinlock.http import make_client  # noqa: E402
-from pinlock.model import ImageInput, ReleaseInput  # noqa: E402
+from pinlock.kinds.image.model import ImageInput  # noqa: E402
+from pinlock.kinds.release.model import ReleaseInput  # noqa: E402
 from pinlock.sources.github.source import ReleaseSource  # noqa: E402
 from pinlock.sources.interface import Context  # noqa: E402
 from pinlock.sources.oci import make_image_source  # noqa: E402

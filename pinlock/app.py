@@ -12,11 +12,10 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pinlock import clock, grammar, lockfile, output
 from pinlock.changes import Change, current_version
-from pinlock.debian import snapshot_predates
 from pinlock.dockerfile.edit import OverlappingEditsError, apply_edits
 from pinlock.dockerfile.parser import Dockerfile, ParseError, parse
 from pinlock.dockerfile.sites import Sites, find_sites
@@ -37,52 +36,24 @@ from pinlock.files import (
     write_together,
 )
 from pinlock.grammar import GrammarError, shell_word
+from pinlock.kinds import kind_of, kinds
+from pinlock.kinds.base import Scope, Upstream
 from pinlock.limits import MAX_DOCKERFILE_BYTES, MAX_LOCK_BYTES
-from pinlock.model import (
-    DEFAULT_PLATFORMS,
-    AptInput,
-    Finding,
-    ImageInput,
-    Input,
-    Lock,
-    ReleaseInput,
-    Skipped,
-    platform_arch,
-)
-from pinlock.pins import (
-    PinSite,
-    apt_packages_in,
-    apt_pin_conflicts,
-    apt_sites_for,
-    follow_base,
-    pin_sites,
-    unlocked_packages,
-    unsafe_apt_errors,
-)
+from pinlock.model import DEFAULT_PLATFORMS, Finding, Input, Lock, Skipped, platform_arch
+from pinlock.options import Options, cache_dir
+from pinlock.pins import PinSite, pin_sites
 from pinlock.values import first_bad, input_values, lock_values, require
 from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
+    import httpx
     import tomlkit
 
     from pinlock.discover import Discovery
-    from pinlock.sources.interface import Candidate, Context, Source
-    from pinlock.verify_image import ImageReport
+    from pinlock.image_report import ImageReport
+    from pinlock.sources.interface import Candidate, Context
 
-@dataclass(frozen=True)
-class Options:
-    """Settings for the sources, from the CLI and the environment."""
-
-    registry_mirrors: tuple[str, ...] = ()
-    deep: bool = False
-    debian_mirror: str | None = None
-    debian_security_mirror: str | None = None
-    prerelease: bool = False
-    allow_major: bool = False
-    sample: int | None = None  # --deep: this many .deb files per apt input, chosen at random
-    sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
-    accept_alarm: bool = False  # update/pr: move an input although upstream raised an alarm
-    index_cache: bool = True  # False: Debian indexes fetched and verified afresh, no disk cache
+__all__ = ["Options", "Sources", "cache_dir"]  # Options and cache_dir: kept importable here
 
 
 @dataclass
@@ -216,20 +187,13 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
 def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
                  names: list[str] | None = None, platforms: Sequence[str] = (),
                  options: Options | None = None) -> ImageReport:
-    """``verify --image REF``: the packages a built image installs == the lock's apt inputs."""
+    """``verify --image REF``: what a built image holds == what the lock's inputs say,
+    asked of the kind that can read it (apt: the image's dpkg status)."""
+    from pinlock.image_report import ImageReport, PlatformResult
     from pinlock.sources.oci.client import parse_platform
     from pinlock.sources.oci.errors import LayerFormatError
     from pinlock.sources.oci.image import image_platforms, open_image, parse_location
     from pinlock.sources.oci.layers import read_image_files
-    from pinlock.verify_image import (
-        MAX_STATUS,
-        STATUS,
-        STATUS_D,
-        ImageReport,
-        PlatformResult,
-        check_platform,
-        inputs_for_image,
-    )
 
     location = parse_location(image)
     for text in platforms:
@@ -237,7 +201,10 @@ def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
     project = open_project(dockerfile, lock_path, keep_document=False)
     assert project.lock is not None
     lock = project.lock
-    inputs = inputs_for_image(lock, project.sites, project.label, names)
+    checker = next((c for c in (k.built_image() for k in kinds()) if c is not None), None)
+    if checker is None:  # pragma: no cover - the apt kind is built in
+        raise UsageError("no kind of input can check a built image")
+    inputs = checker.inputs(lock, project.sites, project.label, names)
     options = options or Options()
     wanted = tuple(platforms) or lock.platforms
     results = []
@@ -253,17 +220,15 @@ def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
                 continue
             try:
                 files = read_image_files(opened.store, opened.repository, digest,
-                                         files=[STATUS], dirs=[STATUS_D], max_total=MAX_STATUS)
+                                         files=list(checker.files), dirs=list(checker.dirs),
+                                         max_total=checker.max_total)
             except LayerFormatError as exc:  # what the image holds is bad, not the transfer
                 results.append(PlatformResult(platform, digest, 0, (Finding(
                     inputs[-1].name, "error", "image-unreadable",
                     f"{platform}: {exc.message}"),)))
                 continue
-            arch = platform_arch(platform)
-            first = inputs[0]
-            apt: Any = sources.for_input(first)
-            base = apt.base_packages(first, arch) if arch in first.locked.archs else []
-            results.append(check_platform(files, inputs, base, platform, digest))
+            results.append(checker.check(files, inputs, sources.upstream(inputs[0]),
+                                         platform, digest))
         findings += [Finding(inputs[-1].name, "error", "platform-missing",
                              f"{opened.label} has no {p} image "
                              f"(it has: {', '.join(sorted(found)) or 'none'})")
@@ -276,112 +241,63 @@ def verify_image(image: str, dockerfile: Path | None, lock_path: Path, *,
 
 
 class Sources:
-    """Builds each kind's source on first use, sharing one HTTP client; closes it at the end."""
+    """Builds each kind's source on first use, sharing one HTTP client; closes it at the end.
 
-    def __init__(self, options: Options,
-                 factories: dict[str, Callable[[Sources], Any]] | None = None) -> None:
+    It is also what a kind's source is built with (``kinds.base.Upstreams``): the settings,
+    the client, the environment, and the services one kind offers another (the files of a
+    stage's locked base image, for apt).
+    """
+
+    def __init__(self, options: Options) -> None:
         self.options = options
-        self._built: dict[str, Any] = {}
-        self._factories = factories or _FACTORIES
-        self._client: Any = None
+        self._built: dict[str, Upstream] = {}
+        self._client: httpx.Client | None = None
         self.lock: Lock | None = None  # the lock being changed, for sources that read others
 
     @property
-    def http(self) -> Any:
+    def http(self) -> httpx.Client:
         if self._client is None:
             from pinlock.http import make_client
 
             self._client = make_client()
         return self._client
 
-    def for_input(self, inp: Input) -> Source[Any]:
-        kind = inp.kind
-        if kind not in self._built:
-            factory = self._factories.get(kind)
-            if factory is None:
-                raise UsageError(f"no upstream source for inputs of kind {kind!r}")
-            self._built[kind] = factory(self)
-        source: Source[Any] = self._built[kind]
-        return source
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return os.environ
 
-    def built(self, kind: str) -> Any:
-        return self._built.get(kind)
+    def upstream(self, inp: Input) -> Upstream:
+        """The source of ``inp``'s kind, built on first use."""
+        if inp.kind not in self._built:
+            self._built[inp.kind] = kind_of(inp).upstream(self)
+        return self._built[inp.kind]
+
+    for_input = upstream
+
+    def notes(self, inp: Input) -> list[Finding]:
+        """Warnings the source of ``inp``'s kind collected, if it was built."""
+        built = self._built.get(inp.kind)
+        return built.take_notes() if built is not None else []
+
+    def stage_file(self, stage: str, arch: str, path: str) -> bytes | None:
+        """``StageFiles``: asked of each kind; the one that locks the stage's base answers."""
+        lock = self.lock
+        if lock is None:
+            return None
+        for kind in kinds():
+            data = kind.stage_file(self, lock, stage, arch, path)
+            if data is not None:
+                return data
+        return None
 
     def __enter__(self) -> Sources:
         return self
 
     def __exit__(self, *exc: object) -> None:
         for src in self._built.values():
-            close = getattr(src, "close", None)
-            if callable(close):
-                close()
+            src.close()
         if self._client is not None:
             self._client.close()
-
-
-def _image_source(sources: Sources) -> Any:
-    from pinlock.sources.oci import make_image_source
-
-    return make_image_source(os.environ, registry_mirrors=list(sources.options.registry_mirrors))
-
-
-def _release_source(sources: Sources) -> Any:
-    from pinlock.sources.github.source import ReleaseSource
-
-    return ReleaseSource.from_env(sources.http, deep=sources.options.deep,
-                                  allow_prerelease=sources.options.prerelease)
-
-
-def cache_dir(env: Mapping[str, str]) -> str:
-    """pinlock's cache: ``PINLOCK_CACHE_DIR``, else ``$XDG_CACHE_HOME/pinlock``, else
-    ``~/.cache/pinlock`` (the XDG base directory rules: a relative XDG path is ignored)."""
-    if env.get("PINLOCK_CACHE_DIR"):
-        return env["PINLOCK_CACHE_DIR"]
-    xdg = env.get("XDG_CACHE_HOME", "")
-    base = xdg if os.path.isabs(xdg) else os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pinlock")
-
-
-def _apt_source(sources: Sources) -> Any:
-    from pinlock.sources.debian import AptSource, AptSourceConfig
-
-    cfg = AptSourceConfig.from_env(
-        os.environ, mirror=sources.options.debian_mirror,
-        security_mirror=sources.options.debian_security_mirror, keyring=None,
-        cache_dir=(os.path.join(cache_dir(os.environ), "debian")
-                   if sources.options.index_cache else None))
-    return AptSource(sources.http, cfg, now=None,
-                     base_status=lambda inp, arch: _base_status(sources, inp, arch),
-                     deep=sources.options.deep, sample=sources.options.sample,
-                     seed=sources.options.sample_seed)
-
-
-def _base_status(sources: Sources, inp: AptInput, arch: str) -> str | None:
-    """/var/lib/dpkg/status of the locked base image of the apt input's stage, if it has one."""
-    lock = sources.lock
-    if lock is None:
-        return None
-    base = next((i for i in lock.inputs.values() if isinstance(i, ImageInput)
-                 and i.intent.stage is not None
-                 and i.intent.stage.lower() == inp.intent.stage.lower()), None)
-    if base is None:
-        return None
-    digest = next((d for p, d in base.locked.platforms.items() if p.split("/")[1:2] == [arch]),
-                  None)
-    if digest is None:
-        return None
-    from pinlock.sources.oci import read_image_file
-
-    image: Any = sources.for_input(base)
-    data = read_image_file(image.client, base.intent.image, digest, "/var/lib/dpkg/status")
-    return data.decode("utf-8", "replace") if data is not None else None
-
-
-_FACTORIES: dict[str, Callable[[Sources], Any]] = {
-    "image": _image_source,
-    "github-release": _release_source,
-    "apt": _apt_source,
-}
 
 
 # ------------------------------------------------------------------ changes
@@ -389,18 +305,7 @@ _FACTORIES: dict[str, Callable[[Sources], Any]] = {
 
 def needs_lock(inp: Input, lock: Lock) -> bool:
     """True when the input has values not pinned yet."""
-    if isinstance(inp, ImageInput):
-        lk = inp.locked
-        return (lk.index_digest is None
-                or (not lk.single_platform and set(lk.platforms) != set(lock.platforms)))
-    if isinstance(inp, ReleaseInput):
-        return not inp.locked.assets or any(a.sha256 is None for a in inp.locked.assets)
-    assert isinstance(inp, AptInput)
-    apt = inp.locked
-    return (not apt.archs or any(not a.closure for a in apt.archs.values())
-            or bool(unlocked_packages(inp, lock))
-            or bool(apt.suites and set(apt.suites) != set(inp.intent.suites))
-            or snapshot_predates(apt.snapshot, apt.suites) is not None)
+    return kind_of(inp).needs_lock(inp, lock)
 
 
 # What `update` does with an input, in order of precedence; the one answer `update`,
@@ -413,7 +318,7 @@ Move = Literal["version", "digest", "pin"]
 def offered(inp: Input, cand: Candidate) -> str:
     """What ``cand`` would write, in the terms of ``current_version(inp)``: an image's whole
     tag (``0.11.7-python3.13-trixie``, not ``0.11.7``), a release's version."""
-    return cand.ref if isinstance(inp, ImageInput) else cand.version
+    return kind_of(inp).offered(inp, cand)
 
 
 def waiting(inp: Input, cand: Candidate | None, lock: Lock | None = None
@@ -440,9 +345,7 @@ def plan_move(inp: Input, cand: Candidate | None, lock: Lock, *,
     young = min_age and waiting(inp, cand, lock) is not None
     if cand is not None and offered(inp, cand) != current_version(inp) and not young:
         return "version"
-    if (cand is not None and cand.digest is not None and isinstance(inp, ImageInput)
-            and inp.locked.index_digest is not None and cand.ref == inp.locked.tag
-            and cand.digest != inp.locked.index_digest and not young):
+    if cand is not None and not young and kind_of(inp).moved_in_place(inp, cand) is not None:
         return "digest"
     if needs_lock(inp, lock):
         return "pin"
@@ -467,7 +370,7 @@ class UpstreamAlarmError(IntegrityError):
     """An input would move while upstream has raised an alarm on what the lock names."""
 
 
-def refuse_on_alarm(src: Source[Any], inp: Input, ctx: Context, options: Options) -> None:
+def refuse_on_alarm(src: Upstream, inp: Input, ctx: Context, options: Options) -> None:
     """Stop an update of ``inp`` while upstream shows an alarm, unless --accept-alarm.
 
     An alarm (same version, other bytes; a manifest gone) may be a compromised upstream;
@@ -485,20 +388,21 @@ def refuse_on_alarm(src: Source[Any], inp: Input, ctx: Context, options: Options
             "pass --accept-alarm")
 
 
-def carry_out(src: Source[Any], inp: Input, ctx: Context, move: Move | None,
+def carry_out(src: Upstream, inp: Input, ctx: Context, move: Move | None,
               cand: Candidate | None) -> Input | None:
     """The input after ``move`` (see ``plan_move``), resolved from upstream; None: no move."""
     if move == "version":
         assert cand is not None
-        return src.resolve(inp, ctx, version=cand.version)  # type: ignore[no-any-return]
+        return src.resolve(inp, ctx, version=cand.version)
     if move == "digest":
-        # The tag is read afresh: its locked digest is what moved, so it cannot stay the
-        # reference resolve reads; every value is then hashed again from the new index.
-        assert isinstance(inp, ImageInput)
-        unpinned = replace(inp, locked=replace(inp.locked, index_digest=None))
-        return src.resolve(unpinned, ctx)  # type: ignore[no-any-return]
+        # The version is read afresh: its locked content is what moved, so it cannot stay
+        # the reference resolve reads; every value is then hashed again.
+        assert cand is not None
+        unpinned = kind_of(inp).moved_in_place(inp, cand)
+        assert unpinned is not None
+        return src.resolve(unpinned, ctx)
     if move == "pin":
-        return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+        return src.resolve(inp, ctx)
     return None
 
 
@@ -513,7 +417,7 @@ class ChangeResult:
     diff: str = ""  # a dry run: the unified diff of what would be written
 
 
-Planner = Callable[["Source[Any]", Input, "Context"], Input | None]
+Planner = Callable[["Upstream", Input, "Context"], Input | None]
 
 
 def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
@@ -534,7 +438,8 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         lock = project.lock
         assert lock is not None
         lock.select(names)
-        unsafe = _unsafe_apt(lock, project, names)
+        scope = Scope(lock, project.sites, project.label)
+        unsafe = [b for kind in kinds() for b in kind.blockers(scope, names)]
         if unsafe:
             return ChangeResult(failures=unsafe, dry_run=dry_run)
         # Structure first: an ARG or stage the lock names but the Dockerfile lacks is bad
@@ -549,17 +454,19 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         srcs = sources or Sources(options)
         srcs.lock = lock
         selected = lock.select(names)
-        # apt inputs last: their suites and base follow the images planned before them.
-        followers = [i for i in lock.inputs.values() if isinstance(i, AptInput)
+        # Kinds that follow a base (apt) last: they move with the images planned before them.
+        followers = [i for i in lock.inputs.values() if kind_of(i).follows_base
                      and i not in selected]
         try:
-            for inp in sorted(selected, key=lambda i: isinstance(i, AptInput)) + followers:
+            for inp in sorted(selected, key=lambda i: kind_of(i).follows_base) + followers:
                 name = inp.name
+                kind = kind_of(inp)
                 try:
                     plan: Planner = planner
-                    if isinstance(inp, AptInput):
+                    if kind.follows_base:
                         srcs.lock = new_lock
-                        moved = follow_base(inp, new_lock, project.sites, project.label)
+                        moved = kind.follow_base(
+                            inp, Scope(new_lock, project.sites, project.label))
                         if inp in followers:
                             if moved is inp:
                                 continue
@@ -577,9 +484,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                     result.failures.append((name, exc))
                     continue
                 finally:
-                    take_notes = getattr(srcs.built(inp.kind), "take_notes", None)
-                    if callable(take_notes):
-                        result.notes.extend(take_notes())
+                    result.notes.extend(srcs.notes(inp))
                 output.decided(name, "nothing to change" if new in (None, original.inputs[name])
                                else f"planned: {current_version(original.inputs[name])} -> "
                                f"{current_version(new)}")
@@ -591,8 +496,9 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
             if own:
                 srcs.__exit__(None, None, None)
         if not result.failures:
-            result.failures.extend(apt_pin_conflicts(original, new_lock, project.sites,
-                                                     project.label))
+            for kind in kinds():
+                result.failures.extend(kind.conflicts(original, new_lock, project.sites,
+                                                      project.label))
         if result.failures:
             return result
         # Defence in depth: every value about to be written, once more, whatever source
@@ -638,36 +544,20 @@ def unified_diff(files: Mapping[Path, tuple[str, str]]) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in out)
 
 
-def _resolve_again(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
-    return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+def _resolve_again(src: Upstream, inp: Input, ctx: Context) -> Input | None:
+    return src.resolve(inp, ctx)
 
 
 def _follow_dockerfile(lock: Lock, names: list[str] | None, project: Project) -> Lock:
-    """The selected apt inputs' ``packages`` as the install lines name them now: a package
-    added, removed or renamed by hand is what the lock resolves next (the intent follows
-    the Dockerfile, not the other way round)."""
+    """The selected inputs' intent as the Dockerfile states it now: a value edited by hand
+    (an apt package added, removed or renamed) is what the lock resolves next."""
+    scope = Scope(lock, project.sites, project.label)
     for inp in lock.select(names):
-        if isinstance(inp, AptInput):
-            found = apt_packages_in(inp, project.sites, project.label, lock)
-            if found != inp.intent.packages:
-                lock = lock.replace_input(
-                    replace(inp, intent=replace(inp.intent, packages=found)))
+        found = kind_of(inp).follow_dockerfile(inp, scope)
+        if found != inp:
+            lock = lock.replace_input(found)
+            scope = Scope(lock, project.sites, project.label)
     return lock
-
-
-def _unsafe_apt(lock: Lock, project: Project,
-                names: list[str] | None) -> list[tuple[str, PinlockError]]:
-    """apt RUNs of the selected apt inputs' stages that cannot be rewritten safely (of every
-    stage when no input is named), each named by the input it blocks."""
-    by_stage: dict[int, str] = {}
-    for inp in lock.select(names):
-        st = project.sites.stage(inp.intent.stage.lower()) if isinstance(inp, AptInput) else None
-        if st is not None:
-            by_stage.setdefault(st.index, inp.name)
-    # Only stages an apt input owns: a stage the lock leaves out (init reported it) is no
-    # reason to refuse locking the rest.
-    return [(by_stage[stage], err)
-            for stage, err in unsafe_apt_errors(project.sites, project.label, set(by_stage))]
 
 
 def _inert(sites: list[PinSite]) -> None:
@@ -681,25 +571,10 @@ def _inert(sites: list[PinSite]) -> None:
 
 
 def _laid_out(source: str, lock: Lock, label: str, notes: list[Finding]) -> tuple[str, Lock]:
-    """Apply the ``layout`` of apt inputs that ask for one (pins one a line, sorted); installs
-    it cannot lay out without touching more than their package words are noted, not changed."""
-    from pinlock.layout import layout_edits
-
-    laid = [i for i in lock.inputs.values() if isinstance(i, AptInput) and i.intent.layout]
-    if not laid:
-        return source, lock
-    sites = find_sites(parse(source))
-    edits = []
-    for inp in laid:
-        found, skipped = layout_edits(source, apt_sites_for(inp, sites, label, lock), sites)
-        edits += found
-        notes.extend(Finding(inp.name, "warning", "layout-skipped",
-                             f"{label}:{s.line}: the apt install is left as it is, not laid "
-                             f"out {inp.intent.layout}: {s.why}", line=s.line)
-                     for s in skipped)
-    # The lock's `packages` keep their order: a reorder in the Dockerfile changes nothing
-    # apt installs, and `apt_packages_in` reads it so (the next run finds nothing to do).
-    return (apply_edits(source, edits) if edits else source), lock
+    """Apply the layout each kind's inputs ask for (apt: pins one a line, sorted)."""
+    for kind in kinds():
+        source = kind.lay_out(source, lock, label, notes)
+    return source, lock
 
 
 def _self_check(source: str, lock: Lock, label: str) -> None:
@@ -717,11 +592,11 @@ def _self_check(source: str, lock: Lock, label: str) -> None:
 def lock_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                 options: Options, *, dry_run: bool = False) -> ChangeResult:
     """``pinlock lock``: resolve whatever is not pinned yet, keeping versions."""
-    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+    def plan(src: Upstream, inp: Input, ctx: Context) -> Input | None:
         if not needs_lock(inp, ctx.lock) and not names:
             output.decided(inp.name, "already pinned: not resolved")
             return None
-        return src.resolve(inp, ctx)  # type: ignore[no-any-return]
+        return src.resolve(inp, ctx)
 
     return change(dockerfile, lock_path, names, plan, options, dry_run=dry_run)
 
@@ -733,7 +608,7 @@ def update_inputs(dockerfile: Path | None, lock_path: Path, names: list[str] | N
     A tag that now points at another index (same tag, new digest) is re-pinned
     too; a release asset replaced under its version is not (see ``plan_move``).
     """
-    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
+    def plan(src: Upstream, inp: Input, ctx: Context) -> Input | None:
         cand: Candidate | None = src.newest(inp, ctx, allow_major=options.allow_major,
                                             prerelease=options.prerelease)
         move = plan_move(inp, cand, ctx.lock)
@@ -756,7 +631,7 @@ def bump(dockerfile: Path | None, lock_path: Path, name: str, version: str,
     except GrammarError as exc:
         raise UsageError(str(exc)) from None
 
-    def plan(src: Source[Any], inp: Input, ctx: Context) -> Input | None:
-        return src.resolve(inp, ctx, version=version)  # type: ignore[no-any-return]
+    def plan(src: Upstream, inp: Input, ctx: Context) -> Input | None:
+        return src.resolve(inp, ctx, version=version)
 
     return change(dockerfile, lock_path, [name], plan, options, dry_run=dry_run)

@@ -9,20 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pinlock.digest import Digest, DigestFormatError
-from pinlock.model import AptInput, ImageInput, Input, ReleaseInput
+from pinlock.kinds import kind_of
+from pinlock.kinds.base import IntentDelta
+from pinlock.model import Input
 
 
 def current_version(inp: Input) -> str:
     """What the lock names: an image's whole tag, a release's version, an apt snapshot."""
-    if isinstance(inp, ImageInput):
-        return inp.locked.tag
-    if isinstance(inp, ReleaseInput):
-        return inp.locked.version
-    return inp.locked.snapshot or "unresolved"
+    return kind_of(inp).version(inp)
 
 
 def index_digest(inp: Input) -> str | None:
-    return inp.locked.index_digest if isinstance(inp, ImageInput) else None
+    """The content digest the locked version points at (an image's index), if any."""
+    return kind_of(inp).digest(inp)
 
 
 def short_digest(digest: str | None, hex_chars: int = 7) -> str:
@@ -58,25 +57,9 @@ class Change:
         return index_digest(self.new)
 
     @property
-    def packages_added(self) -> list[str]:
-        """apt packages the install lines gained (the lock follows the Dockerfile)."""
-        if not isinstance(self.old, AptInput) or not isinstance(self.new, AptInput):
-            return []
-        return sorted(set(self.new.intent.packages) - set(self.old.intent.packages))
-
-    @property
-    def packages_removed(self) -> list[str]:
-        if not isinstance(self.old, AptInput) or not isinstance(self.new, AptInput):
-            return []
-        return sorted(set(self.old.intent.packages) - set(self.new.intent.packages))
-
-    @property
-    def suites_moved(self) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """apt suites before and after, when the base image's Debian release moved them."""
-        if (isinstance(self.old, AptInput) and isinstance(self.new, AptInput)
-                and self.old.intent.suites != self.new.intent.suites):
-            return self.old.intent.suites, self.new.intent.suites
-        return None
+    def delta(self) -> IntentDelta:
+        """How the intent itself changed (apt packages edited by hand, suites moved)."""
+        return kind_of(self.new).delta(self.old, self.new)
 
     @property
     def digest_moved(self) -> bool:

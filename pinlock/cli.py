@@ -206,7 +206,7 @@ def verify(
     if image is not None:
         if online or deep or sample is not None or seed is not None:
             raise UsageError("--image reads a built image, not upstream: run --online apart")
-        from pinlock.verify_image import report_json, report_text
+        from pinlock.image_report import report_json, report_text
 
         report = core.verify_image(image, dockerfile, lockfile, names=names,
                                    platforms=tuple(platform or ()),
@@ -265,8 +265,8 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
             "changes": [{"input": c.input, "from": c.from_version, "to": c.to_version,
                          "from_digest": c.from_digest, "to_digest": c.to_digest,
                          "digest_moved": c.digest_moved,
-                         "packages_added": c.packages_added,
-                         "packages_removed": c.packages_removed}
+                         "packages_added": list(c.delta.added),
+                         "packages_removed": list(c.delta.removed)}
                         for c in result.changes],
             "dockerfile_changed": result.dockerfile_changed,
             "lock_changed": result.lock_changed, "dry_run": result.dry_run,
@@ -281,11 +281,12 @@ def _report_change(result: ChangeResult, as_json: bool, what: str) -> int:
         if c.digest_moved:  # the same tag, pushed again: say which index it left and took
             moved += (f" ({short_digest(c.from_digest, 8)}… → "
                       f"{short_digest(c.to_digest, 8)}…)")
-        edits = [f"+{p}" for p in c.packages_added] + [f"-{p}" for p in c.packages_removed]
+        delta = c.delta
+        edits = [f"+{p}" for p in delta.added] + [f"-{p}" for p in delta.removed]
         if edits:  # the install lines were edited: say what the lock now follows
             moved += f" (packages {' '.join(edits)})"
-        if c.suites_moved:  # the base moved to another Debian release
-            moved += f" (suites {' '.join(c.suites_moved[0])} -> {' '.join(c.suites_moved[1])})"
+        if delta.moved:  # e.g. the base moved to another Debian release
+            moved += f" ({delta.moved})"
         typer.echo(f"{c.input}: {moved}")
     if result.dry_run:
         if result.diff:

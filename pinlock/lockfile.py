@@ -16,32 +16,11 @@ if TYPE_CHECKING:
     from tomlkit.container import Container
     from tomlkit.items import InlineTable, Item, Table
 
-from pinlock.digest import Digest as _Digest
-from pinlock.digest import DigestFormatError, parse_sha256
 from pinlock.errors import LockfileError
+from pinlock.kinds import Kind, kind_named, kind_of, kinds
 from pinlock.limits import MAX_LOCK_BYTES, MAX_LOCK_DEPTH, nesting_exceeds
-from pinlock.model import (
-    DEFAULT_DOCKERFILE,
-    DEFAULT_PLATFORMS,
-    KINDS,
-    SCHEMA_VERSION,
-    AptArchLocked,
-    AptInput,
-    AptIntent,
-    AptLocked,
-    AptPackage,
-    AssetIntent,
-    ImageInput,
-    ImageIntent,
-    ImageLocked,
-    Input,
-    Lock,
-    LockedAsset,
-    ReleaseInput,
-    ReleaseIntent,
-    ReleaseLocked,
-    SuiteState,
-)
+from pinlock.model import DEFAULT_DOCKERFILE, DEFAULT_PLATFORMS, SCHEMA_VERSION, Input, Lock
+from pinlock.tables import NAME_CHARS, Replace, TableReader, min_age
 from pinlock.values import first_bad, lock_values
 
 HEADER = (
@@ -49,102 +28,6 @@ HEADER = (
     "Intent (kind, image, tag-pattern, repository, assets, packages, …) may be edited by hand;",
     "the [inputs.<name>.locked] tables are written by pinlock only.",
 )
-_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
-
-
-class Replace(dict[str, Any]):
-    """A mapping whose keys are data (platforms, asset names): replaced whole, not merged."""
-
-
-# ------------------------------------------------------------------ reading
-
-
-class _Reader:
-    """Typed access to one table with messages that name the file, the key and what was expected."""
-
-    def __init__(self, path: str, data: Mapping[str, Any], where: str) -> None:
-        self.path = path
-        self.data = data
-        self.where = where
-
-    def _key(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, expected: str, got: object) -> LockfileError:
-        return LockfileError(self.path, f"expected {expected}, got {got!r}", key=self._key(key))
-
-    def text(self, key: str, default: str | None = None, *, required: bool = False) -> str:
-        if key not in self.data:
-            if required or default is None:
-                raise LockfileError(self.path, "missing required key", key=self._key(key))
-            return default
-        value = self.data[key]
-        if not isinstance(value, str) or not value:
-            raise self.fail(key, "a non-empty string", value)
-        return value
-
-    def opt_str(self, key: str) -> str | None:
-        return self.text(key) if key in self.data else None
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, "true or false", value)
-        return value
-
-    def opt_int(self, key: str) -> int | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise self.fail(key, "a non-negative integer", value)
-        return value
-
-    def str_list(self, key: str, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
-        if key not in self.data:
-            if default is None:
-                raise LockfileError(self.path, "missing required key", key=self._key(key))
-            return default
-        value = self.data[key]
-        if not isinstance(value, list) or not all(isinstance(x, str) and x for x in value):
-            raise self.fail(key, "a list of non-empty strings", value)
-        return tuple(value)
-
-    def table(self, key: str, *, required: bool = False) -> _Reader:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                raise LockfileError(self.path, "missing required table", key=self._key(key))
-            return _Reader(self.path, {}, self._key(key))
-        if not isinstance(value, dict):
-            raise self.fail(key, "a table", value)
-        return _Reader(self.path, value, self._key(key))
-
-    def str_map(self, key: str) -> dict[str, str]:
-        tbl = self.table(key)
-        out: dict[str, str] = {}
-        for k in tbl.data:
-            out[k] = tbl.text(k)
-        return out
-
-    def digest(self, key: str) -> str | None:
-        value = self.opt_str(key)
-        if value is None:
-            return None
-        try:
-            _Digest.parse(value)
-        except DigestFormatError as exc:
-            raise LockfileError(self.path, str(exc), key=self._key(key)) from None
-        return value
-
-    def sha256(self, key: str, *, required: bool = False) -> str | None:
-        value = self.text(key) if required else self.opt_str(key)
-        if value is None:
-            return None
-        try:
-            return parse_sha256(value)
-        except DigestFormatError as exc:
-            raise LockfileError(self.path, str(exc), key=self._key(key)) from None
 
 
 def _too_big(text: str, path: str) -> None:
@@ -238,7 +121,7 @@ def load_fast(text: str, path: str) -> Lock:
 
 def from_data(data: dict[str, Any], path: str) -> Lock:
     """Validate plain data as a schema-1 lock. Raises LockfileError naming key and problem."""
-    root = _Reader(path, data, "")
+    root = TableReader(path, data, "")
     if "version" not in data:
         raise LockfileError(path, "missing schema `version`", key="version",
                             hint=f"a pinlock lock file starts with `version = {SCHEMA_VERSION}`")
@@ -262,11 +145,11 @@ def from_data(data: dict[str, Any], path: str) -> Lock:
     inputs_tbl = root.table("inputs")
     inputs: dict[str, Input] = {}
     for name in inputs_tbl.data:
-        if not name or not set(name) <= _NAME_CHARS:
+        if not name or not set(name) <= NAME_CHARS:
             raise LockfileError(path, "input names use lowercase letters, digits, '-', '_', '.'",
                                 key=f"inputs.{name}")
         inputs[name] = _load_input(path, name, inputs_tbl.table(name), platforms)
-    lock = Lock(dockerfile, platforms, inputs, _min_age(root))
+    lock = Lock(dockerfile, platforms, inputs, min_age(root))
     # A hand-edited (or planted) value outside its grammar would reach the Dockerfile,
     # a shell or a branch name on the next write: refused here, for every command.
     bad = first_bad(lock_values(lock))
@@ -277,257 +160,37 @@ def from_data(data: dict[str, Any], path: str) -> Lock:
     return lock
 
 
-def _group(r: _Reader) -> str | None:
-    """The optional ``group``: it names a git branch, so it follows the input-name rules."""
-    group = r.opt_str("group")
-    if group is not None and not set(group) <= _NAME_CHARS:
-        raise r.fail("group", "a name of lowercase letters, digits, '-', '_', '.'", group)
-    return group
-
-
-def _min_age(r: _Reader) -> str | None:
-    """The optional ``min-age`` (``3d``): kept as written, checked here so a typo is bad input."""
-    from pinlock.clock import parse_age
-
-    age = r.opt_str("min-age")
-    if age is not None:
-        try:
-            parse_age(age)
-        except ValueError:
-            raise r.fail("min-age", "a duration: a whole number and a unit h, d or w "
-                         "(e.g. \"3d\")", age) from None
-    return age
-
-
-def _layout(r: _Reader) -> str | None:
-    """The optional apt ``layout`` of the pins in the Dockerfile (default: where the words are)."""
-    from pinlock.layout import LAYOUTS
-
-    layout = r.opt_str("layout")
-    if layout is not None and layout not in LAYOUTS:
-        raise r.fail("layout", " or ".join(f'"{x}"' for x in sorted(LAYOUTS)), layout)
-    return layout
-
-
-# The intent keys of each kind. Any other key in an input's table is refused with a
-# did-you-mean, because a misspelt key (`tag_pattern`, `allow-prereleases`) that is silently
-# ignored makes pinlock do something else than the person wrote. Keys starting with `x-` are
-# extensions: pinlock ignores them and keeps them on a rewrite.
-INTENT_KEYS: dict[str, frozenset[str]] = {
-    "image": frozenset({"kind", "image", "tag-pattern", "stage", "allow-prerelease", "group",
-                        "min-age", "locked"}),
-    "github-release": frozenset({"kind", "repository", "version-arg", "assets", "tag-template",
-                                 "download-url", "arch-map", "allow-prerelease", "group",
-                                 "min-age", "locked"}),
-    "apt": frozenset({"kind", "packages", "stage", "suites", "components",
-                      "install-recommends", "snapshot-arg", "group", "min-age", "layout",
-                      "locked"}),
-}
-
-
-def _check_keys(r: _Reader, kind: str) -> None:
+def _check_keys(r: TableReader, kind: Kind) -> None:
+    """Refuse a key the kind does not know, with a did-you-mean: a misspelt key
+    (`tag_pattern`, `allow-prereleases`) that is silently ignored makes pinlock do
+    something else than the person wrote. Keys starting with `x-` are extensions:
+    pinlock ignores them and keeps them on a rewrite."""
     import difflib
 
-    known = INTENT_KEYS.get(kind)
-    if known is None:
-        return
+    known = kind.intent_keys
     for key in r.data:
         if key in known or key.startswith("x-"):
             continue
         near = difflib.get_close_matches(key.replace("_", "-"), sorted(known), n=1, cutoff=0.6)
         raise LockfileError(
-            r.path, f"unknown key for kind {kind!r}", key=r._key(key),
+            r.path, f"unknown key for kind {kind.name!r}", key=r.qualified(key),
             hint=(f"did you mean `{near[0]}`? " if near else "")
-            + f"keys of a {kind} input: {', '.join(sorted(known - {'locked'}))} "
+            + f"keys of a {kind.name} input: {', '.join(sorted(known - {'locked'}))} "
             "(prefix a key with `x-` to keep a note pinlock ignores)")
 
 
-def _load_input(path: str, name: str, r: _Reader, platforms: tuple[str, ...]) -> Input:
-    kind = r.text("kind", required=True)
+def _load_input(path: str, name: str, r: TableReader, platforms: tuple[str, ...]) -> Input:
+    name_of_kind = r.text("kind", required=True)
+    kind = kind_named(name_of_kind)
+    if kind is None:
+        raise LockfileError(path, f"unknown input kind {name_of_kind!r}",
+                            key=f"{r.where}.kind",
+                            hint=f"kind is one of: {', '.join(k.name for k in kinds())}")
     _check_keys(r, kind)
-    locked = r.table("locked")
-    if kind == "image":
-        intent = ImageIntent(
-            image=r.text("image", required=True),
-            tag_pattern=r.opt_str("tag-pattern"),
-            stage=r.opt_str("stage"),
-            allow_prerelease=r.flag("allow-prerelease", False),
-            group=_group(r),
-            min_age=_min_age(r),
-        )
-        plats = locked.table("platforms")
-        platform_digests = {p: str(plats.digest(p)) for p in plats.data}
-        return ImageInput(name, intent, ImageLocked(
-            tag=locked.text("tag", required=True),
-            index_digest=locked.digest("index-digest"),
-            media_type=locked.opt_str("media-type"),
-            platforms=platform_digests,
-            single_platform=locked.flag("single-platform", False),
-        ))
-    if kind == "github-release":
-        repo = r.text("repository", required=True)
-        if repo.count("/") != 1:
-            raise r.fail("repository", "'owner/name'", repo)
-        assets_raw = r.data.get("assets")
-        if not isinstance(assets_raw, list) or not assets_raw:
-            raise r.fail("assets", "a non-empty list of {name, sha256-arg} tables", assets_raw)
-        assets = []
-        for i, item in enumerate(assets_raw):
-            if not isinstance(item, dict):
-                raise r.fail(f"assets[{i}]", "a table {name, sha256-arg}", item)
-            a = _Reader(path, item, f"{r.where}.assets[{i}]")
-            assets.append(AssetIntent(a.text("name", required=True),
-                                      a.text("sha256-arg", required=True)))
-        arch_map = r.str_map("arch-map")
-        intent_r = ReleaseIntent(
-            repository=repo,
-            version_arg=r.text("version-arg", required=True),
-            assets=tuple(assets),
-            tag_template=r.text("tag-template", "v{version}"),
-            arch_map=arch_map,
-            download_url=r.text("download-url", ReleaseIntent.download_url),
-            allow_prerelease=r.flag("allow-prerelease", False),
-            group=_group(r),
-            min_age=_min_age(r),
-        )
-        if "{version}" not in intent_r.tag_template:
-            raise r.fail("tag-template", "a template containing {version}",
-                         intent_r.tag_template)
-        if any(a.per_arch for a in assets):
-            missing = [p for p in platforms if p not in arch_map]
-            if missing:
-                raise LockfileError(
-                    path, f"no arch name for platform(s) {', '.join(missing)}",
-                    key=f"{r.where}.arch-map",
-                    hint='map each platform to the name the assets use, e.g. '
-                    '"linux/amd64" = "x86_64"')
-        locked_assets = []
-        assets_tbl = locked.table("assets")
-        for aname in assets_tbl.data:
-            a = assets_tbl.table(aname)
-            locked_assets.append(LockedAsset(
-                name=aname,
-                sha256_arg=a.text("sha256-arg", required=True),
-                platform=a.opt_str("platform"),
-                url=a.text("url", required=True),
-                sha256=a.sha256("sha256"),
-                size=a.opt_int("size"),
-                verified_by=a.str_list("verified-by", ()),
-            ))
-        return ReleaseInput(name, intent_r, ReleaseLocked(
-            version=locked.text("version", required=True),
-            tag=locked.text("tag", required=True),
-            assets=tuple(locked_assets),
-        ))
-    if kind == "apt":
-        intent_a = AptIntent(
-            packages=r.str_list("packages"),
-            stage=r.text("stage", required=True),
-            suites=r.str_list("suites", ()),
-            components=r.str_list("components", ("main",)),
-            install_recommends=r.flag("install-recommends", False),
-            snapshot_arg=r.text("snapshot-arg", "DEBIAN_SNAPSHOT"),
-            group=_group(r),
-            min_age=_min_age(r),
-            layout=_layout(r),
-        )
-        if len(set(intent_a.packages)) != len(intent_a.packages):
-            raise r.fail("packages", "each package once", list(intent_a.packages))
-        suites = {}
-        st = locked.table("suites")
-        for suite in st.data:
-            s = st.table(suite)
-            suites[suite] = SuiteState(s.text("date", required=True),
-                                       str(s.sha256("inrelease-sha256", required=True)))
-        archs = {}
-        at = locked.table("arch")
-        for arch in at.data:
-            a = at.table(arch)
-            top = a.str_map("top")
-            closure = []
-            raw = a.data.get("closure", [])
-            if not isinstance(raw, list):
-                raise a.fail("closure", "a list of package tables", raw)
-            for i, item in enumerate(raw):
-                if not isinstance(item, dict):
-                    raise a.fail(f"closure[{i}]", "a package table", item)
-                p = _Reader(path, item, f"{a.where}.closure[{i}]")
-                closure.append(AptPackage(
-                    name=p.text("name", required=True), version=p.text("version", required=True),
-                    architecture=p.text("architecture", required=True),
-                    sha256=str(p.sha256("sha256", required=True)),
-                    size=p.opt_int("size") or 0, filename=p.text("filename", required=True),
-                    source=p.text("source", required=True)))
-            archs[arch] = AptArchLocked(top, tuple(closure), a.str_list("removed", ()))
-        return AptInput(name, intent_a, AptLocked(
-            snapshot=locked.opt_str("snapshot"), archive=locked.opt_str("archive"),
-            base=locked.opt_str("base"), suites=suites, archs=archs))
-    raise LockfileError(path, f"unknown input kind {kind!r}", key=f"{r.where}.kind",
-                        hint=f"kind is one of: {', '.join(KINDS)}")
+    return kind.load(r, name, platforms)
 
 
 # ------------------------------------------------------------------ writing
-
-
-def _desired(inp: Input) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(intent, locked) as plain data; None marks a managed key that must be absent."""
-    if isinstance(inp, ImageInput):
-        i, lk = inp.intent, inp.locked
-        intent: dict[str, Any] = {
-            "kind": inp.kind, "image": i.image, "stage": i.stage, "tag-pattern": i.tag_pattern,
-            "allow-prerelease": i.allow_prerelease or None, "group": i.group, "min-age": i.min_age,
-        }
-        locked: dict[str, Any] = {
-            "tag": lk.tag, "index-digest": lk.index_digest, "media-type": lk.media_type,
-            "single-platform": lk.single_platform or None,
-            "platforms": Replace(sorted(lk.platforms.items())) or None,
-        }
-        return intent, locked
-    if isinstance(inp, ReleaseInput):
-        r, rl = inp.intent, inp.locked
-        intent = {
-            "kind": inp.kind, "repository": r.repository, "version-arg": r.version_arg,
-            "tag-template": r.tag_template, "download-url": r.download_url,
-            "allow-prerelease": r.allow_prerelease or None, "group": r.group, "min-age": r.min_age,
-            "arch-map": Replace(sorted(r.arch_map.items())) or None,
-            "assets": [{"name": a.name, "sha256-arg": a.sha256_arg} for a in r.assets],
-        }
-        assets = Replace()
-        for a in sorted(rl.assets, key=lambda a: a.name):
-            assets[a.name] = {
-                k: v for k, v in (
-                    ("sha256", a.sha256), ("sha256-arg", a.sha256_arg), ("platform", a.platform),
-                    ("url", a.url), ("size", a.size),
-                    ("verified-by", sorted(a.verified_by)),
-                ) if v is not None
-            }
-        locked = {"version": rl.version, "tag": rl.tag, "assets": assets or None}
-        return intent, locked
-    ai, al = inp.intent, inp.locked
-    intent = {
-        "kind": inp.kind, "stage": ai.stage, "packages": list(ai.packages),
-        "suites": list(ai.suites), "components": list(ai.components),
-        "install-recommends": ai.install_recommends,
-        "snapshot-arg": ai.snapshot_arg, "group": ai.group,
-        "min-age": ai.min_age, "layout": ai.layout,
-    }
-    suites = Replace({s: {"date": st.date, "inrelease-sha256": st.sha256}
-                      for s, st in sorted(al.suites.items())})
-    archs = Replace()
-    for arch, aa in sorted(al.archs.items()):
-        archs[arch] = {
-            "top": Replace(sorted(aa.top.items())),
-            "closure": [
-                {"name": p.name, "version": p.version, "architecture": p.architecture,
-                 "sha256": p.sha256, "size": p.size, "filename": p.filename,
-                 "source": p.source}
-                for p in sorted(aa.closure, key=lambda p: (p.name, p.architecture, p.version))
-            ],
-            "removed": sorted(aa.removed) or None,
-        }
-    locked = {"snapshot": al.snapshot, "archive": al.archive, "base": al.base,
-              "suites": suites or None, "arch": archs or None}
-    return intent, locked
 
 
 def _item(value: Any, *, inline: bool = False) -> Item:
@@ -627,7 +290,7 @@ def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
         del inputs[name]
     for name in sorted(lock.inputs):
         inp = lock.inputs[name]
-        intent, locked = _desired(inp)
+        intent, locked = kind_of(inp).encode(inp)
         if name not in inputs:
             inputs.add(name, tomlkit.table())
         tbl = inputs[name]

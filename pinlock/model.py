@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from pinlock.errors import UsageError
 
@@ -22,191 +22,34 @@ def platform_arch(platform: str) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
-# ---------------------------------------------------------------- images
+# ---------------------------------------------------------------- inputs
 
 
-@dataclass(frozen=True)
-class ImageIntent:
-    """An OCI image reference as a person means it."""
-
-    image: str  # repository as written in the Dockerfile: "debian", "ghcr.io/astral-sh/uv"
-    tag_pattern: str | None = None  # e.g. "{version}-python3.13-trixie"; None: derived from tag
-    stage: str | None = None  # name (or index) of the stage whose FROM holds it, if any
-    allow_prerelease: bool = False
-    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
-    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
-
-
-@dataclass(frozen=True)
-class ImageLocked:
-    tag: str
-    index_digest: str | None = None  # "sha256:…" of the manifest the tag points at
-    media_type: str | None = None
-    platforms: Mapping[str, str] = field(default_factory=dict)  # platform -> "sha256:…"
-    single_platform: bool = False
-
-
-@dataclass(frozen=True)
-class ImageInput:
-    name: str
-    intent: ImageIntent
-    locked: ImageLocked
-    kind: Literal["image"] = "image"
-
-
-# ---------------------------------------------------------------- release artifacts
-
-
-@dataclass(frozen=True)
-class AssetIntent:
-    """One asset of a release; ``{arch}`` in either template is mapped per platform.
-
-    ``{ARCH}`` is the upper-case arch name, for ARG names like S6_OVERLAY_X86_64_SHA256.
-    """
-
-    name: str  # "s6-overlay-{arch}.tar.xz"
-    sha256_arg: str  # "S6_OVERLAY_{ARCH}_SHA256"
+class Intent(Protocol):
+    """What the core reads of any input's intent; each kind's intent adds its own keys."""
 
     @property
-    def per_arch(self) -> bool:
-        return "{arch}" in self.name or "{ARCH}" in self.name
+    def group(self) -> str | None: ...  # `pinlock pr` updates a group's inputs together
+
+    @property
+    def min_age(self) -> str | None: ...  # update/outdated/pr propose only older candidates
 
 
-@dataclass(frozen=True)
-class PlannedAsset:
-    """One concrete file an input needs: a template expanded for one platform (or for all)."""
+class Input(Protocol):
+    """One input of any kind (``pinlock.kinds``): a name, its kind, its intent, its locked values.
 
-    name: str
-    sha256_arg: str
-    platform: str | None  # None: one file for every platform
+    Each kind defines a frozen dataclass with these fields; the core asks the input's kind
+    (``pinlock.kinds.kind_of``) for anything else.
+    """
 
+    @property
+    def name(self) -> str: ...
 
-def _fill_arch(template: str, arch: str) -> str:
-    # ARG names cannot hold '-': an arch like "x86-64" becomes X86_64 in {ARCH}.
-    return template.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
+    @property
+    def kind(self) -> str: ...
 
-
-@dataclass(frozen=True)
-class ReleaseIntent:
-    repository: str  # "owner/name" on GitHub
-    version_arg: str  # the ARG that holds the version
-    assets: tuple[AssetIntent, ...]
-    tag_template: str = "v{version}"
-    arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
-    download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
-    allow_prerelease: bool = False
-    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
-    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
-
-    def arch_for(self, platform: str) -> str:
-        """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
-        arch = platform_arch(platform)
-        return self.arch_map.get(platform) or self.arch_map.get(arch) or arch
-
-    def plan(self, platforms: Sequence[str]) -> list[PlannedAsset]:
-        """Every file the input needs, in intent order then platform order (deterministic)."""
-        out: list[PlannedAsset] = []
-        for asset in self.assets:
-            if not asset.per_arch:
-                out.append(PlannedAsset(asset.name, asset.sha256_arg, None))
-                continue
-            for platform in platforms:
-                arch = self.arch_for(platform)
-                out.append(PlannedAsset(_fill_arch(asset.name, arch),
-                                        _fill_arch(asset.sha256_arg, arch), platform))
-        return out
-
-    def url_for(self, *, tag: str, version: str, name: str) -> str:
-        """``download_url`` with ``{repository}``, ``{tag}``, ``{version}``, ``{name}`` filled."""
-        return (self.download_url.replace("{repository}", self.repository)
-                .replace("{tag}", tag).replace("{version}", version).replace("{name}", name))
-
-
-@dataclass(frozen=True)
-class LockedAsset:
-    name: str  # concrete file name, "s6-overlay-x86_64.tar.xz"
-    sha256_arg: str
-    platform: str | None  # None: the same file for every platform
-    url: str
-    sha256: str | None
-    size: int | None = None
-    verified_by: tuple[str, ...] = ()  # "sidecar", "api-digest", "bytes", "dockerfile"
-
-
-@dataclass(frozen=True)
-class ReleaseLocked:
-    version: str
-    tag: str
-    assets: tuple[LockedAsset, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReleaseInput:
-    name: str
-    intent: ReleaseIntent
-    locked: ReleaseLocked
-    kind: Literal["github-release"] = "github-release"
-
-
-# ---------------------------------------------------------------- Debian packages
-
-
-@dataclass(frozen=True)
-class AptIntent:
-    packages: tuple[str, ...]  # the top-level package names, as in the install line
-    stage: str  # name or index of the stage whose RUN holds the install
-    suites: tuple[str, ...] = ()  # e.g. ("trixie", "trixie-updates", "trixie-security")
-    components: tuple[str, ...] = ("main",)
-    install_recommends: bool = False
-    snapshot_arg: str = "DEBIAN_SNAPSHOT"
-    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
-    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
-    layout: str | None = None  # "one-per-line": pins one a line, sorted; None: in place
-
-
-@dataclass(frozen=True)
-class AptPackage:
-    name: str
-    version: str
-    architecture: str
-    sha256: str
-    size: int
-    filename: str  # pool path
-    source: str
-
-
-@dataclass(frozen=True)
-class SuiteState:
-    date: str  # InRelease Date
-    sha256: str  # of the InRelease bytes
-
-
-@dataclass(frozen=True)
-class AptArchLocked:
-    top: Mapping[str, str]  # name -> version
-    closure: tuple[AptPackage, ...] = ()
-    removed: tuple[str, ...] = ()  # "name=version" of base packages apt removes, sorted
-
-
-@dataclass(frozen=True)
-class AptLocked:
-    snapshot: str | None = None  # "20261127T000000Z"
-    archive: str | None = None  # where it was resolved: "snapshot" or "mirror"
-    base: str | None = None  # "image-dpkg-status" or "minbase"
-    suites: Mapping[str, SuiteState] = field(default_factory=dict)
-    archs: Mapping[str, AptArchLocked] = field(default_factory=dict)  # "amd64" -> …
-
-
-@dataclass(frozen=True)
-class AptInput:
-    name: str
-    intent: AptIntent
-    locked: AptLocked
-    kind: Literal["apt"] = "apt"
-
-
-Input = ImageInput | ReleaseInput | AptInput
-KINDS: tuple[str, ...] = ("image", "github-release", "apt")
+    @property
+    def intent(self) -> Intent: ...
 
 
 @dataclass(frozen=True)

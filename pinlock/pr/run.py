@@ -36,7 +36,8 @@ from pinlock.changes import Change
 from pinlock.errors import PinlockError, UsageError
 from pinlock.files import is_scratch
 from pinlock.grammar import GrammarError
-from pinlock.model import Lock, ReleaseInput
+from pinlock.kinds.release.model import ReleaseInput
+from pinlock.model import Lock
 from pinlock.pr import body as pr_body
 from pinlock.pr.git import Author, DirtyTreeError, Git, GitError, repository_from_url
 from pinlock.pr.pulls import PullRequest, PullsClient

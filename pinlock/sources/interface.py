@@ -69,3 +69,12 @@ class Source(Protocol[I]):
     def check(self, inp: I, ctx: Context) -> list[Finding]:
         """Online verify: do the locked values still hold upstream? Findings, not exceptions."""
         ...
+
+    def take_notes(self) -> list[Finding]:
+        """Warnings collected since the last call (an asset vouched for by one source only),
+        oldest first; the orchestration prints them."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds open (not the shared HTTP client it was given)."""
+        ...

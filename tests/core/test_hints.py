@@ -5,19 +5,24 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import sys
 from pathlib import Path
 
-from pinlock import lockfile, model
+from pinlock import model
+from pinlock.kinds import TypedKind, kinds
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # Python names of the model's fields: a hint must say `tag-pattern`, never `tag_pattern`.
+# Each kind's model module, and the core's.
+MODELS = [model] + [sys.modules[k.input_type.__module__] for k in kinds()
+                    if isinstance(k, TypedKind)]
 FIELD_NAMES = {
-    f.name for obj in vars(model).values()
+    f.name for mod in MODELS for obj in vars(mod).values()
     if isinstance(obj, type) and dataclasses.is_dataclass(obj)
     for f in dataclasses.fields(obj) if "_" in f.name
 }
-LOCK_KEYS = set().union(*lockfile.INTENT_KEYS.values()) | {
+LOCK_KEYS = set().union(*(k.intent_keys for k in kinds())) | {
     "version", "dockerfile", "platforms", "inputs", "kind", "tag", "index-digest", "media-type",
     "single-platform", "sha256", "sha256-arg", "platform", "url", "size", "verified-by",
     "snapshot", "archive", "base", "date", "inrelease-sha256", "top", "closure", "removed",

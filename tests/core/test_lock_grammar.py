@@ -9,24 +9,23 @@ import pytest
 
 from pinlock import lockfile
 from pinlock.errors import LockfileError, UpstreamDataError
-from pinlock.model import (
+from pinlock.kinds.apt.model import (
     AptArchLocked,
     AptInput,
     AptIntent,
     AptLocked,
     AptPackage,
+    SuiteState,
+)
+from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
+from pinlock.kinds.release.model import (
     AssetIntent,
-    ImageInput,
-    ImageIntent,
-    ImageLocked,
-    Input,
-    Lock,
     LockedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
-    SuiteState,
 )
+from pinlock.model import Input, Lock
 from pinlock.values import input_values, lock_values, require
 
 D1 = "sha256:" + "1" * 64

@@ -10,7 +10,9 @@ import pytest
 
 from pinlock import lockfile
 from pinlock.errors import LockfileError
-from pinlock.model import AptArchLocked, AptInput, AptPackage, ImageInput, ImageLocked
+from pinlock.kinds.apt.model import AptArchLocked, AptInput, AptPackage
+from pinlock.kinds.image import KIND
+from pinlock.kinds.image.model import ImageInput, ImageLocked
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = (ROOT / "image.lock.toml").read_text()
@@ -70,7 +72,7 @@ def test_an_unknown_intent_key_is_refused_with_a_did_you_mean(key: str, near: st
         assert "did you mean" not in message
     # Every key the message offers is one the reader accepts.
     for offered in re.findall(r"keys of a image input: ([^(]+)", message)[0].split(", "):
-        assert offered.strip() in lockfile.INTENT_KEYS["image"]
+        assert offered.strip() in KIND.intent_keys
 
 
 def test_newer_schema_is_refused_with_advice() -> None:

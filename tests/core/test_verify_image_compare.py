@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pinlock.errors import InputError
-from pinlock.model import AptArchLocked, AptInput, AptIntent, AptLocked, AptPackage
+from pinlock.kinds.apt.built import STATUS, STATUS_D, compare
+from pinlock.kinds.apt.model import AptArchLocked, AptInput, AptIntent, AptLocked, AptPackage
 from pinlock.sources.debian.deb822 import PackageRecord
 from pinlock.sources.oci.image import ImageLocation, parse_location
 from pinlock.sources.oci.layers import LayerChanges, apply_layer
-from pinlock.verify_image import STATUS, STATUS_D, compare
 
 
 def _pkg(name: str, version: str, arch: str = "amd64") -> AptPackage:

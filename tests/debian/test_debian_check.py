@@ -9,7 +9,8 @@ import pytest
 from support.debian_archive import ArchiveServer
 
 from pinlock.http import make_client
-from pinlock.model import AptInput, AptIntent, AptLocked, AptPackage, Lock
+from pinlock.kinds.apt.model import AptInput, AptIntent, AptLocked, AptPackage
+from pinlock.model import Lock
 from pinlock.sources.debian import AptSource, AptSourceConfig, deb822
 from pinlock.sources.interface import Context
 

@@ -18,7 +18,8 @@ from support.apt_oracle import AptRoot, make_root, simulate, sources_entry
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer, P, build_archive, serve
 
 from pinlock.http import make_client
-from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+from pinlock.kinds.apt.model import AptInput, AptIntent, AptLocked
+from pinlock.model import Lock
 from pinlock.sources.debian import AptSource, AptSourceConfig
 from pinlock.sources.debian.archive import Archive, Location
 from pinlock.sources.debian.deb822 import PackageRecord, PackagesIndex

@@ -167,7 +167,7 @@ def test_layout_text(text: str, want: str | None, skipped: str | None) -> None:
     from pinlock.dockerfile.edit import apply_edits
     from pinlock.dockerfile.parser import parse
     from pinlock.dockerfile.sites import find_sites
-    from pinlock.layout import layout_edits
+    from pinlock.kinds.apt.layout import layout_edits
 
     sites = find_sites(parse(text))
     edits, left = layout_edits(text, sites.apt, sites)

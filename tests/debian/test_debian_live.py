@@ -10,7 +10,8 @@ from support.apt_oracle import make_root, simulate_install, sources_entry
 from support.debian_mirror import require_mirrors
 
 from pinlock.http import make_client
-from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+from pinlock.kinds.apt.model import AptInput, AptIntent, AptLocked
+from pinlock.model import Lock
 from pinlock.sources.debian import AptSource, AptSourceConfig
 from pinlock.sources.debian.archive import Archive, Location
 from pinlock.sources.debian.resolver import Universe, minbase

@@ -205,7 +205,7 @@ def test_installs_sees_every_part_of_what_is_installed() -> None:
     package removed, a top-level version: each is a change of what the line installs."""
     from dataclasses import replace
 
-    from pinlock.model import AptArchLocked, AptInput, AptIntent, AptLocked, AptPackage
+    from pinlock.kinds.apt.model import AptArchLocked, AptInput, AptIntent, AptLocked, AptPackage
     from pinlock.sources.debian.source import installs
 
     pkg = AptPackage("tool", "1.0-1", "amd64", "a" * 64, 10, "pool/t/tool_1.0-1_amd64.deb",

@@ -10,7 +10,8 @@ from support.debian_archive import SNAP1, SNAP2, ArchiveServer
 
 from pinlock.errors import InputError, IntegrityError
 from pinlock.http import make_client
-from pinlock.model import AptInput, AptIntent, AptLocked, Lock
+from pinlock.kinds.apt.model import AptInput, AptIntent, AptLocked
+from pinlock.model import Lock
 from pinlock.sources.debian import AptSource, AptSourceConfig, UnsatisfiableError
 from pinlock.sources.debian.source import snapshot_of
 from pinlock.sources.interface import Context

@@ -11,14 +11,14 @@ import pytest
 from support.fake_github import S6_REPOSITORY, FakeGitHub, add_s6_overlay, s6_tarballs
 
 from pinlock.errors import PinlockError, UpstreamError
-from pinlock.model import (
+from pinlock.kinds.release.model import (
     AssetIntent,
-    Lock,
     LockedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
 )
+from pinlock.model import Lock
 from pinlock.sources.github import (
     AssetNotFoundError,
     ChecksumMismatchError,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from support.oci_registry import FAST_RETRY, Content, Registry, push_manifest
 
-from pinlock.model import ImageInput, ImageIntent, ImageLocked, Lock
+from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
+from pinlock.model import Lock
 from pinlock.sources.interface import Context, Source
 from pinlock.sources.oci import ImageSource, make_image_source
 from pinlock.sources.oci.errors import ImageReferenceError, TagNotFoundError

@@ -37,7 +37,7 @@ ARCHS = ("amd64", "arm64")
 _MINBASE = """
 import json, sys
 import httpx
-from pinlock.model import AptArchLocked, AptInput, AptIntent, AptLocked
+from pinlock.kinds.apt.model import AptArchLocked, AptInput, AptIntent, AptLocked
 from pinlock.sources.debian import AptSource, AptSourceConfig
 suites, snapshot, debian, security, arch = json.loads(sys.argv[1])
 inp = AptInput("apt", AptIntent((), "1", tuple(suites)), AptLocked(

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import re
 
+from pinlock import markdown
 from pinlock.changes import Change, short_digest
 from pinlock.digest import Digest
-from pinlock.model import (
+from pinlock.kinds.apt.model import (
     AptArchLocked,
     AptInput,
     AptIntent,
     AptLocked,
     AptPackage,
+    SuiteState,
+)
+from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
+from pinlock.kinds.release.model import (
     AssetIntent,
-    ImageInput,
-    ImageIntent,
-    ImageLocked,
     LockedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
-    SuiteState,
 )
 from pinlock.pr import body
 from pinlock.pr.pulls import PullRequest
@@ -190,9 +191,9 @@ def test_pipes_and_newlines_cannot_break_a_table() -> None:
     text = body.render([Change("uv", old, new)], command="pinlock bump uv 1.1")
     assert_well_formed(text)
     assert "registry.example/odd\\|name:1.1 index" in text
-    assert body._cell("a|b\nc") == "a\\|b c"
-    assert body._cell("ends\\") + " |" == "ends\\\\ |"  # a trailing backslash cannot escape it
-    assert body._cell(None) == "—"
+    assert markdown.cell("a|b\nc") == "a\\|b c"
+    assert markdown.cell("ends\\") + " |" == "ends\\\\ |"  # a trailing backslash cannot escape it
+    assert markdown.cell(None) == "—"
 
 
 def test_a_huge_closure_diff_is_summarised_to_fit_github() -> None:

@@ -5,18 +5,15 @@ from __future__ import annotations
 import pytest
 
 from pinlock.app import Move, plan_move
-from pinlock.model import (
+from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
+from pinlock.kinds.release.model import (
     AssetIntent,
-    ImageInput,
-    ImageIntent,
-    ImageLocked,
-    Input,
-    Lock,
     LockedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
 )
+from pinlock.model import Input, Lock
 from pinlock.sources.interface import Candidate
 
 A, B = "sha256:" + "a" * 64, "sha256:" + "b" * 64

@@ -35,7 +35,9 @@ from dataclasses import dataclass, replace
 import httpx
 
 from pinlock import clock, grammar
-from pinlock.debian import (
+from pinlock.errors import InputError, IntegrityError
+from pinlock.kinds.apt.model import AptArchLocked, AptInput, AptLocked, AptPackage, SuiteState
+from pinlock.kinds.apt.releases import (
     BY_CODENAME,
     codename_of_base_files,
     moved_suites,
@@ -43,16 +45,7 @@ from pinlock.debian import (
     snapshot_predates,
     suites_codename,
 )
-from pinlock.errors import InputError, IntegrityError
-from pinlock.model import (
-    AptArchLocked,
-    AptInput,
-    AptLocked,
-    AptPackage,
-    Finding,
-    SuiteState,
-    platform_arch,
-)
+from pinlock.model import Finding, platform_arch
 from pinlock.sources.debian.archive import (
     DEFAULT_DEBIAN,
     DEFAULT_SECURITY,
@@ -273,6 +266,12 @@ class AptSource:
             return Universe.build(arch, indexes, installed), BASE_IMAGE
         bare = Universe.build(arch, indexes)
         return Universe.build(arch, indexes, minbase(bare)), BASE_MINBASE
+
+    def take_notes(self) -> list[Finding]:
+        return []
+
+    def close(self) -> None:
+        """Nothing of its own to close: the HTTP client is the caller's."""
 
     def base_packages(self, inp: AptInput, arch: str) -> list[PackageRecord]:
         """What the lock took as installed before the install line ran (``locked.base``):

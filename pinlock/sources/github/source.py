@@ -12,14 +12,15 @@ import httpx
 
 from pinlock import grammar
 from pinlock.errors import IntegrityError
-from pinlock.model import (
-    Finding,
+from pinlock.kinds.base import Value
+from pinlock.kinds.release.model import (
     LockedAsset,
     PlannedAsset,
     ReleaseInput,
     ReleaseIntent,
     ReleaseLocked,
 )
+from pinlock.model import Finding
 from pinlock.sources.github.api import GitHubClient, Release, ReleaseAsset
 from pinlock.sources.github.checksums import (
     API_DIGEST,
@@ -46,7 +47,7 @@ from pinlock.sources.github.versions import (
     version_key,
 )
 from pinlock.sources.interface import Candidate, Context
-from pinlock.values import Value, require
+from pinlock.values import require
 
 # A value adopted from the Dockerfile by `pinlock init`; kept in verified_by when upstream agrees.
 DOCKERFILE = "dockerfile"
@@ -94,6 +95,9 @@ class ReleaseSource:
         """The notes collected so far, oldest first; the list is emptied."""
         notes, self.notes = self.notes, []
         return notes
+
+    def close(self) -> None:
+        """Nothing of its own to close: the HTTP client is the caller's."""
 
     # ------------------------------------------------------------ Source interface
 

@@ -7,7 +7,8 @@ import datetime as dt
 from pinlock import grammar
 from pinlock.errors import IntegrityError, PinlockError
 from pinlock.http import parse_json
-from pinlock.model import Finding, ImageInput, ImageLocked
+from pinlock.kinds.image.model import ImageInput, ImageLocked
+from pinlock.model import Finding
 from pinlock.sources.interface import Candidate, Context
 from pinlock.sources.oci.client import RegistryClient, ResolvedImage, index_platforms
 from pinlock.sources.oci.errors import (
@@ -38,6 +39,12 @@ class ImageSource:
 
     def __init__(self, client: RegistryClient) -> None:
         self.client = client
+
+    def take_notes(self) -> list[Finding]:
+        return []
+
+    def close(self) -> None:
+        self.client.close()
 
     # ------------------------------------------------------------ resolve
 

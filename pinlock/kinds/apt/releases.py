@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from pinlock.model import SuiteState
+from pinlock.kinds.apt.model import SuiteState
 
 SNAPSHOT_FORMAT = "%Y%m%dT%H%M%SZ"
 

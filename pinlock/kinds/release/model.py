@@ -1,0 +1,102 @@
+"""A release input: a version ARG and the assets whose sha256 ARGs the Dockerfile checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pinlock.model import platform_arch
+
+
+@dataclass(frozen=True)
+class AssetIntent:
+    """One asset of a release; ``{arch}`` in either template is mapped per platform.
+
+    ``{ARCH}`` is the upper-case arch name, for ARG names like S6_OVERLAY_X86_64_SHA256.
+    """
+
+    name: str  # "s6-overlay-{arch}.tar.xz"
+    sha256_arg: str  # "S6_OVERLAY_{ARCH}_SHA256"
+
+    @property
+    def per_arch(self) -> bool:
+        return "{arch}" in self.name or "{ARCH}" in self.name
+
+
+@dataclass(frozen=True)
+class PlannedAsset:
+    """One concrete file an input needs: a template expanded for one platform (or for all)."""
+
+    name: str
+    sha256_arg: str
+    platform: str | None  # None: one file for every platform
+
+
+def _fill_arch(template: str, arch: str) -> str:
+    # ARG names cannot hold '-': an arch like "x86-64" becomes X86_64 in {ARCH}.
+    return template.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
+
+
+@dataclass(frozen=True)
+class ReleaseIntent:
+    repository: str  # "owner/name" on GitHub
+    version_arg: str  # the ARG that holds the version
+    assets: tuple[AssetIntent, ...]
+    tag_template: str = "v{version}"
+    arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
+    download_url: str = "https://github.com/{repository}/releases/download/{tag}/{name}"
+    allow_prerelease: bool = False
+    group: str | None = None  # `pinlock pr` updates a group's inputs together, in one PR
+    min_age: str | None = None  # e.g. "3d": update/outdated/pr propose only older candidates
+
+    def arch_for(self, platform: str) -> str:
+        """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
+        arch = platform_arch(platform)
+        return self.arch_map.get(platform) or self.arch_map.get(arch) or arch
+
+    def plan(self, platforms: Sequence[str]) -> list[PlannedAsset]:
+        """Every file the input needs, in intent order then platform order (deterministic)."""
+        out: list[PlannedAsset] = []
+        for asset in self.assets:
+            if not asset.per_arch:
+                out.append(PlannedAsset(asset.name, asset.sha256_arg, None))
+                continue
+            for platform in platforms:
+                arch = self.arch_for(platform)
+                out.append(PlannedAsset(_fill_arch(asset.name, arch),
+                                        _fill_arch(asset.sha256_arg, arch), platform))
+        return out
+
+    def url_for(self, *, tag: str, version: str, name: str) -> str:
+        """``download_url`` with ``{repository}``, ``{tag}``, ``{version}``, ``{name}`` filled."""
+        return (self.download_url.replace("{repository}", self.repository)
+                .replace("{tag}", tag).replace("{version}", version).replace("{name}", name))
+
+
+@dataclass(frozen=True)
+class LockedAsset:
+    name: str  # concrete file name, "s6-overlay-x86_64.tar.xz"
+    sha256_arg: str
+    platform: str | None  # None: the same file for every platform
+    url: str
+    sha256: str | None
+    size: int | None = None
+    verified_by: tuple[str, ...] = ()  # "sidecar", "api-digest", "bytes", "dockerfile"
+
+
+@dataclass(frozen=True)
+class ReleaseLocked:
+    version: str
+    tag: str
+    assets: tuple[LockedAsset, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReleaseInput:
+    name: str
+    intent: ReleaseIntent
+    locked: ReleaseLocked
+    kind: Literal["github-release"] = "github-release"
+
+
