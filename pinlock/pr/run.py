@@ -36,7 +36,7 @@ from pinlock.changes import Change
 from pinlock.errors import PinlockError, UsageError
 from pinlock.files import is_scratch
 from pinlock.grammar import GrammarError
-from pinlock.kinds.release.model import ReleaseInput
+from pinlock.kinds import kind_of
 from pinlock.model import Lock
 from pinlock.pr import body as pr_body
 from pinlock.pr.git import Author, DirtyTreeError, Git, GitError, repository_from_url
@@ -316,11 +316,9 @@ class _Runner:
     def _body(self, changes: Sequence[Change]) -> str:
         notes: dict[str, str] = {}
         for c in changes:
-            new = c.new
-            if isinstance(new, ReleaseInput) and new.intent.download_url.startswith(
-                    "https://github.com/"):
-                notes[c.input] = (f"https://github.com/{new.intent.repository}/releases/tag/"
-                                  f"{new.locked.tag}")
+            url = kind_of(c.new).notes_url(c.new)
+            if url is not None:
+                notes[c.input] = url
         return pr_body.render(changes, command=self._command(changes), notes_urls=notes)
 
     def _update(self, top: Path, unit: Unit) -> list[Change]:
