@@ -214,17 +214,17 @@ def test_installs_sees_every_part_of_what_is_installed() -> None:
     inp = AptInput("apt", AptIntent(("tool",), "0", SUITES),
                    AptLocked(snapshot=SNAP1, archs={"amd64": arch}))
 
-    def with_arch(**kw: object) -> AptInput:
-        return replace(inp, locked=replace(inp.locked, archs={"amd64": replace(arch, **kw)}))
+    def with_arch(changed: AptArchLocked) -> AptInput:
+        return replace(inp, locked=replace(inp.locked, archs={"amd64": changed}))
 
     # the snapshot and the InRelease states are not what is installed
     assert installs(replace(inp, locked=replace(inp.locked, snapshot=SNAP_SAME))) == installs(inp)
     for changed in (
-        with_arch(closure=(replace(pkg, sha256="b" * 64),)),
-        with_arch(closure=(replace(pkg, architecture="all"),)),
-        with_arch(closure=(replace(pkg, version="1.0-2"),)),
-        with_arch(removed=("alt1=1.0-1",)),
-        with_arch(top={"tool": "1.0-2"}),
+        with_arch(replace(arch, closure=(replace(pkg, sha256="b" * 64),))),
+        with_arch(replace(arch, closure=(replace(pkg, architecture="all"),))),
+        with_arch(replace(arch, closure=(replace(pkg, version="1.0-2"),))),
+        with_arch(replace(arch, removed=("alt1=1.0-1",))),
+        with_arch(replace(arch, top={"tool": "1.0-2"})),
         replace(inp, locked=replace(inp.locked, archs={"amd64": arch, "arm64": arch})),
     ):
         assert installs(changed) != installs(inp)

@@ -59,7 +59,7 @@ def _minbase(suites: list[str], snapshot: str, debian: str, security: str,
         capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return [tuple(p) for p in json.loads(proc.stdout)]  # type: ignore[misc]
+    return [(name, version, arch) for name, version, arch in json.loads(proc.stdout)]
 
 
 def test_seed_image_with_a_tampered_package(tmp_path: Path) -> None:

@@ -325,7 +325,7 @@ def test_two_base_branches_keep_their_own_branches_and_prs(
     rel = world.clone("rel")
     git(rel, "checkout", "--quiet", "release-1")
     lock = tomlkit.parse((rel / "image.lock.toml").read_text())
-    del lock["inputs"]["s6-overlay"]  # type: ignore[union-attr]
+    del lock["inputs"]["s6-overlay"]
     (rel / "image.lock.toml").write_text(tomlkit.dumps(lock))
     git(rel, "commit", "--quiet", "-am", "drop s6-overlay")
     git(rel, "push", "--quiet", "origin", "release-1")
