@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from support.cli import run_cli, snapshot
+from support.cli import pr, snapshot
 from support.fake_github import Answer, RecordedRequest
 from support.git_world import REPOSITORY, World, git
 
@@ -23,11 +23,6 @@ from pinlock.pr.pulls import PullsClient
 from pinlock.sources.github.api import GitHubClient, GitHubConfig
 
 BRANCH = "pinlock/s6-overlay"
-
-
-def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    run = run_cli(capsys, "pr", *args)
-    return run.code, run.out, run.err
 
 
 def assert_nothing_left(world: World, heads_before: dict[str, str]) -> None:
