@@ -40,8 +40,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from pinlock.http import RetryPolicy
-
 REGISTRY_BIN = "/usr/bin/docker-registry"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -54,8 +52,6 @@ DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 ACCEPT_ALL = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 PLATFORMS = ("linux/amd64", "linux/arm64")
-# Retries in tests: real backoff logic, waits of milliseconds.
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.001, max_wait=0.01, max_total=0.5)
 
 
 def free_port() -> int:
