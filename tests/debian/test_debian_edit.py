@@ -6,7 +6,6 @@ Every closure is checked against real ``apt-get -s`` reading the same signed tes
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from support.apt_oracle import make_root, simulate_install, sources_entry
 from support.apt_project import archive_project
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, ArchiveServer, P, build_archive, serve
-from support.oci_registry import Layout, build_image, push_built, start_registry
+from support.oci_registry import Layout, build_image, push_built, running_registry
 
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location
@@ -236,10 +235,7 @@ def test_a_debian_major_bump_of_the_base_moves_the_suites(
 def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
+    with running_registry(tmp_path) as reg:
         layout = Layout(tmp_path / "layout")
         installed = (("base-req", "1.0-1"), ("apt", "3.0-1"))
         for tag in ("13.4", "14.0"):
@@ -292,8 +288,6 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
                     "the input reads trixie suites") in r.err
             assert 'set `suites = ["forky", "forky-updates", "forky-security"]`' in r.err
             assert snapshot(root) == files
-    finally:
-        reg.stop()
 
 
 def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_moved(

@@ -230,14 +230,18 @@ class Registry:
                 self.process.wait(timeout=10)
 
 
-def running_registry(tmp: Path) -> Iterator[Registry]:
-    """A plain real registry under ``tmp`` for a fixture (``yield from``); skips when the
-    docker-registry binary is missing, stops when the fixture ends."""
+@contextlib.contextmanager
+def running_registry(
+    tmp: Path, *, storage: Path | None = None, tls: Any = None, issuer: TokenIssuer | None = None,
+) -> Iterator[Registry]:
+    """A real registry for a fixture or a test (``with``), stopped when the block ends; skips
+    when the docker-registry binary is missing. Its own files go to ``tmp/reg``, its images to
+    ``storage`` (``tmp/storage`` by default); ``tls`` and ``issuer`` are start_registry's."""
     if shutil.which("docker-registry") is None:
         import pytest
 
         pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp / "reg", storage=tmp / "storage")
+    reg = start_registry(tmp / "reg", storage=storage or tmp / "storage", tls=tls, issuer=issuer)
     try:
         yield reg
     finally:
