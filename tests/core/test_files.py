@@ -35,7 +35,7 @@ def test_write_together_restores_both_when_one_fails(tmp_path: Path,
             raise OSError(28, "No space left on device")
         real_replace(src, dst)
 
-    monkeypatch.setattr(files.os, "replace", flaky)
+    monkeypatch.setattr("pinlock.files.os.replace", flaky)
     with pytest.raises(LocalFileError, match="No space left on device"):
         files.write_together({a: "new a", b: "new b"})
     assert a.read_text() == "old a" and b.read_text() == "old b"
@@ -79,14 +79,14 @@ def test_rollback_keeps_modes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         def no_link(*_: object, **__: object) -> None:
             raise OSError(1, "Operation not permitted")
 
-        monkeypatch.setattr(files.os, "link", no_link)
+        monkeypatch.setattr("pinlock.files.os.link", no_link)
 
     def flaky(src: str, dst: os.PathLike[str] | str) -> None:
         if Path(dst) == b and str(src).endswith(files.TEMP_SUFFIX) and ".b." in str(src):
             raise OSError(18, "Invalid cross-device link")
         real_replace(src, dst)
 
-    monkeypatch.setattr(files.os, "replace", flaky)
+    monkeypatch.setattr("pinlock.files.os.replace", flaky)
     with pytest.raises(LocalFileError, match="Invalid cross-device link"):
         files.write_together({a: "new a", b: "new b"})
     assert (a.read_text(), b.read_text()) == ("old a", "old b")
@@ -119,9 +119,9 @@ def test_recover_completes_an_interrupted_write(tmp_path: Path,
             raise SystemExit("killed")  # stands for the process ending right here
 
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(files.os, "replace", crash)
+        m.setattr("pinlock.files.os.replace", crash)
         m.setattr(files, "_rollback", lambda done: None)  # a killed process rolls nothing back
-        m.setattr(files.os, "unlink", lambda *a, **k: None)  # ... nor cleans up
+        m.setattr("pinlock.files.os.unlink", lambda *a, **k: None)  # ... nor cleans up
         with pytest.raises(SystemExit):
             files.write_together({a: "new a", b: "new b"}, journal=journal)
     assert (a.read_text(), b.read_text()) == ("new a", "old b") and journal.exists()
@@ -145,12 +145,12 @@ def test_a_failed_rollback_leaves_what_recover_completes(
             raise OSError(5, "Input/output error")  # the second rename, and the way back
         real_replace(src, dst)
 
-    monkeypatch.setattr(files.os, "replace", failing)
+    monkeypatch.setattr("pinlock.files.os.replace", failing)
     with pytest.raises(LocalFileError, match="Input/output error"):
         files.write_together({a: "new a", b: "new b"}, journal=journal)
     assert "could not restore the old files" in capsys.readouterr().err
     assert (a.read_text(), b.read_text()) == ("new a", "old b") and journal.exists()
-    monkeypatch.setattr(files.os, "replace", real_replace)
+    monkeypatch.setattr("pinlock.files.os.replace", real_replace)
     assert files.recover(journal) == [a, b]
     assert (a.read_text(), b.read_text()) == ("new a", "new b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]

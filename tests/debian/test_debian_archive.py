@@ -99,23 +99,18 @@ def test_debian_two_signers_accepted(archive_server: ArchiveServer) -> None:
     assert _archive().release(_loc(archive_server), "trixie", SNAP1).release.codename == "trixie"
 
 
-def test_debian_archive_down(archive_server: ArchiveServer) -> None:
+def test_debian_archive_down(archive_server: ArchiveServer,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
     archive_server.faults.add("down")
     a = Archive(make_client(timeout=5))
-    import pinlock.sources.debian.archive as archive_mod
-    from pinlock.http import RetryPolicy
-
-    orig = archive_mod.send_with_retries
+    from pinlock.http import RetryPolicy, send_with_retries
 
     def fast(client: httpx.Client, request: httpx.Request, **kw: object) -> httpx.Response:
-        return orig(client, request, policy=RetryPolicy(attempts=2, backoff=0.01))
+        return send_with_retries(client, request, policy=RetryPolicy(attempts=2, backoff=0.01))
 
-    archive_mod.send_with_retries = fast  # type: ignore[assignment]
-    try:
-        with pytest.raises(ArchiveError):
-            a.release(_loc(archive_server), "trixie", SNAP1)
-    finally:
-        archive_mod.send_with_retries = orig
+    monkeypatch.setattr("pinlock.sources.debian.archive.send_with_retries", fast)
+    with pytest.raises(ArchiveError):
+        a.release(_loc(archive_server), "trixie", SNAP1)
 
 
 def test_debian_unknown_suite(archive_server: ArchiveServer) -> None:

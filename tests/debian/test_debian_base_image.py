@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 from support.cli import run_cli
 from support.debian_archive import ArchiveServer
-from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
+from support.oci_registry import Layout, Registry, build_image, push_built, running_registry
 
 # What the image has installed: apt's base, alt1 for `alt1 | alt2`, and prelib 0.5-1, which
 # satisfies app's Pre-Depends though the archive's candidate is 0.6-1.
@@ -20,16 +19,11 @@ INSTALLED = (("base-req", "1.0-1"), ("libbase", "1.1-1"), ("apt", "2.9-1"), ("al
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
+    with running_registry(tmp_path) as reg:
         image = build_image(Layout(tmp_path / "layout"), "13.4", seed="debian",
                             installed=INSTALLED)
         push_built(reg.url, "library/debian", image, "13.4")
         yield reg
-    finally:
-        reg.stop()
 
 
 def _closure(lock_text: str, arch: str) -> dict[str, str]:

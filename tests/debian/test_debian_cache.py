@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import lzma
 import os
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
@@ -222,7 +223,8 @@ def test_debian_decompress_chunks_refuses_truncated(path: str) -> None:
 @pytest.mark.parametrize("path", ["Packages.xz", "Packages.gz", "Packages"])
 def test_debian_decompress_chunks_stops_one_byte_past_the_limit(path: str) -> None:
     data = PACKAGES.encode() * 9
-    pack = {".xz": lzma.compress, ".gz": gzip.compress}.get(path[-3:], bytes)
+    packers: dict[str, Callable[[bytes], bytes]] = {".xz": lzma.compress, ".gz": gzip.compress}
+    pack = packers.get(path[-3:], bytes)
     assert b"".join(decompress_chunks(pack(data), path, limit=len(data))) == data
     seen: list[int] = []
     with pytest.raises(IntegrityError, match=f"expands to more than {len(data) - 1} bytes"):

@@ -6,17 +6,15 @@ Every closure is checked against real ``apt-get -s`` reading the same signed tes
 from __future__ import annotations
 
 import json
-import shutil
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
-from support.apt_project import archive_project
+from support.apt_project import apt_only_project, apt_table
 from support.cli import run_cli, snapshot
 from support.debian_archive import SNAP1, ArchiveServer, P, build_archive, serve
-from support.oci_registry import Layout, build_image, push_built, start_registry
+from support.oci_registry import Layout, build_image, push_built, running_registry
 
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location
@@ -31,31 +29,16 @@ RUN apt-get update && \\
 """
 
 
-def _setup(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Path:
-    archive_project(root, text, srv, monkeypatch, capsys)
-    # the base image is not an input here (no registry): the lock is the apt input alone
-    lock = root / "image.lock.toml"
-    text = lock.read_text()
-    lock.write_text(text[:text.index("[inputs.debian]")])
-    return root / "Dockerfile"
-
-
 @pytest.fixture
 def locked(tmp_path: Path, archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str]) -> Path:
     """The Dockerfile, locked at the archive's first run (an older snapshot than today's)."""
-    df = _setup(tmp_path / "p", DOCKERFILE, archive_server, monkeypatch, capsys)
+    df = apt_only_project(tmp_path / "p", DOCKERFILE, archive_server, monkeypatch, capsys)
     r = run_cli(capsys, "bump", "apt", SNAP1)
     assert r.code == 0, r.err
     assert "tool=1.0-1 prelib=0.5-1 &&" in df.read_text()
     assert run_cli(capsys, "verify", "--strict", "apt").code == 0
     return df
-
-
-def _apt(root: Path) -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.loads((root / "image.lock.toml").read_text())
-    return data["inputs"]["apt"]  # type: ignore[no-any-return]
 
 
 def _closure(apt: dict[str, Any], arch: str) -> dict[str, str]:
@@ -86,7 +69,7 @@ def test_a_package_added_by_hand_is_locked_at_the_locked_snapshot(
         locked: Path, archive_server: ArchiveServer, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     root = locked.parent
-    before, text = _apt(root), locked.read_text()
+    before, text = apt_table(root), locked.read_text()
     locked.write_text(text.replace("prelib=0.5-1 &&", "prelib=0.5-1 newtool &&"))
     r = run_cli(capsys, "verify")
     assert r.code == 0, r.out
@@ -96,7 +79,7 @@ def test_a_package_added_by_hand_is_locked_at_the_locked_snapshot(
     r = run_cli(capsys, "lock", "apt")
     assert r.code == 0, r.err
     assert f"apt: {SNAP1} (packages +newtool)" in r.out
-    after = _apt(root)
+    after = apt_table(root)
     # the snapshot, the suites, the other pins: as they were; the new package is pinned
     assert after["locked"]["snapshot"] == SNAP1
     assert after["locked"]["suites"] == before["locked"]["suites"]
@@ -117,14 +100,14 @@ def test_a_package_removed_by_hand_leaves_the_lock(
         locked: Path, archive_server: ArchiveServer, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     root = locked.parent
-    before, text = _apt(root), locked.read_text()
+    before, text = apt_table(root), locked.read_text()
     locked.write_text(text.replace(" prelib=0.5-1 &&", " &&"))
     r = run_cli(capsys, "verify", "--strict")
     assert r.code == 1 and "apt package prelib is in the lock but no longer installed" in r.out
     r = run_cli(capsys, "lock")  # no name: the edit is what is not locked yet
     assert r.code == 0, r.err
     assert f"apt: {SNAP1} (packages -prelib)" in r.out
-    after = _apt(root)
+    after = apt_table(root)
     assert after["packages"] == ["tool"] and after["locked"]["snapshot"] == SNAP1
     for arch in ("amd64", "arm64"):
         old, new = _closure(before, arch), _closure(after, arch)
@@ -151,7 +134,7 @@ def test_update_follows_the_edit_and_may_move_the_snapshot(
     locked.write_text(locked.read_text().replace("prelib=0.5-1 &&", "prelib=0.5-1 newtool &&"))
     r = run_cli(capsys, "update", "apt")
     assert r.code == 0, r.err
-    after = _apt(locked.parent)
+    after = apt_table(locked.parent)
     assert after["locked"]["snapshot"] > SNAP1 and "(packages +newtool)" in r.out
     # today's archive state: prelib moved with it, newtool pinned at its version there
     assert "tool=1.0-1 prelib=0.6-1 newtool=0.1-1 &&" in locked.read_text()
@@ -163,7 +146,7 @@ def test_unknown_apt_options_are_kept_as_written(
         capsys: pytest.CaptureFixture[str]) -> None:
     text = ("FROM debian:13.4\nRUN apt-get update -q=2 --frobnicate && apt-get install "
             "--no-frobnicate -o Foo::Bar=1 -y -qq --allow-unknown app\n")
-    df = _setup(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    df = apt_only_project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
     assert run_cli(capsys, "bump", "apt", SNAP1).code == 0
     # how apt is pointed at the snapshot is inserted after the subcommand; every word the
     # user wrote stays, in order
@@ -177,7 +160,7 @@ def test_verify_flags_a_snapshot_older_than_a_locked_inrelease(
         locked: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lock = locked.parent / "image.lock.toml"
     text = lock.read_text()
-    date = _apt(locked.parent)["locked"]["suites"]["trixie-updates"]["date"]
+    date = apt_table(locked.parent)["locked"]["suites"]["trixie-updates"]["date"]
     later = "Sat, 01 Mar 2025 00:00:00 UTC"  # after the locked snapshot, SNAP1
     lock.write_text(text.replace(date, later, 1))
     assert later in lock.read_text()
@@ -188,7 +171,7 @@ def test_verify_flags_a_snapshot_older_than_a_locked_inrelease(
     # `lock` reads the archive state at the snapshot again: its own Date, honest again
     r = run_cli(capsys, "lock")
     assert r.code == 0, r.err
-    assert later not in lock.read_text() and _apt(locked.parent)["locked"]["snapshot"] == SNAP1
+    assert later not in lock.read_text() and apt_table(locked.parent)["locked"]["snapshot"] == SNAP1
     assert run_cli(capsys, "verify", "--strict").code == 0
 
 
@@ -205,9 +188,9 @@ def test_a_debian_major_bump_of_the_base_moves_the_suites(
         capsys: pytest.CaptureFixture[str]) -> None:
     text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y app\n"
     for srv in serve(build_archive(tmp_path / "archive", _two_releases())):
-        df = _setup(tmp_path / "p", text, srv, monkeypatch, capsys)
+        df = apt_only_project(tmp_path / "p", text, srv, monkeypatch, capsys)
         assert run_cli(capsys, "bump", "apt", SNAP1).code == 0
-        assert _apt(df.parent)["suites"] == ["trixie", "trixie-updates", "trixie-security"]
+        assert apt_table(df.parent)["suites"] == ["trixie", "trixie-updates", "trixie-security"]
         assert "app=1.0-1" in df.read_text()
         # the base moves to Debian 14 by hand: trixie packages would land on forky
         df.write_text(df.read_text().replace("FROM debian:13.4", "FROM debian:14"))
@@ -216,7 +199,7 @@ def test_a_debian_major_bump_of_the_base_moves_the_suites(
                                 "input reads trixie suites") in r.out, r.out
         r = run_cli(capsys, "lock", "apt")
         assert r.code == 0, r.err
-        apt = _apt(df.parent)
+        apt = apt_table(df.parent)
         assert apt["suites"] == ["forky", "forky-updates", "forky-security"]
         assert sorted(apt["locked"]["suites"]) == ["forky", "forky-security", "forky-updates"]
         assert apt["locked"]["snapshot"] == SNAP1  # resolved at the locked snapshot
@@ -236,10 +219,7 @@ def test_a_debian_major_bump_of_the_base_moves_the_suites(
 def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
+    with running_registry(tmp_path) as reg:
         layout = Layout(tmp_path / "layout")
         installed = (("base-req", "1.0-1"), ("apt", "3.0-1"))
         for tag in ("13.4", "14.0"):
@@ -271,7 +251,7 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
             assert "debian: 13.4 -> 14.0" in r.out
             assert (f"apt: {SNAP1} (suites trixie trixie-updates trixie-security -> forky "
                     "forky-updates forky-security)") in r.out
-            apt = _apt(root)
+            apt = apt_table(root)
             assert apt["suites"] == ["forky", "forky-updates", "forky-security"]
             assert apt["locked"]["snapshot"] == SNAP1
             assert apt["locked"]["base"] == "image-dpkg-status"
@@ -292,8 +272,6 @@ def test_bumping_the_base_image_a_debian_major_moves_the_apt_input_with_it(
                     "the input reads trixie suites") in r.err
             assert 'set `suites = ["forky", "forky-updates", "forky-security"]`' in r.err
             assert snapshot(root) == files
-    finally:
-        reg.stop()
 
 
 def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_moved(
@@ -301,13 +279,13 @@ def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_move
         capsys: pytest.CaptureFixture[str]) -> None:
     # A plain mirror (no {snapshot} in its URL) serving the archive's first run.
     text = "FROM debian:13.4\nRUN apt-get update && apt-get install -y tool\n"
-    df = _setup(tmp_path / "p", text, archive_server, monkeypatch, capsys)
+    df = apt_only_project(tmp_path / "p", text, archive_server, monkeypatch, capsys)
     lock = df.parent / "image.lock.toml"
     monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian(SNAP1))
     monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR", archive_server.security(SNAP1))
     assert run_cli(capsys, "lock", "apt").code == 0
-    read_at = _apt(df.parent)["locked"]["snapshot"]
-    assert _apt(df.parent)["locked"]["archive"] == "mirror" and read_at > SNAP1
+    read_at = apt_table(df.parent)["locked"]["snapshot"]
+    assert apt_table(df.parent)["locked"]["archive"] == "mirror" and read_at > SNAP1
     # as if locked on an earlier day, still after the InRelease files it read
     earlier = "20250115T000000Z"
     for f in (lock, df):
@@ -316,16 +294,16 @@ def test_a_relock_through_a_plain_mirror_moves_the_snapshot_when_the_mirror_move
     # a package added, the mirror unchanged: the same archive state, the same time
     df.write_text(df.read_text().replace("tool=1.0-1", "tool=1.0-1 prelib"))
     assert run_cli(capsys, "lock", "apt").code == 0
-    assert _apt(df.parent)["locked"]["snapshot"] == earlier
+    assert apt_table(df.parent)["locked"]["snapshot"] == earlier
     assert "prelib=0.5-1" in df.read_text()
     # the mirror moved on to the second run: a re-lock records when it read that state
-    suites = _apt(df.parent)["locked"]["suites"]
+    suites = apt_table(df.parent)["locked"]["suites"]
     monkeypatch.setenv("PINLOCK_DEBIAN_MIRROR", archive_server.debian("20250301T000000Z"))
     monkeypatch.setenv("PINLOCK_DEBIAN_SECURITY_MIRROR",
                        archive_server.security("20250301T000000Z"))
     df.write_text(df.read_text().replace("prelib=0.5-1", "prelib=0.5-1 alt1"))
     assert run_cli(capsys, "lock", "apt").code == 0
-    apt = _apt(df.parent)
+    apt = apt_table(df.parent)
     assert apt["locked"]["snapshot"] >= read_at > earlier
     assert apt["locked"]["suites"] != suites
     assert "prelib=0.6-1 alt1=1.0-1" in df.read_text()  # read at the mirror's state
@@ -356,5 +334,5 @@ def test_a_package_list_edited_in_the_lock_alone_is_not_locked_yet(
     # the Dockerfile still installs prelib: `lock` takes the list from there again
     r = run_cli(capsys, "lock")
     assert r.code == 0, r.err
-    assert _apt(locked.parent)["packages"] == ["tool", "prelib"], r.out
+    assert apt_table(locked.parent)["packages"] == ["tool", "prelib"], r.out
     assert run_cli(capsys, "verify", "--strict").code == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dockerfile
 import pytest
-from support.apt_project import archive_project
+from support.apt_project import apt_only_project
 from support.cli import run_cli
 from support.debian_archive import SNAP1, ArchiveServer
 
@@ -44,12 +44,7 @@ RUN <<SCRIPT
 
 def _setup(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture[str], layout: str = "one-per-line") -> Path:
-    archive_project(root, text, srv, monkeypatch, capsys)
-    lock = root / "image.lock.toml"
-    text = lock.read_text()
-    text = text[:text.index("[inputs.debian]")]  # no registry here: the apt input alone
-    lock.write_text(text.replace("[inputs.apt]\n", f'[inputs.apt]\nlayout = "{layout}"\n', 1))
-    return root
+    return apt_only_project(root, text, srv, monkeypatch, capsys, layout=layout).parent
 
 
 def _buildkit_run_words(text: str) -> list[list[str]]:

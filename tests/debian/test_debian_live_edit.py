@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 from support.apt_oracle import make_root, simulate_install, sources_entry
-from support.apt_project import live_seed_project
+from support.apt_project import apt_table, live_seed_project
 from support.cli import run_cli
 from support.debian_mirror import require_mirrors
 
@@ -23,11 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SUITES = ("trixie", "trixie-updates", "trixie-security")
 
 
-def _apt(project: Path) -> dict[str, Any]:
-    data: dict[str, Any] = tomllib.loads((project / "image.lock.toml").read_text())
-    return data["inputs"]["apt"]  # type: ignore[no-any-return]
-
-
 def test_jq_added_to_the_seed_is_pinned_and_its_closure_is_what_apt_installs(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,7 +28,7 @@ def test_jq_added_to_the_seed_is_pinned_and_its_closure_is_what_apt_installs(
     _, security = require_mirrors()
     df = project / "docker" / "Dockerfile"
     assert run_cli(capsys, "lock", "apt", "--debian-mirror", debian).code == 0
-    before = _apt(project)
+    before = apt_table(project)
 
     text = df.read_text()
     last = before["packages"][-1]
@@ -45,7 +38,7 @@ def test_jq_added_to_the_seed_is_pinned_and_its_closure_is_what_apt_installs(
     assert r.code == 1 and "apt package jq is installed but not locked yet" in r.out, r.out
     r = run_cli(capsys, "lock", "apt", "--debian-mirror", debian)
     assert r.code == 0, r.err
-    after = _apt(project)
+    after = apt_table(project)
     assert after["packages"] == [*before["packages"], "jq"]
     assert run_cli(capsys, "verify", "--strict", "apt").code == 0
     jq = after["locked"]["arch"]["amd64"]["top"]["jq"]

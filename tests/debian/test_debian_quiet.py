@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_cli
+from support.clock import freeze_clock
 from support.debian_archive import (
     SNAP1,
     ArchiveServer,
@@ -25,7 +26,7 @@ from support.debian_archive import (
 )
 from support.fake_github_pulls import FakeGitHubPulls
 from support.git_world import REPOSITORY, git, new_repository
-from support.proc import tree_digest
+from support.proc import worktree_digest
 
 SNAP_SAME = "20250201T000000Z"  # a later run: every suite re-signed, no package changed
 SNAP_MOVED = "20250301T000000Z"  # a later run still: one closure package has a new version
@@ -113,16 +114,6 @@ def token() -> str:
     return "ghp_" + "q" * 36
 
 
-def _frozen(when: object) -> object:
-    """A clock that always says ``when``."""
-    return lambda: when
-
-
-def _files(work: Path) -> dict[str, str]:
-    """The project's files with modes and hashes; git's own bookkeeping aside."""
-    return {k: v for k, v in tree_digest(work).items() if not k.startswith(".git")}
-
-
 def _locked(work: Path) -> str:
     lock = work / "image.lock.toml"
     return next(line for line in lock.read_text().splitlines()
@@ -136,7 +127,7 @@ def test_no_change_update_apt_writes_nothing(
     for srv in serve(same_archive):
         work = _project(tmp_path, srv, monkeypatch, capsys)
         assert _locked(work) == f'snapshot = "{SNAP1}"'
-        before = _files(work)
+        before = worktree_digest(work)
         srv.requests.clear()
 
         run = run_cli(capsys, "update", "apt", "--json")
@@ -147,7 +138,7 @@ def test_no_change_update_apt_writes_nothing(
         # It did read the newer state (today's snapshot redirects to SNAP_SAME) ...
         assert any(f"/{SNAP_SAME}/dists/trixie-updates/InRelease" in r for r in srv.requests)
         # ... and found it installs what the lock holds: not one byte written.
-        assert _files(work) == before
+        assert worktree_digest(work) == before
 
         run = run_cli(capsys, "outdated", "--json")
         assert run.code == 0, run.out + run.err
@@ -161,7 +152,7 @@ def test_no_change_update_apt_writes_nothing(
         # nothing to open: the only word on apt is that it is up to date
         assert [a["action"] for a in json.loads(run.out)["actions"]] in ([], ["up-to-date"])
         assert pulls.writes() == []
-        assert _files(work) == before
+        assert worktree_digest(work) == before
 
 
 def test_one_changed_closure_package_moves_and_the_diff_names_it(
@@ -195,9 +186,9 @@ def test_one_changed_closure_package_moves_and_the_diff_names_it(
         assert run.code == 0, run.out + run.err
         assert _locked(work) == snapshot
         assert run_cli(capsys, "verify", "--strict").code == 0
-        again = _files(work)
+        again = worktree_digest(work)
         assert run_cli(capsys, "update", "apt").code == 0
-        assert _files(work) == again
+        assert worktree_digest(work) == again
 
 
 def test_installs_sees_every_part_of_what_is_installed() -> None:
@@ -214,17 +205,17 @@ def test_installs_sees_every_part_of_what_is_installed() -> None:
     inp = AptInput("apt", AptIntent(("tool",), "0", SUITES),
                    AptLocked(snapshot=SNAP1, archs={"amd64": arch}))
 
-    def with_arch(**kw: object) -> AptInput:
-        return replace(inp, locked=replace(inp.locked, archs={"amd64": replace(arch, **kw)}))
+    def with_arch(changed: AptArchLocked) -> AptInput:
+        return replace(inp, locked=replace(inp.locked, archs={"amd64": changed}))
 
     # the snapshot and the InRelease states are not what is installed
     assert installs(replace(inp, locked=replace(inp.locked, snapshot=SNAP_SAME))) == installs(inp)
     for changed in (
-        with_arch(closure=(replace(pkg, sha256="b" * 64),)),
-        with_arch(closure=(replace(pkg, architecture="all"),)),
-        with_arch(closure=(replace(pkg, version="1.0-2"),)),
-        with_arch(removed=("alt1=1.0-1",)),
-        with_arch(top={"tool": "1.0-2"}),
+        with_arch(replace(arch, closure=(replace(pkg, sha256="b" * 64),))),
+        with_arch(replace(arch, closure=(replace(pkg, architecture="all"),))),
+        with_arch(replace(arch, closure=(replace(pkg, version="1.0-2"),))),
+        with_arch(replace(arch, removed=("alt1=1.0-1",))),
+        with_arch(replace(arch, top={"tool": "1.0-2"})),
         replace(inp, locked=replace(inp.locked, archs={"amd64": arch, "arm64": arch})),
     ):
         assert installs(changed) != installs(inp)
@@ -237,24 +228,22 @@ def test_min_age_holds_a_young_snapshot_back(
     """The run that changed the closure (SNAP_MOVED, InRelease Date 2025-03-01) is the age."""
     import datetime as dt
 
-    from pinlock import clock
-
     for srv in serve(moved_archive):
         work = _project(tmp_path, srv, monkeypatch, capsys)
         lock = work / "image.lock.toml"
         lock.write_text(lock.read_text().replace("[inputs.apt]\n",
                                                  '[inputs.apt]\nmin-age = "1w"\n', 1))
-        before = _files(work)
+        before = worktree_digest(work)
         published = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
-        monkeypatch.setattr(clock, "now", _frozen(published + dt.timedelta(days=2)))
+        freeze_clock(monkeypatch, published + dt.timedelta(days=2))
         run = run_cli(capsys, "outdated", "--json")
         assert run.code == 0, run.out + run.err
         [row] = json.loads(run.out)["inputs"]
         assert row["waiting"] == "5d left" and not row["movable"]
         assert run_cli(capsys, "update", "apt").code == 0
-        assert _files(work) == before
+        assert worktree_digest(work) == before
 
-        monkeypatch.setattr(clock, "now", _frozen(published + dt.timedelta(days=7)))
+        freeze_clock(monkeypatch, published + dt.timedelta(days=7))
         run = run_cli(capsys, "outdated", "--json")
         assert json.loads(run.out)["movable"] == ["apt"]
         assert run_cli(capsys, "update", "apt").code == 0
@@ -283,10 +272,7 @@ def test_through_a_plain_mirror_a_reread_that_installs_the_same_writes_nothing(
         # One second for the whole test: the mirror's reads cannot be told apart by time.
         import datetime as dt
 
-        from pinlock import clock
-
-        monkeypatch.setattr(clock, "now", _frozen(dt.datetime(2026, 1, 2, 3, 4, 5,
-                                                              tzinfo=dt.UTC)))
+        freeze_clock(monkeypatch, dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
         mirror_at(SNAP1)
         assert run_cli(capsys, "init", "--dockerfile", "Dockerfile").code == 0
         lock = work / "image.lock.toml"
@@ -296,18 +282,18 @@ def test_through_a_plain_mirror_a_reread_that_installs_the_same_writes_nothing(
         assert run.code == 0, run.out + run.err
         assert 'archive = "mirror"' in lock.read_text()
         assert _locked(work) == 'snapshot = "20260102T030405Z"'
-        before = _files(work)
+        before = worktree_digest(work)
 
         mirror_at(SNAP_SAME)  # the mirror synced: trixie-updates re-signed, nothing we use
         run = run_cli(capsys, "update", "apt", "--json")
         assert run.code == 0, run.out + run.err
-        assert json.loads(run.out)["changes"] == [] and _files(work) == before
+        assert json.loads(run.out)["changes"] == [] and worktree_digest(work) == before
         assert json.loads(run_cli(capsys, "outdated", "--json").out)["movable"] == []
 
         mirror_at(SNAP_MOVED)  # data-common has a security update
         run = run_cli(capsys, "update", "apt", "--json")
         assert run.code == 0, run.out + run.err
         [change] = json.loads(run.out)["changes"]
-        assert change["input"] == "apt" and _files(work) != before
+        assert change["input"] == "apt" and worktree_digest(work) != before
         assert 'version = "1.0-1+deb13u1"' in lock.read_text()
         assert run_cli(capsys, "verify", "--strict").code == 0

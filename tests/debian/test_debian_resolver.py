@@ -11,7 +11,7 @@ from support.debian_archive import SNAP1, SNAP2, ArchiveServer, BuiltArchive, se
 
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location
-from pinlock.sources.debian.deb822 import PackageRecord
+from pinlock.sources.debian.deb822 import PackagesIndex
 from pinlock.sources.debian.errors import UnsatisfiableError
 from pinlock.sources.debian.resolver import Universe, minbase, resolve
 
@@ -23,7 +23,7 @@ def server(built_archive: BuiltArchive) -> Iterator[ArchiveServer]:
     yield from serve(built_archive)
 
 
-def indexes(srv: ArchiveServer, arch: str, snap: str) -> list[list[PackageRecord]]:
+def indexes(srv: ArchiveServer, arch: str, snap: str) -> list[PackagesIndex]:
     a = Archive(make_client(timeout=10))
     out = []
     for suite in SUITES:

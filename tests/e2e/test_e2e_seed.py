@@ -5,15 +5,14 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.cli import run_cli, snapshot
 from support.fake_github import FakeGitHub, add_s6_overlay
-from support.oci_registry import Layout, Registry, build_image, push_built, start_registry
-from support.seed_world import copy_seed
+from support.oci_registry import Layout, Registry, build_image, push_built, running_registry
+from support.seed_world import copy_seed, seed_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,20 +24,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[tuple[Registry, dict[str, str]]]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    layout = Layout(tmp_path / "layout")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    digests: dict[str, str] = {}
-    try:
-        for repo, tag in [("library/debian", "13.4"), ("library/debian", "13.5"),
-                          ("astral-sh/uv", "0.11.7-python3.13-trixie")]:
-            image = build_image(layout, f"{repo}-{tag}".replace("/", "-"), seed=f"{repo}{tag}")
-            push_built(reg.url, repo, image, tag)
-            digests[f"{repo}:{tag}"] = image.index_digest
-        yield reg, digests
-    finally:
-        reg.stop()
+    yield from seed_registry(tmp_path)
 
 
 def _changed_lines(before: str, after: str) -> list[str]:
@@ -84,11 +70,8 @@ def test_update_repins_a_tag_pushed_again(project: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str],
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """debian:13.4 rebuilt upstream (same tag, new index): update re-pins it, keeping the tag."""
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
     layout = Layout(tmp_path / "layout")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
+    with running_registry(tmp_path) as reg:
         first = build_image(layout, "debian-13.4-first", seed="debian-13.4-first")
         push_built(reg.url, "library/debian", first, "13.4")
         monkeypatch.chdir(project)
@@ -135,8 +118,6 @@ def test_update_repins_a_tag_pushed_again(project: Path, tmp_path: Path,
         assert r.code == 0, r
         assert json.loads(r.out)["changes"] == []
         assert snapshot(project) == after
-    finally:
-        reg.stop()
 
 
 def test_bump_s6_overlay(project: Path, capsys: pytest.CaptureFixture[str],

@@ -8,17 +8,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from support.fake_github import FakeGitHub
+from support.retry import RECORDED_RETRY
 
 from pinlock.http import RetryPolicy, make_client
 from pinlock.sources.github.api import GitHubClient, GitHubConfig
 
-# Small waits, recorded instead of slept: retries stay bounded and tests stay fast.
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, max_wait=5.0, max_total=10.0)
-
 
 @pytest.fixture
 def fast_retry() -> RetryPolicy:
-    return FAST_RETRY
+    return RECORDED_RETRY
 
 
 @pytest.fixture
@@ -46,5 +44,5 @@ def sleeps() -> list[float]:
 @pytest.fixture
 def client(fake: FakeGitHub, http: httpx.Client, token: str, sleeps: list[float]) -> GitHubClient:
     return GitHubClient(
-        http, GitHubConfig(fake.api_url, token), retry=FAST_RETRY, sleep=sleeps.append
+        http, GitHubConfig(fake.api_url, token), retry=RECORDED_RETRY, sleep=sleeps.append
     )

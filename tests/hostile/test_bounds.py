@@ -73,9 +73,9 @@ def _bearer(server: HostileServer) -> Plan:
 
 # ---------------------------------------------------------------- decompression bombs
 
-BOMBS: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+BOMBS: dict[str, tuple[Callable[[HostileServer], object], tuple[str, ...], str]] = {
     "registry-token": (
-        lambda s: (s.route(r"^/v2/", _bearer(s)), s.route(r"^/token", gzip_bomb())),
+        lambda s: s.route(r"^/v2/", _bearer(s)).route(r"^/token", gzip_bomb()),
         ("lock", "debian"), "token from"),
     "registry-tag-list": (
         lambda s: s.route(r"/tags/list", gzip_bomb()),
@@ -123,7 +123,7 @@ def test_gzip_bomb_in_an_error_body_is_read_no_further_than_its_cap(world: World
 # ---------------------------------------------------------------- slow-loris
 
 
-SLOW: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+SLOW: dict[str, tuple[Callable[[HostileServer], object], tuple[str, ...], str]] = {
     "github-body": (
         lambda s: s.route(r"/releases", Plan(200, b"[" + b" " * 500 + b"]",
                                              {"Content-Type": "application/json"},
@@ -136,9 +136,8 @@ SLOW: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = 
         lambda s: s.route(r"^/v2/", Plan(trickle_headers=True)),
         ("lock", "debian"), "/manifests/13.4"),
     "registry-token-body": (
-        lambda s: (s.route(r"^/v2/", _bearer(s)),
-                   s.route(r"^/token", Plan(200, b'{"token": "' + b"t" * 500 + b'"}',
-                                            trickle=True))),
+        lambda s: s.route(r"^/v2/", _bearer(s)).route(
+            r"^/token", Plan(200, b'{"token": "' + b"t" * 500 + b'"}', trickle=True)),
         ("lock", "debian"), "token from"),
     "inrelease-body": (
         lambda s: s.route(r"/InRelease$", Plan(200, b"-" * 500, trickle=True)),
@@ -282,7 +281,7 @@ def test_debian_cross_host_redirect_is_refused(world: World) -> None:
 # ---------------------------------------------------------------- deep JSON
 
 
-DEEP: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...]]] = {
+DEEP: dict[str, tuple[Callable[[HostileServer], object], tuple[str, ...]]] = {
     "github-releases": (
         lambda s: s.route(r"/releases", Plan(200, deep_json())), ("update", "s6-overlay")),
     "github-release-by-tag": (
@@ -292,8 +291,7 @@ DEEP: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...]]] = {
         lambda s: s.route(r"/releases", Plan(404, deep_json())), ("update", "s6-overlay")),
     "registry-token": (
         # 40 KB: under the token cap (64 KiB), so the depth limit is what refuses it.
-        lambda s: (s.route(r"^/v2/", _bearer(s)),
-                   s.route(r"^/token", Plan(200, deep_json(20_000)))),
+        lambda s: s.route(r"^/v2/", _bearer(s)).route(r"^/token", Plan(200, deep_json(20_000))),
         ("lock", "debian")),
     "registry-tag-list": (
         lambda s: s.route(r"/tags/list", Plan(200, deep_json())), ("update", "debian")),
@@ -329,7 +327,7 @@ def _tags_page(n: int) -> bytes:
                        "tags": [f"t{i:08d}" for i in range(n)]}).encode()
 
 
-MANY: dict[str, tuple[Callable[[HostileServer], None], tuple[str, ...], str]] = {
+MANY: dict[str, tuple[Callable[[HostileServer], object], tuple[str, ...], str]] = {
     # 16 MiB of "{}," parses to 445 MB of dicts: counted before parsing.
     "github-page-of-empty-objects": (
         lambda s: s.route(r"/releases", Plan(200, b"[" + b"{}," * (5 << 20) + b"{}]")),

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.registry
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    yield from running_registry(tmp_path)
+    with running_registry(tmp_path) as reg:
+        yield reg
 
 
 CONFIGS = {

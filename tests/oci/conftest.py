@@ -15,8 +15,8 @@ from support.oci_registry import (
     TokenIssuer,
     build_image,
     push_built,
+    running_registry,
     skopeo_copy,
-    start_registry,
 )
 
 DEBIAN_TAGS = ("12.9", "13.2", "13.4", "13.5", "13.10", "14.0", "13.4-slim", "trixie")
@@ -52,8 +52,7 @@ def _fill(base: Path) -> Content:
     images["library/plain"] = {"1.0": build_image(layout, "plain-1.0", seed="plain",
                                                   compress=False)}
     storage = base / "storage"
-    registry = start_registry(base / "filler", storage=storage)
-    try:
+    with running_registry(base, storage=storage) as registry:
         for repo, tags in images.items():
             for tag, image in tags.items():
                 if (repo, tag) in SKOPEO_TAGS:
@@ -61,8 +60,6 @@ def _fill(base: Path) -> Content:
                                 workdir=base)
                 else:
                     push_built(registry.url, repo, image, tag)
-    finally:
-        registry.stop()
     return Content(images, storage)
 
 
@@ -76,29 +73,25 @@ def content(tmp_path_factory: pytest.TempPathFactory) -> Content:
 @pytest.fixture(scope="session")
 def registry(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A plain-HTTP registry over the shared (read-only) storage."""
-    reg = start_registry(tmp_path_factory.mktemp("reg-plain"), storage=content.storage)
-    yield reg
-    reg.stop()
+    with running_registry(tmp_path_factory.mktemp("reg-plain"), storage=content.storage) as reg:
+        yield reg
 
 
 @pytest.fixture
 def mutable_registry(content: Content, tmp_path: Path) -> Iterator[Registry]:
     """A registry over a private copy of the storage: tests may retag or delete."""
-    storage = tmp_path / "storage"
-    shutil.copytree(content.storage, storage)
-    reg = start_registry(tmp_path / "reg", storage=storage)
-    yield reg
-    reg.stop()
+    shutil.copytree(content.storage, tmp_path / "storage")
+    with running_registry(tmp_path) as reg:
+        yield reg
 
 
 @pytest.fixture(scope="session")
 def tls_registry(content: Content, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     import trustme
 
-    reg = start_registry(tmp_path_factory.mktemp("reg-tls"), storage=content.storage,
-                         tls=trustme.CA())
-    yield reg
-    reg.stop()
+    with running_registry(tmp_path_factory.mktemp("reg-tls"), storage=content.storage,
+                          tls=trustme.CA()) as reg:
+        yield reg
 
 
 @pytest.fixture
@@ -107,8 +100,7 @@ def token_registry(content: Content, tmp_path: Path) -> Iterator[Registry]:
     issuer = TokenIssuer(tmp_path, users={"alice": "s3cret-pw"}, public={"library/debian"})
     issuer.start()
     try:
-        reg = start_registry(tmp_path / "reg", storage=content.storage, issuer=issuer)
-        yield reg
-        reg.stop()
+        with running_registry(tmp_path, storage=content.storage, issuer=issuer) as reg:
+            yield reg
     finally:
         issuer.stop()

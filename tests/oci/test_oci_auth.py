@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 from support.oci_registry import (
-    FAST_RETRY,
     Content,
     Faults,
     Registry,
@@ -16,6 +15,7 @@ from support.oci_registry import (
     write_credential_helper,
     write_docker_config,
 )
+from support.retry import FAST_RETRY
 
 from pinlock.sources.oci import make_registry_client
 from pinlock.sources.oci.client import RegistryClient

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from support.oci_registry import (
     ACCEPT_ALL,
-    FAST_RETRY,
     Content,
     Faults,
     Registry,
     fault_proxy,
     skopeo_digest,
 )
+from support.retry import FAST_RETRY
 
 from pinlock.sources.oci import make_registry_client
 from pinlock.sources.oci.client import (

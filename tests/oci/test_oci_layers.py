@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.oci_registry import FAST_RETRY, Content, Faults, Registry, fault_proxy
+from support.oci_registry import Content, Faults, Registry, fault_proxy
+from support.retry import FAST_RETRY
 
 from pinlock.sources.oci import make_registry_client, read_image_file
 from pinlock.sources.oci.client import RegistryClient

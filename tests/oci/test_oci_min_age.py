@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_cli
+from support.clock import freeze_clock
 from support.oci_registry import (
     Layout,
     Registry,
@@ -19,8 +20,6 @@ from support.oci_registry import (
     running_registry,
 )
 
-from pinlock import clock
-
 pytestmark = pytest.mark.registry
 MADE = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 CREATED = "org.opencontainers.image.created"
@@ -28,7 +27,8 @@ CREATED = "org.opencontainers.image.created"
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    yield from running_registry(tmp_path)
+    with running_registry(tmp_path) as reg:
+        yield reg
 
 
 def _project(tmp_path: Path, reg: Registry, newer: dict[str, object],
@@ -62,10 +62,6 @@ def _row(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
     return row  # type: ignore[no-any-return]
 
 
-def _at(monkeypatch: pytest.MonkeyPatch, when: dt.datetime) -> None:
-    monkeypatch.setattr(clock, "now", lambda: when)
-
-
 @pytest.mark.parametrize("newer", [
     {"annotations": {CREATED: "2026-03-01T12:00:00Z"}},
     {"created": "2026-03-01T12:00:00.123456789Z"},  # as BuildKit writes it: nanoseconds
@@ -78,13 +74,13 @@ def test_image_waits_by_its_created_time(
 ) -> None:
     work = _project(tmp_path, registry, newer, monkeypatch, capsys)
     before = (work / "Dockerfile").read_text(), (work / "image.lock.toml").read_text()
-    _at(monkeypatch, MADE + dt.timedelta(hours=20))
+    freeze_clock(monkeypatch, MADE + dt.timedelta(hours=20))
     row = _row(capsys)
     assert row["newest"] == "13.5" and row["waiting"] == "28h left" and not row["movable"]
     assert run_cli(capsys, "update", "debian").code == 0
     assert ((work / "Dockerfile").read_text(), (work / "image.lock.toml").read_text()) == before
 
-    _at(monkeypatch, MADE + dt.timedelta(days=2, minutes=1))
+    freeze_clock(monkeypatch, MADE + dt.timedelta(days=2, minutes=1))
     row = _row(capsys)
     assert row["movable"] and row["move"] == "version" and row["waiting"] is None
     assert run_cli(capsys, "update", "debian").code == 0
@@ -96,7 +92,7 @@ def test_image_without_created_time_is_too_new_to_judge(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _project(tmp_path, registry, {}, monkeypatch, capsys)
-    _at(monkeypatch, MADE + dt.timedelta(days=3650))
+    freeze_clock(monkeypatch, MADE + dt.timedelta(days=3650))
     row = _row(capsys)
     assert row["waiting"] == "publication time unknown, too new to judge"
     assert not row["movable"]
@@ -113,7 +109,7 @@ def test_a_created_value_that_is_no_time_is_too_new_to_judge(
 ) -> None:
     _project(tmp_path, registry, {"annotations": {CREATED: created}, "created": created},
              monkeypatch, capsys)
-    _at(monkeypatch, MADE + dt.timedelta(days=3650))
+    freeze_clock(monkeypatch, MADE + dt.timedelta(days=3650))
     row = _row(capsys)
     assert row["waiting"] == "publication time unknown, too new to judge"
 
@@ -125,7 +121,7 @@ def test_the_created_time_is_read_only_when_min_age_is_set(
     with fault_proxy(registry.url) as proxy:
         work = _project(tmp_path, registry, {"created": "2026-03-01T12:00:00Z"}, monkeypatch,
                         capsys, url=proxy.url, age=None)
-        _at(monkeypatch, MADE + dt.timedelta(days=30))
+        freeze_clock(monkeypatch, MADE + dt.timedelta(days=30))
         proxy.requests.clear()
         assert _row(capsys)["movable"]
         without = [p for _, p, _ in proxy.requests if "/blobs/" in p]

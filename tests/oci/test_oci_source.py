@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.oci_registry import FAST_RETRY, Content, Registry, push_manifest
+from support.oci_registry import Content, Registry, push_manifest
+from support.retry import FAST_RETRY
 
 from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
 from pinlock.model import Lock

@@ -45,8 +45,8 @@ from support.oci_registry import (
     push_blob,
     push_built,
     push_manifest,
+    running_registry,
     sha256,
-    start_registry,
     tar_layer,
 )
 from support.proc import Proc, run_pinlock, tree_digest
@@ -100,9 +100,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         pytest.skip("needs docker-registry and skopeo (apt-get install docker-registry skopeo)")
     work = tmp_path_factory.mktemp("verify-image")
     archive = build_archive(work / "archive")
-    server = ArchiveServer(archive).start()
-    registry = start_registry(work / "reg", storage=work / "storage")
-    try:
+    with ArchiveServer(archive) as server, running_registry(work) as registry:
         base = build_image(Layout(work / "base-layout"), "13.4", seed="debian",
                            installed=INSTALLED)
         push_built(registry.url, "library/debian", base, "13.4")
@@ -124,9 +122,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         closure = {arch: [(p["name"], p["version"], p["architecture"])
                           for p in apt["arch"][arch]["closure"]] for arch in ("amd64", "arm64")}
         yield World(root, env, registry, closure, work)
-    finally:
-        registry.stop()
-        server.stop()
 
 
 # ------------------------------------------------------------------ building images
@@ -436,8 +431,7 @@ def test_tls_registry_trusted_through_ssl_cert_file(world: World, tmp_path: Path
     import trustme
 
     built(world, "good", lambda a: dpkg_status(*world.good(a)))
-    reg = start_registry(tmp_path / "tls", storage=world.work / "storage", tls=trustme.CA())
-    try:
+    with running_registry(tmp_path, storage=world.work / "storage", tls=trustme.CA()) as reg:
         assert reg.ca_pem is not None
         mirror = ["--registry-mirror", f"registry.example={reg.url}"]
         proc = world.run("verify", "--image", "registry.example/app:good", *mirror)
@@ -445,8 +439,6 @@ def test_tls_registry_trusted_through_ssl_cert_file(world: World, tmp_path: Path
         proc = world.run("verify", "--image", "registry.example/app:good", *mirror,
                          env={"SSL_CERT_FILE": str(reg.ca_pem)})
         assert proc.code == 0, proc.text
-    finally:
-        reg.stop()
 
 
 def test_status_as_a_symlink_is_refused(world: World) -> None:
@@ -514,8 +506,7 @@ def test_token_auth_with_docker_config(world: World, tmp_path: Path) -> None:
     issuer = TokenIssuer(tmp_path, users={"alice": "s3cret-pw"}, public={"library/debian"})
     issuer.start()
     try:
-        reg = start_registry(tmp_path / "reg", storage=world.work / "storage", issuer=issuer)
-        try:
+        with running_registry(tmp_path, storage=world.work / "storage", issuer=issuer) as reg:
             env = {"PINLOCK_REGISTRY_MIRRORS": f"docker.io={reg.url}"}
             ref = f"{reg.host}/app:good"
             proc = world.run("verify", "--image", ref, env=env)
@@ -529,8 +520,6 @@ def test_token_auth_with_docker_config(world: World, tmp_path: Path) -> None:
             assert proc.code == 0, proc.text
             assert any(user == "alice" and any("repository:app:pull" in s for s in scopes)
                        for scopes, user in issuer.requests), issuer.requests
-        finally:
-            reg.stop()
     finally:
         issuer.stop()
 

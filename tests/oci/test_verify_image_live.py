@@ -22,8 +22,8 @@ from support.oci_registry import (
     dpkg_status,
     push_blob,
     push_manifest,
+    running_registry,
     sha256,
-    start_registry,
     tar_layer,
 )
 from support.proc import run_pinlock, tree_digest
@@ -59,7 +59,7 @@ def _minbase(suites: list[str], snapshot: str, debian: str, security: str,
         capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return [tuple(p) for p in json.loads(proc.stdout)]  # type: ignore[misc]
+    return [(name, version, arch) for name, version, arch in json.loads(proc.stdout)]
 
 
 def test_seed_image_with_a_tampered_package(tmp_path: Path) -> None:
@@ -80,8 +80,7 @@ def test_seed_image_with_a_tampered_package(tmp_path: Path) -> None:
     assert locked["base"] == "minbase"
 
     bases = {a: _minbase(doc["suites"], locked["snapshot"], debian, security, a) for a in ARCHS}
-    registry = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    try:
+    with running_registry(tmp_path) as registry:
         def push(tag: str, tamper: str | None) -> str:
             entries = []
             for arch in ARCHS:
@@ -132,5 +131,3 @@ def test_seed_image_with_a_tampered_package(tmp_path: Path) -> None:
         assert tree_digest(project) == before
         print(f"\nseed image: {len(locked['arch']['amd64']['closure'])} locked packages "
               f"(amd64), verify --image {proc.seconds:.1f} s, peak RSS {proc.rss_mb:.0f} MB")
-    finally:
-        registry.stop()

@@ -9,7 +9,6 @@ withdrawn), so the only update is the digest one.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from support.oci_registry import (
     Registry,
     build_image,
     push_built,
-    start_registry,
+    running_registry,
 )
 
 from pinlock.changes import short_digest
@@ -50,14 +49,9 @@ class Debian:
 
 @pytest.fixture
 def debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Debian]:
-    if shutil.which("docker-registry") is None:
-        pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp_path / "reg", storage=tmp_path / "storage")
-    monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
-    try:
+    with running_registry(tmp_path) as reg:
+        monkeypatch.setenv("PINLOCK_REGISTRY_MIRRORS", f"docker.io={reg.url}")
         yield Debian(reg, Layout(tmp_path / "layout"), [])
-    finally:
-        reg.stop()
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from support.cli import run_cli, snapshot
+from support.cli import pr, snapshot
 from support.fake_github import Answer, RecordedRequest
 from support.git_world import REPOSITORY, World, git
 
@@ -23,11 +23,6 @@ from pinlock.pr.pulls import PullsClient
 from pinlock.sources.github.api import GitHubClient, GitHubConfig
 
 BRANCH = "pinlock/s6-overlay"
-
-
-def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    run = run_cli(capsys, "pr", *args)
-    return run.code, run.out, run.err
 
 
 def assert_nothing_left(world: World, heads_before: dict[str, str]) -> None:
@@ -49,7 +44,7 @@ def sleeps() -> list[float]:
 
 
 @pytest.fixture
-def run_direct(world: World, sleeps: list[float]) -> Iterator[object]:
+def run_direct(world: World, sleeps: list[float]) -> Iterator[Callable[[], PrResult]]:
     """run_pr with a pulls client whose retry waits are recorded instead of slept."""
     http = make_client()
     client = GitHubClient(http, GitHubConfig(world.fake.api_url, world.token),
@@ -136,12 +131,12 @@ def test_base_branch_moved_recreates_the_branch_without_merges(
 
 
 def test_server_errors_after_retries(
-    world: World, run_direct: object, sleeps: list[float]
+    world: World, run_direct: Callable[[], PrResult], sleeps: list[float]
 ) -> None:
     world.fake.inject(r"/pulls$", Answer.message(502, "Server Error"), method="POST",
                       times=None)
     heads = world.remote_heads()
-    result = run_direct()  # type: ignore[operator]
+    result = run_direct()
     ((name, exc),) = result.failures
     assert name == "s6-overlay" and exc.exit_code == 3
     assert "/repos/acme/app/pulls: HTTP 502: Server Error" in exc.diagnostics()
@@ -151,20 +146,20 @@ def test_server_errors_after_retries(
 
 
 def test_create_answered_with_an_error_after_github_made_it(
-    world: World, run_direct: object, sleeps: list[float]
+    world: World, run_direct: Callable[[], PrResult], sleeps: list[float]
 ) -> None:
     # The first POST creates the pull request but its answer is lost (502); the retry
     # gets GitHub's 422 "already exists". pinlock adopts the pull request, keeps the branch.
     answers = iter([True])
 
-    def flaky(req: RecordedRequest, p: dict[str, str]) -> Answer:
+    def flaky(req: RecordedRequest, p: Mapping[str, str]) -> Answer:
         answer = world.fake._create(req, p)
         if next(answers, False):
             return Answer.message(502, "Server Error")
         return answer
 
     world.fake.add_route("POST", r"/repos/(?P<repo>[^/]+/[^/]+)/pulls", flaky)
-    result = run_direct()  # type: ignore[operator]
+    result = run_direct()
     assert result.failures == []
     (action,) = result.actions
     assert (action.action, action.number) == ("opened", 1)
@@ -212,10 +207,10 @@ def test_secondary_rate_limit_too_long_to_wait(
 
 
 def test_secondary_rate_limit_is_waited_out(
-    world: World, run_direct: object, sleeps: list[float]
+    world: World, run_direct: Callable[[], PrResult], sleeps: list[float]
 ) -> None:
     world.fake.secondary_rate_limit(r"/pulls$", retry_after=7, status=429)
-    result = run_direct()  # type: ignore[operator]
+    result = run_direct()
     assert result.failures == []
     assert sleeps == [7.0]  # Retry-After honoured, once
     assert [a.action for a in result.actions] == ["opened"]

@@ -6,17 +6,12 @@ import json
 
 import pytest
 import tomlkit
-from support.cli import run_cli, snapshot
+from support.cli import pr, run_cli, snapshot
 from support.fake_github import Answer, s6_tarballs, sha256_hex
 from support.fake_github_pulls import FakePull
 from support.git_world import REPOSITORY, MakeWorld, World, git
 
 BRANCH = "pinlock/s6-overlay"
-
-
-def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    run = run_cli(capsys, "pr", *args)
-    return run.code, run.out, run.err
 
 
 def push_foreign_commit(world: World) -> None:
@@ -325,7 +320,7 @@ def test_two_base_branches_keep_their_own_branches_and_prs(
     rel = world.clone("rel")
     git(rel, "checkout", "--quiet", "release-1")
     lock = tomlkit.parse((rel / "image.lock.toml").read_text())
-    del lock["inputs"]["s6-overlay"]  # type: ignore[union-attr]
+    del lock["inputs"]["s6-overlay"]
     (rel / "image.lock.toml").write_text(tomlkit.dumps(lock))
     git(rel, "commit", "--quiet", "-am", "drop s6-overlay")
     git(rel, "push", "--quiet", "origin", "release-1")

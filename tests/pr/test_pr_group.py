@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support.cli import run_cli, snapshot
+from support.cli import pr, snapshot
 from support.git_world import MakeWorld, World, git
 
 from pinlock import lockfile
@@ -12,11 +12,6 @@ from pinlock.model import Lock
 from pinlock.pr import plan_units
 
 GROUP_BRANCH = "pinlock/release-tools"
-
-
-def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    run = run_cli(capsys, "pr", *args)
-    return run.code, run.out, run.err
 
 
 def _lock(world: World) -> Lock:

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_cli
+from support.clock import freeze_clock
 from support.git_world import World, git
-from support.proc import tree_digest
-
-from pinlock import clock
+from support.proc import worktree_digest
 
 PUBLISHED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the fake's published_at of 3.2.4.0
 
@@ -24,22 +23,14 @@ def _set_age(work: Path, value: str, name: str = "s6-overlay") -> None:
     lock.write_text(text.replace(header, f'{header}min-age = "{value}"\n', 1))
 
 
-def _at(monkeypatch: pytest.MonkeyPatch, when: dt.datetime) -> None:
-    monkeypatch.setattr(clock, "now", lambda: when)
-
-
-def _files(work: Path) -> dict[str, str]:
-    return {k: v for k, v in tree_digest(work).items() if not k.startswith(".git")}
-
-
 def test_a_young_release_waits_then_moves(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _set_age(world.work, "3d")
     git(world.work, "commit", "--quiet", "-am", "min-age")
     git(world.work, "push", "--quiet", "origin", "main")
-    _at(monkeypatch, PUBLISHED + dt.timedelta(hours=30))
-    before = _files(world.work)
+    freeze_clock(monkeypatch, PUBLISHED + dt.timedelta(hours=30))
+    before = worktree_digest(world.work)
 
     run = run_cli(capsys, "outdated", "--json")
     assert run.code == 0, run.out + run.err
@@ -52,7 +43,7 @@ def test_a_young_release_waits_then_moves(
     assert "newer (waiting: 42h left)" in text.out
 
     assert run_cli(capsys, "update").code == 0
-    assert _files(world.work) == before  # too young: never moved
+    assert worktree_digest(world.work) == before  # too young: never moved
     world.fake.clear_requests()
     run = run_cli(capsys, "pr", "--json")
     assert run.code == 0, run.out + run.err
@@ -64,7 +55,7 @@ def test_a_young_release_waits_then_moves(
     assert "3.2.4.0" in run.out
 
     # three days after publication it is old enough: proposed and moved
-    _at(monkeypatch, PUBLISHED + dt.timedelta(days=3))
+    freeze_clock(monkeypatch, PUBLISHED + dt.timedelta(days=3))
     run = run_cli(capsys, "outdated", "--json")
     assert json.loads(run.out)["movable"] == ["s6-overlay"]
     run = run_cli(capsys, "pr", "--json")
@@ -78,7 +69,7 @@ def test_a_release_without_publication_time_is_too_new_to_judge(
     for rel in world.fake.releases:
         rel.published_at = None
     _set_age(world.work, "1h")
-    _at(monkeypatch, PUBLISHED + dt.timedelta(days=365))
+    freeze_clock(monkeypatch, PUBLISHED + dt.timedelta(days=365))
     run = run_cli(capsys, "outdated", "--json")
     [row] = [r for r in json.loads(run.out)["inputs"] if r["input"] == "s6-overlay"]
     assert row["waiting"] == "publication time unknown, too new to judge"
@@ -90,21 +81,21 @@ def test_bad_min_age_is_bad_input(
     world: World, capsys: pytest.CaptureFixture[str], value: str
 ) -> None:
     _set_age(world.work, value)
-    before = _files(world.work)
+    before = worktree_digest(world.work)
     for args in (("outdated",), ("update",), ("verify",), ("outdated", "--json")):
         run = run_cli(capsys, *args)
         assert run.code == 2, (args, run.out, run.err)
         assert "inputs.s6-overlay.min-age" in run.out + run.err
-    assert _files(world.work) == before
+    assert worktree_digest(world.work) == before
 
 
 def test_min_age_round_trips(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_cli(capsys, "lock", "s6-overlay").code == 0  # fills what init adopted
     _set_age(world.work, "2w")
-    before = _files(world.work)
+    before = worktree_digest(world.work)
     assert run_cli(capsys, "lock", "s6-overlay").code == 0
     assert run_cli(capsys, "verify", "--strict").code == 0
-    assert _files(world.work) == before
+    assert worktree_digest(world.work) == before
     assert 'min-age = "2w"' in (world.work / "image.lock.toml").read_text()
 
 
@@ -119,7 +110,7 @@ def test_a_lock_wide_min_age_applies_unless_an_input_sets_its_own(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _set_top_age(world.work, "1w")
-    _at(monkeypatch, PUBLISHED + dt.timedelta(days=3))
+    freeze_clock(monkeypatch, PUBLISHED + dt.timedelta(days=3))
     run = run_cli(capsys, "outdated", "--json")
     assert run.code == 0, run.out + run.err
     [row] = [r for r in json.loads(run.out)["inputs"] if r["input"] == "s6-overlay"]

@@ -3,7 +3,9 @@ this repository's seed against the machine's Debian mirror."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,26 @@ def archive_project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pyte
     r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
     assert r.code == 0, r.err
     return root / "Dockerfile"
+
+
+def apt_only_project(root: Path, text: str, srv: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+                     capsys: pytest.CaptureFixture[str], *, layout: str | None = None) -> Path:
+    """archive_project, its lock cut to the apt input alone (there is no registry for the base
+    image here), with ``layout`` set on it when given. Returns the Dockerfile."""
+    dockerfile = archive_project(root, text, srv, monkeypatch, capsys)
+    lock = root / "image.lock.toml"
+    text = lock.read_text()
+    text = text[:text.index("[inputs.debian]")]
+    if layout is not None:
+        text = text.replace("[inputs.apt]\n", f'[inputs.apt]\nlayout = "{layout}"\n', 1)
+    lock.write_text(text)
+    return dockerfile
+
+
+def apt_table(root: Path) -> dict[str, Any]:
+    """The ``[inputs.apt]`` table of the lock in ``root``, as TOML reads it."""
+    apt: dict[str, Any] = tomllib.loads((root / "image.lock.toml").read_text())["inputs"]["apt"]
+    return apt
 
 
 def live_seed_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:

@@ -38,6 +38,12 @@ SCHEMA_OF = {"init": "init", "verify": "verify", "lock": "change", "update": "ch
              "bump": "change", "outdated": "outdated", "pr": "pr"}
 
 
+def pr(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `pinlock pr ARGS`: exit code, stdout, stderr."""
+    run = run_cli(capsys, "pr", *args)
+    return run.code, run.out, run.err
+
+
 def check_json_output(command: str, out: str, code: int, args: tuple[str, ...] = ()) -> None:
     """Every --json output a test sees is valid against docs/schemas/pinlock.schema.json:
     the command's own definition, or the error object (with its exit code) when it failed."""

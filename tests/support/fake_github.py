@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from support.loopback import wait_listening
@@ -237,7 +237,7 @@ class FakeGitHub:
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeGitHub:
+    def start(self) -> Self:
         for name in ("api", "objects"):
             httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self, name))
             httpd.daemon_threads = True
@@ -263,7 +263,7 @@ class FakeGitHub:
         self._servers.clear()
         self._threads.clear()
 
-    def __enter__(self) -> FakeGitHub:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

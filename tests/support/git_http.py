@@ -13,8 +13,8 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 
@@ -25,7 +25,7 @@ class GitRequest:
     authorized: bool
 
 
-def _read_chunked(rfile: BinaryIO) -> bytes:
+def _read_chunked(rfile: BufferedIOBase) -> bytes:
     """A chunked request body (git sends one when a push exceeds http.postBuffer)."""
     out = b""
     while True:

@@ -83,9 +83,14 @@ class HostileServer:
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def route(self, pattern: str, answer: Route | Plan) -> None:
-        fn: Route = answer if callable(answer) else (lambda _s, _m, p=answer: p)
-        self.routes.append((re.compile(pattern), fn))
+    def route(self, pattern: str, answer: Route | Plan) -> HostileServer:
+        """Answer requests whose path matches ``pattern``; returns the server, so routes chain."""
+        if callable(answer):
+            self.routes.append((re.compile(pattern), answer))
+        else:
+            plan = answer
+            self.routes.append((re.compile(pattern), lambda _seen, _match: plan))
+        return self
 
     @property
     def port(self) -> int:

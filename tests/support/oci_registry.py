@@ -40,8 +40,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from pinlock.http import RetryPolicy
-
 REGISTRY_BIN = "/usr/bin/docker-registry"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -54,8 +52,6 @@ DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 ACCEPT_ALL = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 PLATFORMS = ("linux/amd64", "linux/arm64")
-# Retries in tests: real backoff logic, waits of milliseconds.
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.001, max_wait=0.01, max_total=0.5)
 
 
 def free_port() -> int:
@@ -234,14 +230,18 @@ class Registry:
                 self.process.wait(timeout=10)
 
 
-def running_registry(tmp: Path) -> Iterator[Registry]:
-    """A plain real registry under ``tmp`` for a fixture (``yield from``); skips when the
-    docker-registry binary is missing, stops when the fixture ends."""
+@contextlib.contextmanager
+def running_registry(
+    tmp: Path, *, storage: Path | None = None, tls: Any = None, issuer: TokenIssuer | None = None,
+) -> Iterator[Registry]:
+    """A real registry for a fixture or a test (``with``), stopped when the block ends; skips
+    when the docker-registry binary is missing. Its own files go to ``tmp/reg``, its images to
+    ``storage`` (``tmp/storage`` by default); ``tls`` and ``issuer`` are start_registry's."""
     if shutil.which("docker-registry") is None:
         import pytest
 
         pytest.skip("needs docker-registry (apt-get install docker-registry)")
-    reg = start_registry(tmp / "reg", storage=tmp / "storage")
+    reg = start_registry(tmp / "reg", storage=storage or tmp / "storage", tls=tls, issuer=issuer)
     try:
         yield reg
     finally:

@@ -139,6 +139,11 @@ def run_pinlock(
     return result
 
 
+def worktree_digest(work: Path) -> dict[str, str]:
+    """tree_digest of a git work tree, git's own bookkeeping (.git) aside."""
+    return {k: v for k, v in tree_digest(work).items() if not k.startswith(".git")}
+
+
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (cache excluded) with its sha256 and mode."""
     out: dict[str, str] = {}

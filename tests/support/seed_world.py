@@ -124,7 +124,7 @@ def seed_as_published(work: Path, served: dict[str, dict[str, bytes]],
 def seed_registry(tmp: Path) -> Iterator[tuple[Registry, dict[str, str]]]:
     """A real registry holding the seed's images (skips without docker-registry); stopped
     when the generator closes. Yields the registry and ``repository:tag`` -> index digest."""
-    for reg in running_registry(tmp):
+    with running_registry(tmp) as reg:
         yield reg, fill_registry(reg.url, tmp / "layout")
 
 
