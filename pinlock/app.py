@@ -175,7 +175,7 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
     with Sources(replace(options, index_cache=False)) as sources:
         for inp in lock.select(names):
             try:
-                out.extend(sources.for_input(inp).check(inp, ctx))
+                out.extend(sources.upstream(inp).check(inp, ctx))
             except PinlockError as exc:
                 out.append(Finding(inp.name, "error", "upstream", exc.diagnostics()))
     return out
@@ -272,7 +272,6 @@ class Sources:
             self._built[inp.kind] = kind_of(inp).upstream(self)
         return self._built[inp.kind]
 
-    for_input = upstream
 
     def notes(self, inp: Input) -> list[Finding]:
         """Warnings the source of ``inp``'s kind collected, if it was built."""
@@ -474,7 +473,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                             # named: it moves too, at its locked snapshot.
                             plan = _resolve_again
                         inp = moved
-                    src = srcs.for_input(inp)
+                    src = srcs.upstream(inp)
                     new = plan(src, inp, ctx)
                     if new is None and inp != original.inputs[name] and not needs_lock(
                             inp, ctx.lock):

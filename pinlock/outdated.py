@@ -151,7 +151,7 @@ def _decision(row: Row) -> str:
 def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
     locked = current_version(inp)
     try:
-        source = sources.for_input(inp)
+        source = sources.upstream(inp)
         cand = source.newest(inp, ctx, allow_major=options.allow_major,
                              prerelease=options.prerelease)
         drift = tuple(source.check(inp, ctx))
