@@ -17,6 +17,9 @@ Faults leave nothing half-made: a branch pushed for a pull request that could
 not be opened is deleted again (or put back where it was), and the worktree is
 always removed. A dry run takes every decision of a real run, from the same
 fetched state, and only reports it.
+
+What to do is decided in ``pinlock.pr.plan`` (pure values); this module reads
+the state the decisions start from and carries them out (``Executor``).
 """
 
 from __future__ import annotations
@@ -39,13 +42,27 @@ from pinlock.grammar import GrammarError
 from pinlock.kinds import kind_of
 from pinlock.model import Lock
 from pinlock.pr import body as pr_body
+from pinlock.pr import plan
 from pinlock.pr.git import Author, DirtyTreeError, Git, GitError, repository_from_url
+from pinlock.pr.plan import FOREIGN_MARKER, Naming, PrAction, Unit, plan_units
 from pinlock.pr.pulls import PullRequest, PullsClient
 from pinlock.sources.github.errors import RateLimitError
 from pinlock.values import require
 
-FOREIGN_MARKER = "<!-- pinlock:foreign {sha} -->"
-_FOREIGN_MARK = FOREIGN_MARKER.split("{", 1)[0]
+# Unit, PrAction, plan_units, Naming and FOREIGN_MARKER live in pinlock.pr.plan now;
+# they stay importable from here.
+__all__ = [
+    "FOREIGN_MARKER",
+    "Executor",
+    "Naming",
+    "PrAction",
+    "PrOptions",
+    "PrResult",
+    "Unit",
+    "check_branches",
+    "plan_units",
+    "run_pr",
+]
 
 
 @dataclass(frozen=True)
@@ -63,32 +80,6 @@ class PrOptions:
     dry_run: bool = False
 
 
-@dataclass(frozen=True)
-class Unit:
-    """What one branch and pull request hold: one input, or every input of a group."""
-
-    key: str  # the branch is <prefix><key>: the input's name, or the group's
-    inputs: tuple[str, ...]
-    group: str | None = None
-
-
-@dataclass
-class PrAction:
-    """What happened (or, in a dry run, would happen) for one unit."""
-
-    input: str  # the unit: an input name, or a group name
-    branch: str
-    # opened, updated, unchanged, closed, up-to-date, skipped, declined; a dry run says
-    # would-open, would-update, would-close for the ones that change something
-    action: str
-    detail: str = ""
-    title: str | None = None
-    body: str | None = None
-    number: int | None = None
-    url: str | None = None
-    inputs: tuple[str, ...] = ()
-
-
 @dataclass
 class PrResult:
     actions: list[PrAction] = field(default_factory=list)
@@ -96,63 +87,6 @@ class PrResult:
     pushes: int = 0
     api_writes: int = 0
     dry_run: bool = False
-
-
-def plan_units(lock: Lock, names: Sequence[str] | None, group: str | None) -> list[Unit]:
-    """The units a run works on, in key order. Bad names or groups are usage errors (exit 2).
-
-    An input with a ``group`` is always updated on its group's branch, also
-    when it is named, so what a branch holds never depends on how the run was
-    started and two runs never fight over one branch.
-    """
-    groups = lock.groups()
-    for g, members in groups.items():
-        if g in lock.inputs and g not in members:
-            raise UsageError(
-                f"group {g!r} has the name of input {g!r}, which is not in it: both would use "
-                f"the same branch", hint="rename the group in image.lock.toml")
-    if group is not None and names:
-        raise UsageError("pass input names or --group, not both")
-    if group is not None:
-        if group not in groups:
-            known = ", ".join(groups) or "none"
-            raise UsageError(f"unknown group {group!r} (groups in the lock: {known})",
-                             hint='a group is the `group = "NAME"` key of inputs in '
-                             "image.lock.toml")
-        return [Unit(group, tuple(groups[group]), group)]
-    units: dict[str, Unit] = {}
-    for inp in lock.select(names):
-        in_group = inp.intent.group
-        if in_group is None:
-            units[inp.name] = Unit(inp.name, (inp.name,))
-        else:
-            units[in_group] = Unit(in_group, tuple(groups[in_group]), in_group)
-    return [units[k] for k in sorted(units)]
-
-
-@dataclass(frozen=True)
-class Naming:
-    """Branch names: ``<prefix><key>``, and ``<prefix><key>@<base>`` for a base that is not
-    the remote's default branch, so runs for ``main`` and ``release-1`` never share a
-    branch. Input and group names cannot hold ``@``: no two units get one name."""
-
-    prefix: str
-    base: str
-    default_base: str | None
-
-    @property
-    def suffix(self) -> str:
-        return "" if self.default_base in (None, self.base) else f"@{self.base}"
-
-    def branch(self, key: str) -> str:
-        return f"{self.prefix}{key}{self.suffix}"
-
-    def key(self, branch: str) -> str | None:
-        """The unit a branch belongs to; None when it is not one of this base's branches."""
-        if not branch.startswith(self.prefix) or not branch.endswith(self.suffix):
-            return None
-        key = branch[len(self.prefix):len(branch) - len(self.suffix)]
-        return key if key and "@" not in key else None
 
 
 def check_branches(git: Git, naming: Naming, units: Sequence[Unit]) -> None:
@@ -261,7 +195,9 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
 
         own_http = make_client()
         pulls = PullsClient(GitHubClient.from_env(own_http, env), repository)
-    runner = _Runner(git, root, rel_lock, rel_df, naming, options, pr, pulls)
+    # The one place a dry run differs: the executor reports what it would do.
+    effects = Executor(git, pulls, pr, naming.base, dry_run=pr.dry_run)
+    runner = _Runner(git, rel_lock, rel_df, naming, options, pr, pulls, effects)
     try:
         for unit in units:
             try:
@@ -282,16 +218,126 @@ def run_pr(cwd: Path, dockerfile: Path | None, lock_path: Path, names: list[str]
     finally:
         if own_http is not None:
             own_http.close()
+    runner.result.pushes = effects.pushes
     runner.result.api_writes = pulls.writes
     return runner.result
 
 
+class Executor:
+    """Carries out one decision with git and the GitHub API, or, in a dry run, only reports
+    what it would do: the one switch between the two."""
+
+    def __init__(self, git: Git, pulls: PullsClient, pr: PrOptions, base: str, *,
+                 dry_run: bool) -> None:
+        self.git, self.pulls, self.base, self.dry_run = git, pulls, base, dry_run
+        self.remote, self.labels, self.reviewers = pr.remote, pr.labels, pr.reviewers
+        self.pushes = 0
+
+    @property
+    def keeps_commits(self) -> bool:
+        """Whether a commit made for a decision may stay in the repository (to be pushed)."""
+        return not self.dry_run
+
+    def carry_out(self, decision: plan.Decision) -> PrAction:
+        if self.dry_run:
+            return decision.would()
+        if isinstance(decision, plan.Idle):
+            return decision.action
+        if isinstance(decision, plan.LeaveAlone):
+            return self._leave_alone(decision)
+        if isinstance(decision, plan.Close):
+            return self._close(decision)
+        return self._offer(decision)
+
+    def _leave_alone(self, d: plan.LeaveAlone) -> PrAction:
+        # Say it once per branch state, not on every scheduled run.
+        if d.pull is not None and not any(d.marker in c
+                                          for c in self.pulls.comments(d.pull.number)):
+            self.pulls.comment(d.pull.number, d.comment)
+        return d.action
+
+    def _close(self, d: plan.Close) -> PrAction:
+        if d.pull is not None:
+            self.pulls.comment(d.pull.number, d.why)
+            # pinlock withdrawing its own pull request declines nothing: drop its target, so
+            # the same update can be offered again if it is ever needed again.
+            body = pr_body.withdraw_target(d.pull.body)
+            self.pulls.close(d.pull.number, body=body if body != d.pull.body else None)
+        if d.delete is not None:
+            self.git.delete_remote_branch(self.remote, d.branch, lease=d.delete)
+            self.pushes += 1
+        return d.done()
+
+    def _offer(self, d: plan.Offer) -> PrAction:
+        branch, head_sha, pull = d.seen.branch, d.seen.head_sha, d.seen.pull
+        if d.push:
+            # Force, but only over the commit we saw: a push made meanwhile is not lost.
+            self.git.push(self.remote, f"{d.commit}:refs/heads/{branch}", lease=head_sha or "")
+            self.pushes += 1
+        if pull is not None:
+            if d.edit:
+                self.pulls.update(pull.number, title=d.title, body=d.body)
+            return d.refreshed()
+        try:
+            created = self._create(branch, d.title, d.body)
+        except BaseException:
+            if d.push:
+                self._undo_push(branch, head_sha, d.commit)
+            raise
+        # The pull request exists now: a label or reviewer GitHub refuses (a reviewer
+        # who is no collaborator gets 422) is a warning, never a reason to undo it.
+        return d.action("opened", created, detail=self._decorate(created.number))
+
+    def _undo_push(self, branch: str, before: str | None, pushed: str) -> None:
+        """No branch without its pull request: a new branch goes away, one that was there
+        (every commit on it pinlock's, checked above) is put back where it was."""
+        with contextlib.suppress(PinlockError):
+            if before is None:
+                self.git.delete_remote_branch(self.remote, branch, lease=pushed)
+            else:
+                self.git.push(self.remote, f"{before}:refs/heads/{branch}", lease=pushed)
+            self.pushes += 1
+
+    def _create(self, branch: str, title: str, body: str) -> PullRequest:
+        try:
+            return self.pulls.create(branch=branch, base=self.base, title=title, body=body)
+        except PinlockError:
+            # A create that failed on the way back (a 502 after GitHub made it, then a 422
+            # on the retry) may still have opened the pull request: adopt it if so.
+            try:
+                found = self.pulls.open_for(branch, self.base)
+            except PinlockError:
+                found = None
+            if found is None:
+                raise
+            if (found.title, found.body) != (title, body):
+                self.pulls.update(found.number, title=title, body=body)
+            return found
+
+    def _decorate(self, number: int) -> str:
+        """Labels and reviewers of a new pull request; what GitHub refused, as a warning."""
+        warnings = []
+        for what, call, values in (("labels", self.pulls.add_labels, self.labels),
+                                   ("reviewers", self.pulls.request_reviewers,
+                                    self.reviewers)):
+            try:
+                call(number, values)
+            except PinlockError as exc:
+                warnings.append(f"warning: GitHub did not take the {what} "
+                                f"{', '.join(values)}: {exc}")
+        return "; ".join(warnings)
+
+
 class _Runner:
-    def __init__(self, git: Git, root: Path, rel_lock: Path, rel_df: Path | None,
-                 naming: Naming, options: Options, pr: PrOptions, pulls: PullsClient) -> None:
-        self.git, self.root, self.rel_lock, self.rel_df = git, root, rel_lock, rel_df
+    """Reads what each decision starts from, asks ``plan`` for it, and hands it to the
+    executor."""
+
+    def __init__(self, git: Git, rel_lock: Path, rel_df: Path | None, naming: Naming,
+                 options: Options, pr: PrOptions, pulls: PullsClient,
+                 effects: Executor) -> None:
+        self.git, self.rel_lock, self.rel_df = git, rel_lock, rel_df
         self.naming, self.base = naming, naming.base
-        self.options, self.pr, self.pulls = options, pr, pulls
+        self.options, self.pr, self.pulls, self.effects = options, pr, pulls, effects
         self.result = PrResult(dry_run=pr.dry_run)
 
     # ------------------------------------------------------------ pieces
@@ -329,26 +375,20 @@ class _Runner:
             raise result.failures[0][1]
         return result.changes
 
-    def _ours(self, author_email: str, committer_email: str, subject: str) -> bool:
-        email = self.pr.author.email
-        return author_email == email and committer_email == email and subject.startswith(
-            "pinlock: ")
-
     def _foreign_commits(self, base_sha: str, head_sha: str) -> list[str]:
-        return [c[0] for c in self.git.commits(base_sha, head_sha)
-                if not self._ours(c[1], c[2], c[3])]
+        return plan.foreign_commits(self.git.commits(base_sha, head_sha), self.pr.author.email)
 
     @contextmanager
     def _worktree(self, commit: str) -> Iterator[Git]:
         """A detached worktree at ``commit`` in a temporary folder; always removed.
 
-        In a dry run its new objects (the commit pinlock would push) go to a
-        temporary object store, so the repository is left as it was.
+        When the executor only reports, its new objects (the commit pinlock would
+        push) go to a temporary object store, so the repository is left as it was.
         """
         tmp = Path(tempfile.mkdtemp(prefix="pinlock-pr-"))
         top = tmp / "tree"
         env: dict[str, str] = {}
-        if self.pr.dry_run:
+        if not self.effects.keeps_commits:
             common = self.git.run("rev-parse", "--path-format=absolute", "--git-common-dir")
             (tmp / "objects").mkdir()
             env = {"GIT_OBJECT_DIRECTORY": str(tmp / "objects"),
@@ -378,170 +418,40 @@ class _Runner:
         branch = self.naming.branch(unit.key)
         remote = self.pr.remote
         base_sha = _remote_base(self.git, remote, self.base)
-        head_sha = self.git.rev(f"refs/remotes/{remote}/{branch}")
-        open_pr = self.pulls.open_for(branch, self.base)
-        if head_sha is not None:
-            foreign = self._foreign_commits(base_sha, head_sha)
-            if foreign:
-                return self._foreign(unit, branch, open_pr, head_sha, foreign)
-        with self._worktree(base_sha) as wt:
-            changes = self._update(wt.cwd, unit)
-            if not changes:
-                return self._not_needed(unit, branch, open_pr, head_sha)
-            declined = None if open_pr is not None else self._declined(unit, branch, changes)
+        seen = plan.Seen(unit, branch, self.base, base_sha,
+                         self.git.rev(f"refs/remotes/{remote}/{branch}"),
+                         self.pulls.open_for(branch, self.base))
+        decision: plan.Decision | None = None
+        if seen.head_sha is not None:
+            decision = plan.leave_foreign(seen, self._foreign_commits(base_sha, seen.head_sha))
+        if decision is None:
+            with self._worktree(base_sha) as wt:
+                decision = self._decide_update(wt, seen)
+        return self.effects.carry_out(decision)
+
+    def _decide_update(self, wt: Git, seen: plan.Seen) -> plan.Decision:
+        """Make the update on the worktree at the base's tip and decide what it needs."""
+        unit = seen.unit
+        changes = self._update(wt.cwd, unit)
+        if not changes:
+            return plan.no_update(seen)
+        if seen.pull is None:
+            declined = plan.declined(seen, changes,
+                                     self.pulls.closed_for(seen.branch, self.base),
+                                     self.pulls.comments)
             if declined is not None:
                 return declined
-            title = pr_body.title(changes, group=unit.group)
-            body = self._body(changes)
-            require("pull request", [("title", title, grammar.pr_title),
-                                     ("body", body, grammar.pr_body)])
-            new_sha = self._commit(wt, title)
-            # The branch is rewritten from the base, never merged: when the base moved, or
-            # upstream moved again, the one pinlock commit is made anew on the base's tip.
-            same = (head_sha is not None and wt.tree(head_sha) == wt.tree(new_sha)
-                    and wt.parents(head_sha) == [base_sha])
-        if self.pr.dry_run:
-            return self._would(unit, branch, open_pr, title, body, same=same)
-        pushed = False
-        if not same:
-            # Force, but only over the commit we saw: a push made meanwhile is not lost.
-            self.git.push(remote, f"{new_sha}:refs/heads/{branch}", lease=head_sha or "")
-            self.result.pushes += 1
-            pushed = True
-        if open_pr is not None:
-            return self._refresh(unit, branch, open_pr, title, body, pushed=pushed)
-        try:
-            created = self._create(branch, title, body)
-        except BaseException:
-            if pushed:
-                self._undo_push(branch, head_sha, new_sha)
-            raise
-        # The pull request exists now: a label or reviewer GitHub refuses (a reviewer
-        # who is no collaborator gets 422) is a warning, never a reason to undo it.
-        return PrAction(unit.key, branch, "opened", detail=self._decorate(created.number),
-                        title=title, body=body, number=created.number, url=created.html_url,
-                        inputs=unit.inputs)
-
-    def _undo_push(self, branch: str, before: str | None, pushed: str) -> None:
-        """No branch without its pull request: a new branch goes away, one that was there
-        (every commit on it pinlock's, checked above) is put back where it was."""
-        with contextlib.suppress(PinlockError):
-            if before is None:
-                self.git.delete_remote_branch(self.pr.remote, branch, lease=pushed)
-            else:
-                self.git.push(self.pr.remote, f"{before}:refs/heads/{branch}", lease=pushed)
-            self.result.pushes += 1
-
-    def _would(self, unit: Unit, branch: str, open_pr: PullRequest | None, title: str,
-               body: str, *, same: bool) -> PrAction:
-        if open_pr is None:
-            action = "would-open"
-        elif not same or (open_pr.title, open_pr.body) != (title, body):
-            action = "would-update"
-        else:
-            action = "unchanged"
-        return PrAction(unit.key, branch, action, title=title, body=body,
-                        number=open_pr.number if open_pr else None,
-                        url=open_pr.html_url if open_pr else None, inputs=unit.inputs)
-
-    def _create(self, branch: str, title: str, body: str) -> PullRequest:
-        try:
-            return self.pulls.create(branch=branch, base=self.base, title=title, body=body)
-        except PinlockError:
-            # A create that failed on the way back (a 502 after GitHub made it, then a 422
-            # on the retry) may still have opened the pull request: adopt it if so.
-            try:
-                found = self.pulls.open_for(branch, self.base)
-            except PinlockError:
-                found = None
-            if found is None:
-                raise
-            if (found.title, found.body) != (title, body):
-                self.pulls.update(found.number, title=title, body=body)
-            return found
-
-    def _decorate(self, number: int) -> str:
-        """Labels and reviewers of a new pull request; what GitHub refused, as a warning."""
-        warnings = []
-        for what, call, values in (("labels", self.pulls.add_labels, self.pr.labels),
-                                   ("reviewers", self.pulls.request_reviewers,
-                                    self.pr.reviewers)):
-            try:
-                call(number, values)
-            except PinlockError as exc:
-                warnings.append(f"warning: GitHub did not take the {what} "
-                                f"{', '.join(values)}: {exc}")
-        return "; ".join(warnings)
-
-    def _refresh(self, unit: Unit, branch: str, open_pr: PullRequest, title: str, body: str,
-                 *, pushed: bool) -> PrAction:
-        if open_pr.title != title or open_pr.body != body:
-            self.pulls.update(open_pr.number, title=title, body=body)
-            action = "updated"
-        else:
-            action = "updated" if pushed else "unchanged"
-        return PrAction(unit.key, branch, action, title=title, body=body,
-                        number=open_pr.number, url=open_pr.html_url, inputs=unit.inputs)
-
-    def _close(self, pull: PullRequest, why: str) -> None:
-        self.pulls.comment(pull.number, why)
-        # pinlock withdrawing its own pull request declines nothing: drop its target, so
-        # the same update can be offered again if it is ever needed again.
-        body = pr_body.withdraw_target(pull.body)
-        self.pulls.close(pull.number, body=body if body != pull.body else None)
-
-    def _declined(self, unit: Unit, branch: str, changes: Sequence[Change]) -> PrAction | None:
-        """A person closed, without merging, a pull request of this branch that moved to
-        exactly this target: do not offer it again (a newer target is a new offer)."""
-        want = pr_body.target(changes)
-        for closed in self.pulls.closed_for(branch, self.base):
-            if closed.merged_at is not None or pr_body.target_of(closed.body) != want:
-                continue
-            # Closed while it held commits pinlock did not make: closing was how people
-            # got the branch back, not a "no" to the update.
-            if any(_FOREIGN_MARK in c for c in self.pulls.comments(closed.number)):
-                continue
-            return PrAction(
-                unit.key, branch, "declined",
-                detail=f"#{closed.number} offered this update and was closed without "
-                "merging; a newer version or digest opens a new pull request",
-                title=pr_body.title(changes, group=unit.group), number=closed.number,
-                url=closed.html_url or None, inputs=unit.inputs)
-        return None
-
-    def _not_needed(self, unit: Unit, branch: str, open_pr: PullRequest | None,
-                    head_sha: str | None) -> PrAction:
-        if open_pr is None and head_sha is None:
-            return PrAction(unit.key, branch, "up-to-date", inputs=unit.inputs)
-        what = (f"the inputs of group {unit.key} no longer need an update" if unit.group
-                else f"{unit.key} no longer needs an update")
-        why = (f"pinlock: closing, {what}: {self.base} already has the newest version "
-               "its intent allows.")
-        if self.pr.dry_run:
-            return PrAction(unit.key, branch, "would-close", detail=why,
-                            number=open_pr.number if open_pr else None, inputs=unit.inputs)
-        if open_pr is not None:
-            self._close(open_pr, why)
-        if head_sha is not None:
-            self.git.delete_remote_branch(self.pr.remote, branch, lease=head_sha)
-            self.result.pushes += 1
-        return PrAction(unit.key, branch, "closed", detail=why,
-                        number=open_pr.number if open_pr else None, inputs=unit.inputs)
-
-    def _foreign(self, unit: Unit, branch: str, open_pr: PullRequest | None, head_sha: str,
-                 foreign: list[str]) -> PrAction:
-        detail = (f"{branch} has {len(foreign)} commit(s) pinlock did not make "
-                  f"({', '.join(s[:12] for s in foreign)}); leaving it alone")
-        if open_pr is not None and not self.pr.dry_run:
-            marker = FOREIGN_MARKER.format(sha=head_sha)
-            # Say it once per branch state, not on every scheduled run. Closing the pull
-            # request would not help: the commits stay, and pinlock still keeps off them.
-            if not any(marker in c for c in self.pulls.comments(open_pr.number)):
-                self.pulls.comment(open_pr.number, f"{marker}\npinlock: {detail}. To let "
-                                   "pinlock update it again, delete the branch (or remove "
-                                   "the commits pinlock did not make from it).")
-        return PrAction(unit.key, branch, "skipped", detail=detail,
-                        number=open_pr.number if open_pr else None, inputs=unit.inputs)
+        title = pr_body.title(changes, group=unit.group)
+        body = self._body(changes)
+        require("pull request", [("title", title, grammar.pr_title),
+                                 ("body", body, grammar.pr_body)])
+        new_sha = self._commit(wt, title)
+        # The branch is rewritten from the base, never merged: when the base moved, or
+        # upstream moved again, the one pinlock commit is made anew on the base's tip.
+        head_sha = seen.head_sha
+        same = (head_sha is not None and wt.tree(head_sha) == wt.tree(new_sha)
+                and wt.parents(head_sha) == [seen.base_sha])
+        return plan.offer(seen, title, body, new_sha, same=same)
 
     # ------------------------------------------------------------ stale pull requests
 
@@ -552,33 +462,13 @@ class _Runner:
         repository are touched; the branch is deleted only when every commit on
         it is pinlock's.
         """
-        prefix = self.pr.prefix
-        for open_pr in self.pulls.open_with_prefix(prefix, self.base):
-            key = self.naming.key(open_pr.head_ref)
-            if key is None or key in keys or pr_body.MARKER not in open_pr.body:
+        for open_pr in self.pulls.open_with_prefix(self.pr.prefix, self.base):
+            found = plan.stale(open_pr, self.naming, lock, keys)
+            if found is None:
                 continue
-            branch = open_pr.head_ref
-            inp = lock.inputs.get(key)
-            if inp is not None and inp.intent.group is not None:
-                reason = (f"{key} is now updated with group {inp.intent.group} on "
-                          f"{self.naming.branch(inp.intent.group)}")
-            else:
-                reason = (f"{self.base}'s lock has no input or group named {key!r} any more, "
-                          "so there is nothing to update on this branch")
-            why = f"pinlock: closing, {reason}."
-            if self.pr.dry_run:
-                self.result.actions.append(PrAction(key, branch, "would-close", detail=why,
-                                                    number=open_pr.number))
-                continue
-            self._close(open_pr, why)
-            detail = why
-            head_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{branch}")
-            base_sha = _remote_base(self.git, self.pr.remote, self.base)
-            if head_sha is not None:
-                if self._foreign_commits(base_sha, head_sha):
-                    detail += f" The branch {branch} holds commits pinlock did not make: kept."
-                else:
-                    self.git.delete_remote_branch(self.pr.remote, branch, lease=head_sha)
-                    self.result.pushes += 1
-            self.result.actions.append(PrAction(key, branch, "closed", detail=detail,
-                                                number=open_pr.number))
+            key, why = found
+            head_sha = self.git.rev(f"refs/remotes/{self.pr.remote}/{open_pr.head_ref}")
+            foreign = head_sha is not None and bool(self._foreign_commits(
+                _remote_base(self.git, self.pr.remote, self.base), head_sha))
+            decision = plan.close_stale(open_pr, key, why, head_sha, foreign=foreign)
+            self.result.actions.append(self.effects.carry_out(decision))
