@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import pytest
 
@@ -10,8 +11,9 @@ from pinlock import lockfile
 from pinlock.changes import Change
 from pinlock.pr import body as pr_body
 from pinlock.pr import plan
+from pinlock.pr.git import Git
 from pinlock.pr.plan import Naming, Seen, Unit
-from pinlock.pr.pulls import PullRequest
+from pinlock.pr.pulls import PullRequest, PullsClient
 from pinlock.pr.run import Executor, PrOptions
 
 PINLOCK = "pinlock@users.noreply.github.com"
@@ -229,8 +231,9 @@ class _Untouchable:
     plan.close_stale(pull(head_ref="pinlock/gone"), "gone", "why.", HEAD_SHA, foreign=False),
 ])
 def test_a_dry_run_reports_and_touches_nothing(decision: plan.Decision) -> None:
-    nothing = _Untouchable()
-    effects = Executor(nothing, nothing, PrOptions(), "main", dry_run=True)
+    nothing = _Untouchable()  # stands in for git and GitHub: any use fails the test
+    effects = Executor(cast(Git, nothing), cast(PullsClient, nothing), PrOptions(), "main",
+                       dry_run=True)
     assert effects.carry_out(decision) == decision.would()
     assert effects.pushes == 0 and not effects.keeps_commits
 
