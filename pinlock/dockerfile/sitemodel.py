@@ -1,0 +1,178 @@
+"""What find_sites reports: each pin site, what it says and which characters hold it."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Value:
+    """A value in the source text: what it says and exactly which characters hold it."""
+
+    text: str
+    start: int
+    end: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    index: int
+    name: str | None
+    base: str  # the image (or stage) as written after FROM
+    line: int
+
+    def matches(self, ref: str) -> bool:
+        return ref == str(self.index) or (self.name is not None and ref.lower() == self.name)
+
+
+@dataclass(frozen=True)
+class ArgDecl:
+    name: str
+    value: Value | None  # the default, without surrounding quotes; None when declared bare
+    stage: int  # -1: global (before the first FROM)
+    line: int
+    name_end: int = -1  # source offset just past the name (where "=value" goes when bare)
+
+
+@dataclass(frozen=True)
+class ImageSite:
+    """An image reference: ``ref`` is the expanded reference, ``value`` where its text lives.
+
+    ``ref == prefix + value.text + suffix``: for ``FROM node:${TAG}`` with ``ARG TAG=22``
+    the value is the ARG default ``22`` and the prefix is ``node:``.
+    """
+
+    ref: str
+    value: Value
+    prefix: str
+    suffix: str
+    context: str  # "FROM", "COPY --from", "RUN --mount"
+    stage: int
+    line: int
+    via_arg: str | None = None
+
+
+@dataclass(frozen=True)
+class UrlSite:
+    url: str  # as written, ARG references unexpanded
+    keyword: str  # ADD or RUN
+    stage: int
+    line: int
+    checksum: Value | None = None  # ADD --checksum= value
+
+
+@dataclass(frozen=True)
+class AptPackageWord:
+    name: str  # may carry ":arch"
+    version: str | None
+    value: Value  # the whole word
+
+
+@dataclass(frozen=True)
+class AptSite:
+    stage: int
+    line: int
+    tool: str
+    packages: tuple[AptPackageWord, ...]
+    no_install_recommends: bool
+    json_form: bool = False
+
+
+@dataclass(frozen=True)
+class AptOption:
+    """A configuration option given to one apt command: ``-o KEY=VALUE`` (any spelling),
+    or ``--error-on=VALUE`` as ``APT::Update::Error-Mode``. ``word`` is where ``KEY=VALUE``
+    (with any ``-o`` glued to it) sits in the source, inside simple quotes."""
+
+    key: str  # as written; apt compares keys without regard to case
+    value: str
+    word: Value
+
+
+@dataclass(frozen=True)
+class AptCommand:
+    """One apt-get/apt command: where options can be added and which snapshot it asks for.
+
+    ``snapshot`` is the argument of ``--snapshot``/``-S``/``-o APT::Snapshot=`` as it sits
+    in the source (quotes included when it holds a ``$`` reference); ``snapshot_word`` is
+    that argument after quote removal. ``after_sub`` is the source offset just past the
+    subcommand word; ``arg_at``/``indent`` say where an ``ARG`` line goes before this RUN.
+    """
+
+    stage: int
+    line: int
+    tool: str
+    sub: str
+    after_sub: int
+    arg_at: int
+    indent: str
+    snapshot: Value | None = None
+    snapshot_word: str | None = None
+    json_form: bool = False
+    in_json_string: bool = False  # the script of RUN ["sh", "-c", "…"]: inserts stay JSON-safe
+    options: tuple[AptOption, ...] = ()
+    after_snapshot: int | None = None  # source offset just past the whole snapshot option
+    line_break: str = ""  # continues the command on a new, indented line (options one a line)
+
+    def option(self, key: str) -> AptOption | None:
+        """The last ``key`` given (apt keeps the last one), compared without case."""
+        found = [o for o in self.options if o.key.lower() == key.lower()]
+        return found[-1] if found else None
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    what: str
+    reason: str
+    line: int
+
+
+@dataclass(frozen=True)
+class UnsafeApt(Unmanaged):
+    """An apt command pinlock cannot rewrite safely: what it installs is not in the text.
+
+    Unlike other unmanaged commands this is bad input: pinning the stage's other packages
+    while this one installs whatever a variable, a file or a caller names would lock a
+    closure the build does not install.
+    """
+
+    stage: int = -1
+
+
+@dataclass(frozen=True)
+class Sites:
+    stages: tuple[Stage, ...]
+    args: tuple[ArgDecl, ...]
+    images: tuple[ImageSite, ...]
+    urls: tuple[UrlSite, ...]
+    apt: tuple[AptSite, ...]
+    unmanaged: tuple[Unmanaged, ...]
+    apt_commands: tuple[AptCommand, ...] = ()
+    unsafe_apt: tuple[UnsafeApt, ...] = ()
+
+    def stage(self, ref: str) -> Stage | None:
+        """The first stage ``ref`` names (by index or name); a lookup, not a scan per call."""
+        by_index, by_name = self._stage_tables
+        hits = [st for st in (by_index.get(ref), by_name.get(ref.lower())) if st is not None]
+        return min(hits, key=lambda st: st.index, default=None)
+
+    @functools.cached_property
+    def _stage_tables(self) -> tuple[dict[str, Stage], dict[str, Stage]]:
+        by_index = {str(st.index): st for st in self.stages}
+        by_name: dict[str, Stage] = {}
+        for st in self.stages:
+            if st.name is not None:
+                by_name.setdefault(st.name, st)
+        return by_index, by_name
+
+    def args_named(self, name: str) -> list[ArgDecl]:
+        return [a for a in self.args if a.name == name]
+
+    def arg_default(self, name: str) -> str | None:
+        """The last declared default of ``name`` (the one a build would see last)."""
+        for arg in reversed(self.args):
+            if arg.name == name and arg.value is not None:
+                return arg.value.text
+        return None
