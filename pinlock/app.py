@@ -47,7 +47,6 @@ from pinlock.verify import edits_for, verify_offline
 
 if TYPE_CHECKING:
     import httpx
-    import tomlkit
 
     from pinlock.discover import Discovery
     from pinlock.image_report import ImageReport
@@ -65,7 +64,7 @@ class Project:
     df: Dockerfile
     sites: Sites
     lock: Lock | None = None
-    doc: tomlkit.TOMLDocument | None = None
+    doc: lockfile.Document | None = None
     lock_text: str | None = None
 
 

@@ -8,7 +8,9 @@ changed. A fresh document is laid out deterministically (inputs sorted by name).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -75,14 +77,137 @@ def _too_deep(path: str) -> LockfileError:
                          "`pinlock init --force`")
 
 
-def parse_document(text: str, path: str) -> tomlkit.TOMLDocument:
-    # tomlkit only where a document is rewritten: the read-only path (verify) uses tomllib.
+# ------------------------------------------------------------------ long arrays
+#
+# Most of a fully locked file is long arrays of one-line tables in [*.locked.*] tables (an apt
+# closure: one line per package). pinlock writes them itself, one table per line, and reads
+# them with a strict line parser; both TOML parsers only see the rest of the file, where a
+# placeholder string stands for each array. tomlkit, which keeps comments and layout for the
+# intent people edit, costs ~0.3 ms a line: it never handles these arrays, so reading,
+# rewriting and a no-op run no longer pay for them. An array in another layout (edited by
+# hand) is parsed by tomllib/tomlkit as before; a placeholder that does not land exactly where
+# its array was (one cut inside a multi-line string) sends the whole file down that path too.
+
+_ROWS = re.compile(r"^(?P<key>[A-Za-z0-9_-]+) = \[\n(?P<rows>(?:    \{[^\n]*\},\n)+)\]$",
+                   re.MULTILINE)
+_PAIR = re.compile(r'([A-Za-z0-9_-]+) = (?:"([^"\\\x00-\x1f\x7f]*)"|(0|[1-9][0-9]{0,17}))'
+                   r"(?:, |$)")
+
+
+class Rows:
+    """An array of tables pinlock writes as text itself, one table a line."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.text = "[\n" + "".join(
+            "    {" + ", ".join(f"{k} = {_scalar(v)}" for k, v in row.items() if v is not None)
+            + "},\n" for row in rows) + "]"
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if text.isprintable() and text.isascii() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    import tomlkit
+
+    return tomlkit.item(text).as_string()
+
+
+def _parse_rows(block: str) -> list[dict[str, Any]] | None:
+    """The tables of a block of ``    {k = "v", n = 1},`` lines; None: not that simple form."""
+    out: list[dict[str, Any]] = []
+    for line in block.splitlines():
+        inner = line[5:-2]  # "    {" … "},"
+        row: dict[str, Any] = {}
+        at = 0
+        while at < len(inner):
+            m = _PAIR.match(inner, at)
+            if m is None or m.group(1) in row:
+                return None
+            row[m.group(1)] = m.group(2) if m.group(3) is None else int(m.group(3))
+            at = m.end()
+        out.append(row)
+    return out
+
+
+@dataclass
+class Document:
+    """A lock file as tomlkit keeps it for a rewrite, its long arrays apart (``Rows``)."""
+
+    toml: tomlkit.TOMLDocument
+    rows: dict[str, str] = field(default_factory=dict)  # placeholder -> the array's text
+    nonce: str = ""
+
+
+def _cut(text: str) -> tuple[str, dict[str, tuple[str, list[dict[str, Any]]]], str]:
+    """``text`` with each long array of a [*.locked.*] table replaced by a placeholder:
+    (text, placeholder -> (array text, its tables), nonce)."""
+    import secrets
+
+    nonce = secrets.token_hex(6)
+    if nonce in text:  # pragma: no cover - 48 random bits
+        return text, {}, nonce
+    found: dict[str, tuple[str, list[dict[str, Any]]]] = {}
+    parts: list[str] = []
+    last = 0
+    for m in _ROWS.finditer(text):
+        header = text.rfind("\n[", 0, m.start())
+        if header < 0 or not text.startswith("\n[inputs.", header) or ".locked" not in (
+                text[header:text.index("\n", header + 1)]):
+            continue
+        rows = _parse_rows(m.group("rows"))
+        if rows is None:
+            continue
+        placeholder = f"pinlock-rows-{nonce}-{len(found)}"
+        found[placeholder] = (text[m.start("rows") - 2:m.end()], rows)
+        parts += [text[last:m.start()], f'{m.group("key")} = "{placeholder}"']
+        last = m.end()
+    parts.append(text[last:])
+    return "".join(parts), found, nonce
+
+
+def _put_back(data: Any, found: Mapping[str, tuple[str, list[dict[str, Any]]]]) -> bool:
+    """Replace each placeholder in ``data`` by its tables; False unless every placeholder
+    stood alone as the value of a key, exactly once."""
+    seen = 0
+
+    def walk(node: Any) -> None:
+        nonlocal seen
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if isinstance(v, str) and v in found:
+                    node[k] = [dict(r) for r in found[v][1]]
+                    seen += 1
+                else:
+                    walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(data)
+    return seen == len(found)
+
+
+def _has_placeholder(data: Any, nonce: str) -> bool:
+    if isinstance(data, str):
+        return nonce in data
+    if isinstance(data, dict):
+        return any(_has_placeholder(v, nonce) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_placeholder(v, nonce) for v in data)
+    return False
+
+
+def _parse_toml(text: str, path: str) -> tomlkit.TOMLDocument:
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
 
-    _too_big(text, path)
     try:
-        doc = tomlkit.parse(text)
+        return tomlkit.parse(text)
     except TOMLKitError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
@@ -90,30 +215,52 @@ def parse_document(text: str, path: str) -> tomlkit.TOMLDocument:
     except RecursionError:
         # Both TOML parsers recurse per nested array or inline table.
         raise _too_deep(path) from None
+
+
+def parse_document(text: str, path: str) -> tuple[Document, dict[str, Any]]:
+    """The document for a rewrite, and its plain data (long arrays put back)."""
+    # tomlkit only where a document is rewritten: the read-only path (verify) uses tomllib.
+    _too_big(text, path)
+    cut, found, nonce = _cut(text)
+    if found:
+        doc = _parse_toml(cut, path)
+        data = doc.unwrap()
+        if _put_back(data, found) and not _has_placeholder(data, nonce):
+            if nesting_exceeds(data, MAX_LOCK_DEPTH):
+                raise _too_deep(path)
+            return Document(doc, {p: t for p, (t, _) in found.items()}, nonce), data
+    doc = _parse_toml(text, path)
     if nesting_exceeds(doc, MAX_LOCK_DEPTH):
         raise _too_deep(path)
-    return doc
+    return Document(doc), doc.unwrap()
 
 
-def load(text: str, path: str) -> tuple[Lock, tomlkit.TOMLDocument]:
+def load(text: str, path: str) -> tuple[Lock, Document]:
     """Parse and validate a lock file, keeping the document for a later rewrite."""
-    doc = parse_document(text, path)
-    return from_data(doc.unwrap(), path), doc
+    doc, data = parse_document(text, path)
+    return from_data(data, path), doc
 
 
-def load_fast(text: str, path: str) -> Lock:
-    """Parse and validate a lock file for reading only (stdlib tomllib: the fast path)."""
+def _tomllib(text: str, path: str) -> dict[str, Any]:
     import tomllib
 
-    _too_big(text, path)
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LockfileError(path, f"not valid TOML: {exc}",
                             hint="fix the syntax, or regenerate it with `pinlock init --force`"
                             ) from None
     except RecursionError:
         raise _too_deep(path) from None
+
+
+def load_fast(text: str, path: str) -> Lock:
+    """Parse and validate a lock file for reading only (stdlib tomllib: the fast path)."""
+    _too_big(text, path)
+    cut, found, nonce = _cut(text)
+    data = _tomllib(cut, path) if found else None
+    if data is None or not _put_back(data, found) or _has_placeholder(data, nonce):
+        data = _tomllib(text, path)
     if nesting_exceeds(data, MAX_LOCK_DEPTH):
         raise _too_deep(path)
     return from_data(data, path)
@@ -193,10 +340,62 @@ def _load_input(path: str, name: str, r: TableReader, platforms: tuple[str, ...]
 # ------------------------------------------------------------------ writing
 
 
-def _item(value: Any, *, inline: bool = False) -> Item:
+class _Writer:
+    """One render: the document, and the text of each long array it places."""
+
+    def __init__(self, doc: Document) -> None:
+        import secrets
+
+        self.doc = doc
+        if not doc.nonce:
+            doc.nonce = secrets.token_hex(6)
+        self.count = 0
+
+    def place(self, rows: Rows) -> str:
+        self.count += 1
+        placeholder = f"pinlock-rows-{self.doc.nonce}-w{self.count}"
+        while placeholder in self.doc.rows:  # a second render of the same document
+            self.count += 1
+            placeholder = f"pinlock-rows-{self.doc.nonce}-w{self.count}"
+        self.doc.rows[placeholder] = rows.text
+        return placeholder
+
+    def same(self, existing: Any, desired: Any) -> bool:
+        if isinstance(desired, Rows):
+            plain = _plain(existing)
+            if isinstance(plain, str):
+                return self.doc.rows.get(plain) == desired.text
+            return _same(existing, desired.rows)
+        return _same(existing, desired)
+
+    def text(self) -> str:
+        import tomlkit
+
+        text = tomlkit.dumps(self.doc.toml)
+        for placeholder, rows in self.doc.rows.items():
+            text = text.replace(f'"{placeholder}"', rows, 1)
+        return text
+
+
+def _long_arrays(value: Any) -> Any:
+    """``value`` (a locked table) with every non-empty array of tables as ``Rows``."""
+    if isinstance(value, dict):
+        out = type(value)() if isinstance(value, Replace) else {}
+        for k, v in value.items():
+            out[k] = _long_arrays(v)
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return Rows(value)
+    return value
+
+
+def _item(value: Any, writer: _Writer, *, inline: bool = False) -> Item:
     """A fresh tomlkit item in pinlock's layout."""
     import tomlkit
     from tomlkit.items import InlineTable
+    if isinstance(value, Rows):
+        placed: Item = tomlkit.item(writer.place(value))
+        return placed
     if isinstance(value, dict):
         if inline:
             t: InlineTable | Table = tomlkit.inline_table()
@@ -205,13 +404,13 @@ def _item(value: Any, *, inline: bool = False) -> Item:
                 isinstance(v, dict) for v in value.values()) and bool(value))
         for k, v in value.items():
             if v is not None:
-                t.add(k, _item(v, inline=inline or isinstance(t, InlineTable)))
+                t.add(k, _item(v, writer, inline=inline or isinstance(t, InlineTable)))
         return t
     if isinstance(value, list):
         arr = tomlkit.array()
         if value and isinstance(value[0], dict):
             for v in value:
-                arr.append(_item(v, inline=True))
+                arr.append(_item(v, writer, inline=True))
             arr.multiline(True)
         else:
             arr.extend(value)
@@ -237,7 +436,8 @@ def _same(existing: Any, desired: Any) -> bool:
     return bool(norm(_plain(existing)) == norm(desired))
 
 
-def _sync(container: Table | Container | InlineTable, desired: Mapping[str, Any]) -> None:
+def _sync(container: Table | Container | InlineTable, desired: Mapping[str, Any],
+          writer: _Writer) -> None:
     """Make ``container`` hold ``desired``, touching only keys whose value differs.
 
     Keys not named in ``desired`` are left as they are (unknown keys survive).
@@ -250,41 +450,43 @@ def _sync(container: Table | Container | InlineTable, desired: Mapping[str, Any]
             if present:
                 del container[key]
             continue
-        if present and _same(container[key], value):
+        if present and writer.same(container[key], value):
             continue
         existing = container[key] if present else None
         if (isinstance(value, dict) and not isinstance(value, Replace)
                 and isinstance(existing, Table | InlineTable)):
-            _sync(existing, value)
+            _sync(existing, value, writer)
             continue
         if isinstance(value, Replace) and isinstance(existing, Table):
             for k in [k for k in existing if k not in value]:
                 del existing[k]
-            _sync(existing, value)
+            _sync(existing, value, writer)
             continue
-        new = _item(value, inline=isinstance(container, InlineTable))
+        new = _item(value, writer, inline=isinstance(container, InlineTable))
         if present:
             container[key] = new
         else:
             container.add(key, new)
 
 
-def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
+def render(lock: Lock, doc: Document | None = None) -> str:
     """The lock file text for ``lock``, keeping everything of ``doc`` pinlock does not own."""
     import tomlkit
     from tomlkit.items import Table
 
     if doc is None:
-        doc = tomlkit.document()
+        doc = Document(tomlkit.document())
         for line in HEADER:
-            doc.add(tomlkit.comment(line))
-        doc.add(tomlkit.nl())
-    _sync(doc, {"version": SCHEMA_VERSION, "dockerfile": lock.dockerfile,
-                "platforms": list(lock.platforms), "min-age": lock.min_age})
-    if "inputs" not in doc:
-        doc.add(tomlkit.nl())
-        doc.add("inputs", tomlkit.table(is_super_table=True))
-    inputs = doc["inputs"]
+            doc.toml.add(tomlkit.comment(line))
+        doc.toml.add(tomlkit.nl())
+    writer = _Writer(doc)
+    top = doc.toml
+    _sync(top, {"version": SCHEMA_VERSION, "dockerfile": lock.dockerfile,
+                "platforms": list(lock.platforms), "min-age": lock.min_age}, writer)
+    if "inputs" not in top:
+        top.add(tomlkit.nl())
+        top.add("inputs", tomlkit.table(is_super_table=True))
+    inputs = top["inputs"]
     assert isinstance(inputs, Table)
     for name in [n for n in inputs if n not in lock.inputs]:
         del inputs[name]
@@ -295,12 +497,11 @@ def render(lock: Lock, doc: tomlkit.TOMLDocument | None = None) -> str:
             inputs.add(name, tomlkit.table())
         tbl = inputs[name]
         assert isinstance(tbl, Table)
-        _sync(tbl, intent)
+        _sync(tbl, intent, writer)
         if "locked" not in tbl:
             tbl.add("locked", tomlkit.table())
         lk = tbl["locked"]
         assert isinstance(lk, Table)
-        _sync(lk, locked)
-    text = tomlkit.dumps(doc)
+        _sync(lk, _long_arrays(locked), writer)
+    text = writer.text()
     return text if text.endswith("\n") else text + "\n"
-
