@@ -19,12 +19,16 @@ from pinlock.sources.oci.errors import RegistryAuthError, RegistryError
 
 @dataclass
 class Challenge:
+    """A parsed ``WWW-Authenticate`` header."""
+
     scheme: str  # "bearer" or "basic"
     params: dict[str, str]
 
 
 @dataclass
 class Token:
+    """A Bearer token and the clock reading at which it is renewed."""
+
     value: str
     expires: float
 

@@ -1,7 +1,4 @@
-"""OCI manifests and indexes: media types, verified manifest bytes, platforms and digests.
-
-Pure: bytes and JSON in, values or typed errors out; nothing here touches the network.
-"""
+"""OCI manifests and indexes, pure: media types, verified manifest bytes, platforms, digests."""
 
 from __future__ import annotations
 
