@@ -397,8 +397,8 @@ def send_with_retries(
 
     Returns the last response (any status) once it is not retryable; raises
     UpstreamError when every attempt failed at the transport level or the wait
-    budget ran out. Redirects are not followed here: callers decide, because a
-    redirect to another host must not carry credentials.
+    budget ran out. Redirects are not followed here: pinlock.transport's
+    follow_redirects calls this once per hop, deciding what each hop may carry.
 
     Without ``stream`` the body is read here, decoded and capped at ``limit``
     bytes, under the request's deadline; with ``stream`` the caller reads it

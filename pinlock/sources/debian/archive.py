@@ -46,12 +46,15 @@ from pinlock.sources.debian.signature import (
     check_valid_until,
     verify_clearsigned,
 )
+from pinlock.transport import Hop, RedirectPolicy, Refusal, follow_redirects
 
 SNAPSHOT_FORMAT = "%Y%m%dT%H%M%SZ"
 DEFAULT_DEBIAN = "https://snapshot.debian.org/archive/debian/{snapshot}/"
 DEFAULT_SECURITY = "https://snapshot.debian.org/archive/debian-security/{snapshot}/"
 _COMPRESSIONS = (".xz", ".gz", "")
-_MAX_REDIRECTS = 5
+# snapshot.debian.org redirects a timestamp to the run before it, on the same host; a
+# redirect anywhere else would have another server answer for this mirror.
+_REDIRECTS = RedirectPolicy(max_hops=5, same_origin_only=True)
 _CHUNK = 1 << 22  # decompressed bytes scanned at a time: bounds memory, not speed
 # What a Packages index may expand to, whatever its InRelease says (Debian's main/binary-amd64
 # Packages of a release is ~50-70 MB): the scanned bytes stay in memory while it is read.
@@ -213,6 +216,12 @@ def check_index(data: bytes, entry: IndexFile, *, what: str) -> None:
         )
 
 
+def _refused(refusal: Refusal) -> ArchiveError:
+    if refusal.reason == "too many":
+        return ArchiveError(f"GET {refusal.target}: more than {refusal.max_hops} redirects")
+    return ArchiveError(f"GET {refusal.url}: redirected to another host ({refusal.target})")
+
+
 class Archive:
     """HTTP access to Debian archives; every byte parsed was checked against a signature when
     it was fetched (the disk cache below says how far that reaches)."""
@@ -293,27 +302,23 @@ class Archive:
             raise InputError(f"{scrub(url)}: refusing to send the password in this URL over "
                              f"plain http to {plain_http_host(url)}",
                              hint="use an https:// mirror URL for a mirror that needs a login")
-        origin = urlsplit(url)[:2]
-        for _ in range(_MAX_REDIRECTS + 1):
-            resp = send_with_retries(self.client, self.client.build_request("GET", url),
+
+        def send(hop: Hop) -> httpx.Response:
+            return send_with_retries(self.client, self.client.build_request("GET", hop.url),
                                      stream=stream)
-            if resp.status_code in (301, 302, 303, 307, 308) and "location" in resp.headers:
-                resp.close()
-                nxt = urljoin(url, resp.headers["location"])
-                if urlsplit(nxt)[:2] != origin:
-                    raise ArchiveError(f"GET {url}: redirected to another host ({nxt})")
-                url = nxt
-                continue
-            if resp.status_code != 200:
-                resp.close()
-                if resp.status_code in (404, 410) and missing_ok:
-                    return None
-                raise ArchiveError(
-                    f"GET {url}: HTTP {resp.status_code}",
-                    hint="check the suite name and the mirror" if resp.status_code == 404 else None,
-                )
-            return resp
-        raise ArchiveError(f"GET {url}: more than {_MAX_REDIRECTS} redirects")
+
+        trail: list[str] = []
+        resp = follow_redirects(send, url, policy=_REDIRECTS, refuse=_refused, trail=trail)
+        url = trail[-1]
+        if resp.status_code != 200:
+            resp.close()
+            if resp.status_code in (404, 410) and missing_ok:
+                return None
+            raise ArchiveError(
+                f"GET {url}: HTTP {resp.status_code}",
+                hint="check the suite name and the mirror" if resp.status_code == 404 else None,
+            )
+        return resp
 
     # ------------------------------------------------------------ InRelease
 

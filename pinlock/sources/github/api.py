@@ -43,12 +43,20 @@ from pinlock.sources.github.errors import (
     RateLimitError,
     TruncatedDownloadError,
 )
+from pinlock.transport import (
+    Hop,
+    PageRefusal,
+    RedirectPolicy,
+    Refusal,
+    follow_redirects,
+    origin,
+    paginate,
+)
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 JSON_MEDIA_TYPE = "application/vnd.github+json"
 OCTET_STREAM = "application/octet-stream"
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 1 << 16
 _TOKEN_HINT = "set GITHUB_TOKEN (or GH_TOKEN) to a token that can read the repository"
 
@@ -163,11 +171,6 @@ class Release:
 # ---------------------------------------------------------------- URLs and answers
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return (url.scheme, url.host, url.port or default)
-
-
 def display_url(url: httpx.URL | str) -> str:
     """A URL for messages: without its query, which on download hosts carries signatures."""
     u = httpx.URL(str(url))
@@ -210,7 +213,7 @@ class _RateLimitGate:
         self.last_status = response.status_code
         if response.status_code not in (403, 429):
             return response
-        if _origin(request.url) != self._owner._origin:
+        if origin(request.url) != self._owner._origin:
             # A download host's 403 (an expired or refused signed URL) is final.
             if response.status_code == 403:
                 response.close()
@@ -306,7 +309,7 @@ class GitHubClient:
             )
         self._http = http
         self._base = str(base).rstrip("/")
-        self._origin = _origin(base)
+        self._origin = origin(base)
         self._token = config.token
         self.retry_policy = retry
         self._sleep = sleep
@@ -344,9 +347,9 @@ class GitHubClient:
 
     # ------------------------------------------------------------ transport
 
-    def _headers(self, url: httpx.URL, accept: str) -> dict[str, str]:
+    def _headers(self, accept: str, *, api: bool) -> dict[str, str]:
         headers = {"Accept": accept}
-        if _origin(url) == self._origin:
+        if api:
             headers["X-GitHub-Api-Version"] = API_VERSION
             if self._token:
                 headers["Authorization"] = f"Bearer {self._token}"
@@ -363,14 +366,18 @@ class GitHubClient:
         stream: bool = False,
     ) -> httpx.Response:
         """Send with bounded retries; follow redirects by hand, dropping credentials off-origin."""
-        current = httpx.URL(url, params=dict(params)) if params else httpx.URL(url)
-        for _hop in range(self.max_redirects + 1):
-            label = f"{method} {display_url(current)}"
+        first = httpx.URL(url, params=dict(params)) if params else httpx.URL(url)
+
+        def send(hop: Hop) -> httpx.Response:
+            current = httpx.URL(hop.url)
+            label = f"{hop.method} {display_url(current)}"
             request = self._http.build_request(
-                method,
+                hop.method,
                 current,
-                headers=self._headers(current, accept),
-                json=json_body,
+                # The token and API version only to the API's own origin, never to a
+                # download host a redirect leads to.
+                headers=self._headers(accept, api=hop.credentials),
+                json=json_body if hop.body else None,
             )
             gate = _RateLimitGate(self, label)
             try:
@@ -396,17 +403,19 @@ class GitHubClient:
                 raise GitHubError(exc.message, hint=exc.hint) from exc
             if response.status_code in (403, 429):
                 raise_for_rate_limit(response, label, self, retry=False)
-            if response.status_code not in _REDIRECTS or "location" not in response.headers:
-                return response
-            target = current.join(response.headers["location"])
-            response.close()
-            if current.scheme == "https" and target.scheme != "https":
-                # A downgrade would expose the request (and any later token) in clear text.
-                raise GitHubError(f"{label}: refused redirect from https to {display_url(target)}")
-            if response.status_code in (301, 302, 303) and method not in ("GET", "HEAD"):
-                method, json_body = "GET", None
-            current = target
-        raise GitHubError(f"{method} {display_url(url)}: more than {self.max_redirects} redirects")
+            return response
+
+        def refused(refusal: Refusal) -> GitHubError:
+            if refusal.reason == "too many":
+                return GitHubError(f"{refusal.method} {display_url(url)}: more than "
+                                   f"{refusal.max_hops} redirects")
+            # A downgrade would expose the request (and any later token) in clear text.
+            return GitHubError(f"{refusal.method} {display_url(refusal.url)}: refused redirect "
+                               f"from https to {display_url(refusal.target)}")
+
+        return follow_redirects(send, str(first), method=method, refuse=refused,
+                                policy=RedirectPolicy(max_hops=self.max_redirects),
+                                credentials_origin=self._base)
 
     def _raise_for_status(
         self, response: httpx.Response, label: str, ok: frozenset[int] | tuple[int, ...]
@@ -457,31 +466,31 @@ class GitHubClient:
     ) -> Iterator[Any]:
         """Yield the items of a list endpoint, following ``Link: <…>; rel="next"``."""
         query: dict[str, str | int] = {**(params or {}), "per_page": per_page}
-        url: str | None = self.url(path)
-        seen: set[str] = set()
-        pages = 0
-        while url is not None:
-            if url in seen:
-                raise GitHubError(f"GET {display_url(url)}: pagination loops back to a seen page")
-            if pages >= self.max_pages:
-                raise GitHubError(
-                    f"GET {display_url(self.url(path))}: more than {self.max_pages} pages"
-                )
-            seen.add(url)
-            pages += 1
-            response = self.request("GET", url, params=query, ok=(200,))
+        first = self.url(path)
+
+        def fetch(page: str) -> httpx.Response:
+            nonlocal query
+            response = self.request("GET", page, params=query, ok=(200,))
             query = {}  # the next link carries the whole query
-            items = parse_json(response.content, f"GET {display_url(url)}", error=GitHubError)
+            return response
+
+        def refused(refusal: PageRefusal) -> GitHubError:
+            if refusal.reason == "too many":
+                return GitHubError(f"GET {display_url(first)}: more than {refusal.max_pages} "
+                                   "pages")
+            return GitHubError(f"GET {display_url(refusal.target)}: pagination loops back to "
+                               "a seen page")
+
+        for page, response in paginate(fetch, first, max_pages=self.max_pages, refuse=refused):
+            items = parse_json(response.content, f"GET {display_url(page)}", error=GitHubError)
             if not isinstance(items, list):
-                raise GitHubError(f"GET {display_url(url)}: expected a JSON list")
+                raise GitHubError(f"GET {display_url(page)}: expected a JSON list")
             if len(items) > max(per_page, 100):
                 # GitHub never sends more than asked: a bigger page is a server piling
                 # up memory in pinlock across pages.
-                raise GitHubError(f"GET {display_url(url)}: {len(items)} items on one page, "
+                raise GitHubError(f"GET {display_url(page)}: {len(items)} items on one page, "
                                   f"more than the {per_page} asked for")
             yield from items
-            nxt = response.links.get("next", {}).get("url")
-            url = str(httpx.URL(url).join(nxt)) if nxt else None
 
     # ------------------------------------------------------------ releases
 

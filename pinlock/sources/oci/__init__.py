@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from pinlock.http import DEFAULT_RETRY, RetryPolicy
-from pinlock.sources.oci.client import RegistryClient, ResolvedImage
+from pinlock.sources.oci.client import RegistryClient
 from pinlock.sources.oci.config import RegistryConfig
 from pinlock.sources.oci.credentials import DockerCredentials
 from pinlock.sources.oci.errors import (
@@ -17,6 +17,7 @@ from pinlock.sources.oci.errors import (
     TagNotFoundError,
 )
 from pinlock.sources.oci.layers import read_image_file
+from pinlock.sources.oci.manifest import ResolvedImage
 from pinlock.sources.oci.source import ImageSource
 
 __all__ = [

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Literal
 
 from pinlock.imageref import ImageRefError, parse_image_ref
-from pinlock.sources.oci.client import MAX_CONFIG_BYTES, Manifest, index_platforms
 from pinlock.sources.oci.errors import (
     ImageReferenceError,
     PlatformNotFoundError,
     UnsupportedMediaTypeError,
 )
 from pinlock.sources.oci.layers import BlobStore
+from pinlock.sources.oci.manifest import MAX_CONFIG_BYTES, Manifest, index_platforms
 
 Transport = Literal["docker", "oci", "docker-archive"]
 # skopeo's other transports: named, so the message can say what to do instead.

@@ -23,12 +23,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from pinlock.sources.oci.client import Manifest
 from pinlock.sources.oci.errors import (
     BlobIntegrityError,
     LayerFormatError,
     UnsupportedMediaTypeError,
 )
+from pinlock.sources.oci.manifest import Manifest
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"

@@ -19,17 +19,17 @@ from typing import IO, Any
 
 from pinlock.digest import Digest, DigestFormatError, check_bytes, hash_as
 from pinlock.imageref import ImageRefError, parse_image_ref
-from pinlock.sources.oci.client import (
-    MAX_CONFIG_BYTES,
-    MAX_MANIFEST_BYTES,
-    OCI_MANIFEST,
-    Manifest,
-    _media_type,
-)
 from pinlock.sources.oci.errors import (
     BlobIntegrityError,
     LocalImageError,
     ManifestIntegrityError,
+)
+from pinlock.sources.oci.manifest import (
+    MAX_CONFIG_BYTES,
+    MAX_MANIFEST_BYTES,
+    OCI_MANIFEST,
+    Manifest,
+    check_media_type,
 )
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -127,7 +127,7 @@ class OciLayout:
             raw = _read_capped(fh, MAX_MANIFEST_BYTES, what)
         check_bytes(raw, reference, what=f"{what}: bytes do not hash to the digest",
                     error=ManifestIntegrityError)
-        return Manifest(reference, _media_type(raw, None, what), raw)
+        return Manifest(reference, check_media_type(raw, None, what), raw)
 
     @contextmanager
     def open_blob(self, repository: str, digest: str) -> Iterator[tuple[Iterator[bytes], str]]:
