@@ -305,10 +305,40 @@ class Kind(abc.ABC):
         return None
 
 
+@dataclass(frozen=True)
+class Parts(Generic[I]):
+    """A kind's pure pieces, each written for its own input type: its lock tables (``load``,
+    ``encode``, ``values``), its pin sites, and what ``init`` detects."""
+
+    load: Callable[[TableReader, str, tuple[str, ...]], I]
+    encode: Callable[[I], tuple[dict[str, object], dict[str, object]]]
+    values: Callable[[I, str], Iterator[Value]]
+    pin_sites: Callable[[I, Scope], list[PinSite]]
+    detect: Callable[[Detection], None] | None = None
+
+
 class TypedKind(Kind, Generic[I]):
-    """A kind whose inputs are ``I``: ``own()`` narrows what the core hands over."""
+    """A kind whose inputs are ``I``: ``own()`` narrows what the core hands over, and
+    ``parts`` serve the lock file, init and the pin sites."""
 
     input_type: type[I]
+    parts: Parts[I]
+
+    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
+        return self.parts.load(r, name, platforms)
+
+    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
+        return self.parts.encode(self.own(inp))
+
+    def values(self, inp: Input, at: str) -> Iterator[Value]:
+        return self.parts.values(self.own(inp), at)
+
+    def detect(self, found: Detection) -> None:
+        if self.parts.detect is not None:
+            self.parts.detect(found)
+
+    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
+        return self.parts.pin_sites(self.own(inp), scope)
 
     def own(self, inp: Input) -> I:
         if not isinstance(inp, self.input_type):

@@ -14,7 +14,16 @@ from typing import Literal
 
 from pinlock import grammar
 from pinlock.digest import is_sha256
-from pinlock.kinds.base import Detection, Row, Scope, TypedKind, Upstream, Upstreams, Value
+from pinlock.kinds.base import (
+    Detection,
+    Parts,
+    Row,
+    Scope,
+    TypedKind,
+    Upstream,
+    Upstreams,
+    Value,
+)
 from pinlock.model import Finding, Input, Lock
 from pinlock.pins import PinSite, arg_values
 from pinlock.sources.interface import Candidate, Context
@@ -76,52 +85,53 @@ class ToySource:
         pass
 
 
+def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ToyInput:
+    locked = r.table("locked")
+    return ToyInput(name, ToyIntent(r.text("version-arg", "TOY_VERSION"),
+                                    r.text("sha256-arg", "TOY_SHA256"), group(r), min_age(r)),
+                    ToyLocked(locked.text("version", required=True), locked.sha256("sha256")))
+
+
+def encode(inp: ToyInput) -> tuple[dict[str, object], dict[str, object]]:
+    return ({"kind": inp.kind, "version-arg": inp.intent.version_arg,
+             "sha256-arg": inp.intent.sha256_arg, "group": inp.intent.group,
+             "min-age": inp.intent.min_age},
+            {"version": inp.locked.version, "sha256": inp.locked.sha256})
+
+
+def values(inp: ToyInput, at: str) -> Iterator[Value]:
+    yield f"{at}.version-arg", inp.intent.version_arg, grammar.arg_name
+    yield f"{at}.sha256-arg", inp.intent.sha256_arg, grammar.arg_name
+    yield f"{at}.locked.version", inp.locked.version, grammar.release_version
+    if inp.locked.sha256 is not None:
+        yield f"{at}.locked.sha256", inp.locked.sha256, grammar.sha256_hex
+
+
+def detect(found: Detection) -> None:
+    args = {a.name: a for a in found.sites.args if a.value is not None}
+    version, sha = args.get("TOY_VERSION"), args.get("TOY_SHA256")
+    if version is None or sha is None or version.value is None or sha.value is None:
+        return
+    current = sha.value.text if is_sha256(sha.value.text) else None
+    name = found.unique_name("toy")
+    found.inputs[name] = ToyInput(name, ToyIntent(), ToyLocked(version.value.text, current))
+
+
+def pin_sites(inp: ToyInput, scope: Scope) -> list[PinSite]:
+    out = [PinSite(inp.name, f"ARG {inp.intent.version_arg}", v, inp.locked.version)
+           for v in arg_values(scope.sites, inp.intent.version_arg, inp.name, scope.path)]
+    for v in arg_values(scope.sites, inp.intent.sha256_arg, inp.name, scope.path):
+        out.append(PinSite(inp.name, f"ARG {inp.intent.sha256_arg}", v,
+                           inp.locked.sha256 or v.text, pinned=inp.locked.sha256 is not None))
+    return out
+
+
 class ToyKind(TypedKind[ToyInput]):
     name = "toy"
     input_type = ToyInput
     intent_keys = frozenset({"kind", "version-arg", "sha256-arg", "group", "min-age",
                              "locked"})
-
-    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
-        locked = r.table("locked")
-        return ToyInput(name, ToyIntent(r.text("version-arg", "TOY_VERSION"),
-                                        r.text("sha256-arg", "TOY_SHA256"),
-                                        group(r), min_age(r)),
-                        ToyLocked(locked.text("version", required=True),
-                                  locked.sha256("sha256")))
-
-    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
-        i = self.own(inp)
-        return ({"kind": i.kind, "version-arg": i.intent.version_arg,
-                 "sha256-arg": i.intent.sha256_arg, "group": i.intent.group,
-                 "min-age": i.intent.min_age},
-                {"version": i.locked.version, "sha256": i.locked.sha256})
-
-    def values(self, inp: Input, at: str) -> Iterator[Value]:
-        i = self.own(inp)
-        yield f"{at}.version-arg", i.intent.version_arg, grammar.arg_name
-        yield f"{at}.sha256-arg", i.intent.sha256_arg, grammar.arg_name
-        yield f"{at}.locked.version", i.locked.version, grammar.release_version
-        if i.locked.sha256 is not None:
-            yield f"{at}.locked.sha256", i.locked.sha256, grammar.sha256_hex
-
-    def detect(self, found: Detection) -> None:
-        args = {a.name: a for a in found.sites.args if a.value is not None}
-        version, sha = args.get("TOY_VERSION"), args.get("TOY_SHA256")
-        if version is None or sha is None or version.value is None or sha.value is None:
-            return
-        current = sha.value.text if is_sha256(sha.value.text) else None
-        name = found.unique_name("toy")
-        found.inputs[name] = ToyInput(name, ToyIntent(), ToyLocked(version.value.text, current))
-
-    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
-        i = self.own(inp)
-        out = [PinSite(i.name, f"ARG {i.intent.version_arg}", v, i.locked.version)
-               for v in arg_values(scope.sites, i.intent.version_arg, i.name, scope.path)]
-        for v in arg_values(scope.sites, i.intent.sha256_arg, i.name, scope.path):
-            out.append(PinSite(i.name, f"ARG {i.intent.sha256_arg}", v,
-                               i.locked.sha256 or v.text, pinned=i.locked.sha256 is not None))
-        return out
+    parts = Parts(load, encode, values, pin_sites, detect)
 
     def version(self, inp: Input) -> str:
         return self.own(inp).locked.version

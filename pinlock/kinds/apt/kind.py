@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -13,14 +13,13 @@ from pinlock.kinds.apt.model import AptInput
 from pinlock.kinds.apt.releases import snapshot_predates
 from pinlock.kinds.base import (
     BuiltImageCheck,
-    Detection,
     IntentDelta,
+    Parts,
     Row,
     Scope,
     TypedKind,
     Upstream,
     Upstreams,
-    Value,
 )
 from pinlock.model import Finding, Input, Lock, Severity
 
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     from pinlock.changes import Change
     from pinlock.dockerfile.sites import Sites
     from pinlock.image_report import PlatformResult
-    from pinlock.pins import PinSite
-    from pinlock.tables import TableReader
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 
@@ -38,23 +35,9 @@ class AptKind(TypedKind[AptInput]):
     name = "apt"
     input_type = AptInput
     intent_keys = schema.INTENT_KEYS
+    parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
     follows_base = True  # its suites follow the Debian release of the stage's base image
 
-    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
-        return schema.load(r, name)
-
-    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
-        return schema.encode(self.own(inp))
-
-    def values(self, inp: Input, at: str) -> Iterator[Value]:
-        return schema.values(self.own(inp), at)
-
-    def detect(self, found: Detection) -> None:
-        detect.detect(found)
-
-    # -- the Dockerfile
-    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
-        return pins.pin_sites(self.own(inp), scope)
 
     def findings(self, inp: Input, scope: Scope, unpinned: Severity) -> list[Finding]:
         return verify.findings(self.own(inp), scope, unpinned)

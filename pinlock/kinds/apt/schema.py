@@ -33,7 +33,7 @@ def _layout(r: TableReader) -> str | None:
     return layout
 
 
-def load(r: TableReader, name: str) -> AptInput:
+def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> AptInput:
     path = r.path
     locked = r.table("locked")
     intent_a = AptIntent(

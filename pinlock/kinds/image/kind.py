@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pinlock.kinds.base import (
     BaseImage,
-    Detection,
+    Parts,
     Row,
     Scope,
     TypedKind,
     Upstream,
     Upstreams,
-    Value,
 )
 from pinlock.kinds.image import detect, pins, schema
 from pinlock.kinds.image.model import ImageInput
 from pinlock.model import Finding, Input, Lock, Severity
 
 if TYPE_CHECKING:
-    from pinlock.pins import PinSite
     from pinlock.sources.interface import Candidate
-    from pinlock.tables import TableReader
 
 
 class ImageKind(TypedKind[ImageInput]):
     name = "image"
     input_type = ImageInput
     intent_keys = schema.INTENT_KEYS
+    parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
 
-    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
-        return schema.load(r, name)
-
-    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
-        return schema.encode(self.own(inp))
-
-    def values(self, inp: Input, at: str) -> Iterator[Value]:
-        return schema.values(self.own(inp), at)
-
-    def detect(self, found: Detection) -> None:
-        detect.detect(found)
-
-    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
-        return pins.pin_sites(self.own(inp), scope)
 
     def findings(self, inp: Input, scope: Scope, unpinned: Severity) -> list[Finding]:
         i = self.own(inp)

@@ -14,7 +14,7 @@ INTENT_KEYS = frozenset({"kind", "image", "tag-pattern", "stage", "allow-prerele
                          "min-age", "locked"})
 
 
-def load(r: TableReader, name: str) -> ImageInput:
+def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ImageInput:
     locked = r.table("locked")
     intent = ImageIntent(
         image=r.text("image", required=True),

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pinlock.kinds.base import Detection, Row, Scope, TypedKind, Upstream, Upstreams, Value
+from pinlock.kinds.base import Parts, Row, TypedKind, Upstream, Upstreams
 from pinlock.kinds.release import detect, pins, schema
 from pinlock.kinds.release.model import ReleaseInput
 from pinlock.model import Input, Lock
 
 if TYPE_CHECKING:
-    from pinlock.pins import PinSite
-    from pinlock.tables import TableReader
+    pass
 
 # What each `verified-by` word of the lock means, for the legend under the pins table.
 VERIFIED = {
@@ -26,21 +25,8 @@ class ReleaseKind(TypedKind[ReleaseInput]):
     name = "github-release"
     input_type = ReleaseInput
     intent_keys = schema.INTENT_KEYS
+    parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
 
-    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
-        return schema.load(r, name, platforms)
-
-    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
-        return schema.encode(self.own(inp))
-
-    def values(self, inp: Input, at: str) -> Iterator[Value]:
-        return schema.values(self.own(inp), at)
-
-    def detect(self, found: Detection) -> None:
-        detect.detect(found)
-
-    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
-        return pins.pin_sites(self.own(inp), scope)
 
     def version(self, inp: Input) -> str:
         return self.own(inp).locked.version
