@@ -10,6 +10,7 @@ import os
 import secrets
 import stat
 import tempfile
+import threading
 import weakref
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -238,6 +239,9 @@ class Archive:
         self.cache_key_file = cache_key_file
         self._parsed: dict[str, PackagesIndex] = {}
         self._pruned = False  # the cache folder is pruned once per Archive, on first write
+        # Indexes are fetched and scanned on several threads: the first use of the cache
+        # (checking the folder, loading the key, pruning) happens once, under this lock.
+        self._once = threading.Lock()
         self._folder_ok: bool | None = None  # the cache folder checked, once per Archive
         self._key: bytes | bool | None = False  # False: not loaded yet
 
@@ -454,6 +458,11 @@ class Archive:
     def _usable_folder(self) -> str | None:
         if not self.cache_dir:
             return None
+        with self._once:
+            return self._checked_folder()
+
+    def _checked_folder(self) -> str | None:
+        assert self.cache_dir is not None
         if self._folder_ok is None:
             problem = check_cache_folder(self.cache_dir)
             if problem:
@@ -465,6 +474,10 @@ class Archive:
     def _cache_key(self) -> bytes | None:
         if self._usable_folder() is None:
             return None
+        with self._once:
+            return self._loaded_key()
+
+    def _loaded_key(self) -> bytes | None:
         if self._key is False:
             path = self.cache_key_file or default_key_file(os.environ)
             key, problem = load_cache_key(path)
@@ -521,9 +534,10 @@ class Archive:
         if path is None:
             return None
         folder = os.path.dirname(path)
-        if not self._pruned:
-            self._pruned = True
-            prune_cache(folder, dt.datetime.now(dt.UTC))  # file times are wall time
+        with self._once:
+            if not self._pruned:
+                self._pruned = True
+                prune_cache(folder, dt.datetime.now(dt.UTC))  # file times are wall time
         try:
             # Only this user may write what later runs read back (mode 0700).
             os.makedirs(folder, mode=0o700, exist_ok=True)

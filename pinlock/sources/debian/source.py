@@ -31,6 +31,7 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 
 import httpx
 
@@ -46,6 +47,7 @@ from pinlock.kinds.apt.releases import (
     suites_codename,
 )
 from pinlock.model import Finding, platform_arch
+from pinlock.parallel import run_all
 from pinlock.sources.debian.archive import (
     DEFAULT_DEBIAN,
     DEFAULT_SECURITY,
@@ -241,18 +243,31 @@ class AptSource:
                 f"apt input {inp.name!r} names no suites",
                 hint="set suites, e.g. [\"trixie\", \"trixie-updates\", \"trixie-security\"]",
             )
-        return {
-            s: self.archive.release(self.location(s), s, snapshot) for s in inp.intent.suites
-        }
+        suites = list(inp.intent.suites)
+        signed = run_all([partial(self.archive.release, self.location(s), s, snapshot)
+                          for s in suites])
+        return dict(zip(suites, signed, strict=True))
 
     def _indexes(
         self, inp: AptInput, releases: Mapping[str, SignedRelease], arch: str, snapshot: str
     ) -> list[tuple[str, PackagesIndex]]:
-        out: list[tuple[str, PackagesIndex]] = []
-        for suite, signed in releases.items():
-            for comp in inp.intent.components:
-                recs = self.archive.packages(self.location(suite), signed, comp, arch, snapshot)
-                out.append((suite, recs))
+        return list(zip(*self._read_indexes(inp, releases, [arch], snapshot)[arch],
+                        strict=True))
+
+    def _read_indexes(
+        self, inp: AptInput, releases: Mapping[str, SignedRelease], archs: Sequence[str],
+        snapshot: str,
+    ) -> dict[str, tuple[list[str], list[PackagesIndex]]]:
+        """Per architecture, (suites, indexes) of every suite and component, read together:
+        the indexes of all architectures in flight at once (``parallel.run_all``)."""
+        wanted = [(arch, suite, signed, comp) for arch in archs
+                  for suite, signed in releases.items() for comp in inp.intent.components]
+        got = run_all([partial(self.archive.packages, self.location(suite), signed, comp,
+                               arch, snapshot) for arch, suite, signed, comp in wanted])
+        out: dict[str, tuple[list[str], list[PackagesIndex]]] = {a: ([], []) for a in archs}
+        for (arch, suite, _, _), index in zip(wanted, got, strict=True):
+            out[arch][0].append(suite)
+            out[arch][1].append(index)
         return out
 
     def _universe(
@@ -309,6 +324,7 @@ class AptSource:
         locked_archs: dict[str, AptArchLocked] = {}
         bases: set[str] = set()
         source = f"Debian archive {self.config.mirror.replace('{snapshot}', snapshot)}"
+        self._read_indexes(inp, releases, archs, snapshot)  # all at once; kept by the archive
         for arch in archs:
             universe, base = self._universe(inp, releases, arch, snapshot)
             bases.add(base)
