@@ -25,6 +25,7 @@ Semantics (the orchestration layer relies on them):
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import random
@@ -162,6 +163,16 @@ def _check_base_release(inp: AptInput, installed: Sequence[PackageRecord]) -> No
                     hint=f"set `suites = [{suites}]` in [inputs.{inp.name}] of the lock file, "
                          f"then run `pinlock lock {inp.name}`; or lock a {have} base image")
             return
+
+
+def _attempt(read: Callable[[Location, str, str | None], SignedRelease], loc: Location,
+             suite: str, snapshot: str | None) -> SignedRelease | IntegrityError:
+    """``read(...)``, or the IntegrityError it raised: one suite's bad signature is a finding,
+    not the end of the check of the others."""
+    try:
+        return read(loc, suite, snapshot)
+    except IntegrityError as exc:
+        return exc
 
 
 def _to_locked(rec: PackageRecord, source: str) -> AptPackage:
@@ -430,12 +441,15 @@ class AptSource:
             return [Finding(inp.name, "error", "not-locked", "apt input is not locked")]
         findings: list[Finding] = []
         releases: dict[str, SignedRelease] = {}
-        for suite in inp.intent.suites:
-            try:
-                releases[suite] = self.archive.release(self.location(suite), suite, lk.snapshot)
-            except IntegrityError as exc:
-                findings.append(Finding(inp.name, "error", "signature", exc.message))
+        suites = list(inp.intent.suites)
+        snapshot = lk.snapshot
+        read = run_all([partial(_attempt, self.archive.release, self.location(s), s, snapshot)
+                        for s in suites])
+        for suite, signed in zip(suites, read, strict=True):
+            if isinstance(signed, IntegrityError):
+                findings.append(Finding(inp.name, "error", "signature", signed.message))
                 continue
+            releases[suite] = signed
             want = lk.suites.get(suite)
             got = releases[suite].sha256
             if want is not None and want.sha256 != got:
@@ -447,6 +461,8 @@ class AptSource:
                 ))
         if findings and any(f.code == "signature" for f in findings):
             return findings
+        with contextlib.suppress(IntegrityError):  # each architecture's read reports it
+            self._read_indexes(inp, releases, sorted(lk.archs), lk.snapshot)
         for arch, al in sorted(lk.archs.items()):
             try:
                 indexes = [idx for _, idx in self._indexes(inp, releases, arch, lk.snapshot)]
