@@ -43,6 +43,7 @@ _CHECKSUM_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}", re.ASCII)
 _GITLAB_PROJECT = re.compile(r"[0-9]{1,20}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}"
                              r"(?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){1,20}", re.ASCII)
+_QUERY = re.compile(r"[A-Za-z0-9._~:/@=+,%&-]{0,1024}", re.ASCII)
 _KEYRING = re.compile(r"[A-Za-z0-9_./~+@-]{1,4096}", re.ASCII)
 
 
@@ -206,16 +207,16 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
                      else gitlab_project)
             yield f"{at}.versions.repository", v.repository, check
         if v.url is not None:
-            yield f"{at}.versions.url", v.url, grammar.url
+            yield f"{at}.versions.url", v.url, fetched_url
         yield f"{at}.versions.template", v.template, template(grammar.release_tag)
     if d.checksums is not None and d.checksums.url is not None:
-        yield f"{at}.checksums.url", d.checksums.url, template(grammar.url)
+        yield f"{at}.checksums.url", d.checksums.url, template(fetched_url)
     if d.signature is not None:
         s = d.signature
-        yield f"{at}.signature.url", s.url, template(grammar.url)
+        yield f"{at}.signature.url", s.url, template(fetched_url)
         yield f"{at}.signature.fingerprint", s.fingerprint, fingerprint
         if s.key_url is not None:
-            yield f"{at}.signature.key-url", s.key_url, grammar.url
+            yield f"{at}.signature.key-url", s.key_url, fetched_url
         if s.keyring is not None:
             yield f"{at}.signature.keyring", s.keyring, keyring_path
     lk = f"{at}.locked"
@@ -231,6 +232,15 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
             yield f"{fk}.sha256", f.sha256, grammar.sha256_hex
         for w in f.verified_by:
             yield f"{fk}.verified-by", w, word
+
+
+def fetched_url(value: str) -> None:
+    """A URL only pinlock reads (an index, a checksum file), never written to the Dockerfile:
+    ``grammar.url`` plus a query (``?mode=json&include=all``)."""
+    path, sep, query = value.partition("?")
+    grammar.url(path)
+    if sep and _QUERY.fullmatch(query) is None:
+        raise GrammarError("URL", value, "a query of letters, digits and '._~:/@=+,%&-'")
 
 
 def fingerprint(value: str) -> None:

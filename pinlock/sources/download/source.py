@@ -27,6 +27,7 @@ from pinlock.kinds.download.model import (
     VersionsFrom,
     fill,
 )
+from pinlock.kinds.download.schema import fetched_url
 from pinlock.model import Finding
 from pinlock.sources.debian.errors import SignatureError
 from pinlock.sources.debian.signature import verify_detached
@@ -305,7 +306,7 @@ class DownloadSource:
 
         def url_of(template: str) -> str:
             url = fill(template, version=version, arch=arch, name=planned.name)
-            require(f"download {inp.name}", [("checksum URL", url, grammar.url)])
+            require(f"download {inp.name}", [("checksum URL", url, fetched_url)])
             return url
 
         if c is not None and c.has_file:
@@ -347,7 +348,7 @@ class DownloadSource:
         if key in self._signed:
             return
         sig_url = fill(sig.url, version=version, arch=planned.arch, name=planned.name)
-        require(f"download {inp.name}", [("signature URL", sig_url, grammar.url)])
+        require(f"download {inp.name}", [("signature URL", sig_url, fetched_url)])
         signature = self._document(sig_url, limit=MAX_SIGNATURE)
         what = f"{inp.name}: signature {sig_url} of {url}"
         with tempfile.TemporaryDirectory(prefix="pinlock-key-") as tmp:
