@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.cli import run_cli, snapshot
@@ -23,9 +24,9 @@ def _write(project: Path, dockerfile: str, lock: str) -> None:
     (project / "image.lock.toml").write_text(lock)
 
 
-def _locked(project: Path, name: str) -> dict[str, object]:
+def _locked(project: Path, name: str) -> dict[str, Any]:
     data = tomllib.loads((project / "image.lock.toml").read_text())
-    locked: dict[str, object] = data["inputs"][name]["locked"]
+    locked: dict[str, Any] = data["inputs"][name]["locked"]
     return locked
 
 
@@ -52,7 +53,7 @@ def node(project: Path, host: DownloadHost, signers: tuple[Signer, Signer]) -> D
     for v in ("20.11.0", "20.11.1", "21.0.0"):
         _node_release(host, signer, v)
     host.put("/dist/index.json", node_index({"v21.0.0": "2026-01-03", "v20.11.1": "2026-01-02",
-                                             "v20.11.0": "2026-01-01", "v19.0.0-rc.1": None}))
+                                             "v20.11.0": "2026-01-01", "v19.0.0-rc.1": ""}))
     host.put("/keys/release.asc", signer.public_key())
     _write(project, f"""\
 FROM scratch
@@ -137,7 +138,7 @@ def test_node_bump_to_another_major(node: DownloadHost, project: Path,
 def test_a_bad_signature_is_refused_and_nothing_is_written(
         attack: str, node: DownloadHost, project: Path, signers: tuple[Signer, Signer],
         capsys: pytest.CaptureFixture[str]) -> None:
-    upstream, other = signers
+    other = signers[1]
     sums_path = "/dist/v20.11.0/SHASUMS256.txt"
     if attack == "tampered-sums":
         # The sums file changed after it was signed (a file swapped with its checksum).
@@ -185,7 +186,8 @@ url = "{host.url}/dl/go{{version}}.linux-{{arch}}.tar.gz"
 version-arg = "GO_VERSION"
 sha256-arg = "GO_SHA256_{{ARCH}}"
 arch-map = {{ "linux/amd64" = "amd64", "linux/arm64" = "arm64" }}
-versions = {{ from = "json-index", url = "{host.url}/dl/index.json?mode=json&include=all", template = "go{{version}}" }}
+versions = {{ from = "json-index", template = "go{{version}}", \
+             url = "{host.url}/dl/index.json?mode=json&include=all" }}
 checksums = {{ from = "json-index" }}
 
 [inputs.go.locked]
@@ -201,10 +203,9 @@ version = "1.22.0"
     assert "ARG GO_VERSION=1.22.1" in df
     assert f"ARG GO_SHA256_AMD64={sha256_hex(b'go 1.22.1 amd64')}" in df
     assert f"ARG GO_SHA256_ARM64={sha256_hex(b'go 1.22.1 arm64')}" in df
-    files = _locked(project, "go")["files"]
-    assert isinstance(files, dict)
-    assert files["go1.22.1.linux-arm64.tar.gz"]["verified-by"] == ["json-index"]
-    assert files["go1.22.1.linux-arm64.tar.gz"]["size"] == len(b"go 1.22.1 arm64")
+    locked_files = _locked(project, "go")["files"]
+    assert locked_files["go1.22.1.linux-arm64.tar.gz"]["verified-by"] == ["json-index"]
+    assert locked_files["go1.22.1.linux-arm64.tar.gz"]["size"] == len(b"go 1.22.1 arm64")
     # Two sources with --deep: the index and the bytes. A file replaced on the host while
     # the index still lists the old sha256 is a disagreement, and nothing is written.
     host.put("/dl/go1.22.1.linux-amd64.tar.gz", b"replaced")

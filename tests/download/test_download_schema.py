@@ -20,18 +20,22 @@ sha256-arg = "NODE_SHA256_{ARCH}"
 arch-map = { "linux/amd64" = "x64", "linux/arm64" = "arm64" }
 versions = { from = "json-index", url = "https://nodejs.org/dist/index.json" }
 checksums = { from = "sums-file", url = "https://nodejs.org/dist/v{version}/SHASUMS256.txt" }
-signature = { url = "https://nodejs.org/dist/v{version}/SHASUMS256.txt.asc", fingerprint = "4ED778F539E3634C779C87C6D7062848A1AB005C", key-url = "https://example.org/key.asc" }
+
+[inputs.node.signature]
+url = "https://nodejs.org/dist/v{version}/SHASUMS256.txt.asc"
+fingerprint = "4ED778F539E3634C779C87C6D7062848A1AB005C"
+key-url = "https://example.org/key.asc"
 
 [inputs.node.locked]
 version = "20.11.1"
 
 [inputs.node.locked.files."node-v20.11.1-linux-x64.tar.xz"]
-sha256 = "%s"
+sha256 = "@SHA@"
 sha256-arg = "NODE_SHA256_X64"
 platform = "linux/amd64"
 url = "https://nodejs.org/dist/v20.11.1/node-v20.11.1-linux-x64.tar.xz"
 verified-by = ["signature", "sums-file"]
-""" % SHA
+""".replace("@SHA@", SHA)
 
 CASES = [
     # (what is changed, replaced by, the key the message names, what it says)
@@ -48,7 +52,7 @@ CASES = [
      'from = "sums-file"', "inputs.node.checksums.url", "missing required key"),
     ('fingerprint = "4ED778F539E3634C779C87C6D7062848A1AB005C"', 'fingerprint = "4ED7 78F5"',
      "inputs.node.signature.fingerprint", "40 hex digits"),
-    (', key-url = "https://example.org/key.asc"', "", "inputs.node.signature",
+    ('key-url = "https://example.org/key.asc"', "", "inputs.node.signature",
      "exactly one of key-url"),
     (', "linux/arm64" = "arm64" }', " }", "inputs.node.arch-map", "linux/arm64"),
     ('sha256-arg = "NODE_SHA256_{ARCH}"', 'sha256-arg = "NODE_SHA256"', "inputs.node.sha256-arg",
@@ -57,8 +61,8 @@ CASES = [
     ('version = "20.11.1"', 'version = "20.11.1$(id)"', "inputs.node.locked.version",
      "release version"),
     ('version = "20.11.1"', "", "inputs.node.locked.version", "missing required key"),
-    ('checksums = { from = "sums-file", url = "https://nodejs.org/dist/v{version}/SHASUMS256.txt" }',
-     'checksums = { from = "bytes" }', "inputs.node.signature", "covers a checksum file"),
+    ('from = "sums-file", url = "https://nodejs.org/dist/v{version}/SHASUMS256.txt"',
+     'from = "bytes"', "inputs.node.signature", "covers a checksum file"),
     ('url = "https://nodejs.org/dist/index.json"', 'url = "https://nodejs.org/dist/index.json;id"',
      "inputs.node.versions.url", "URL"),
 ]
