@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ RUN curl -fsSLO https://dl.example.org/tool/tool-${{TOOL_VERSION}}.tar.gz \\
     assert "versions" not in tool and "set `versions`" in out
     assert tool["locked"]["files"]["tool-1.4.2.tar.gz"]["sha256"] == A
     assert "not tied" not in out
+    r = run_cli(capsys, "init", "--force", "--json")  # checked against the JSON schema too
+    assert r.code == 0 and json.loads(r.out)["inputs"]["tool"] == "download", r
 
 
 def test_per_arch_checksum_args_and_the_arch_variable(
