@@ -27,9 +27,9 @@ def _load_builtin() -> None:
         return
     _BUILTIN_LOADED = True
     # In this order `init` names inputs and `lock` plans them (images before what follows them).
-    from pinlock.kinds import apt, image, release
+    from pinlock.kinds import apt, download, image, release
 
-    for kind in (image.KIND, release.KIND, apt.KIND):
+    for kind in (image.KIND, release.KIND, apt.KIND, download.KIND):
         register(kind)
 
 

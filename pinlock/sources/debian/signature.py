@@ -1,4 +1,5 @@
-"""Verify a clearsigned InRelease with gpgv and return only the signed text."""
+"""Verify OpenPGP signatures with gpgv: a clearsigned InRelease (only the signed text is
+returned) and detached signatures of other files."""
 
 from __future__ import annotations
 
@@ -63,74 +64,95 @@ def verify_clearsigned(
     REVKEYSIG / ERRSIG other than a signer absent from the keyring.
     """
     _check_shape(data, what)
-    if not os.path.exists(keyring):
-        raise SignatureError(f"{what}: keyring {keyring} does not exist")
     with tempfile.TemporaryDirectory(prefix="pinlock-gpgv-") as tmp:
         src = os.path.join(tmp, "InRelease")
         out = os.path.join(tmp, "signed")
         with open(src, "wb") as f:
             f.write(data)
-        started = time.monotonic()
-        try:
-            proc = subprocess.run(
-                [gpgv, "--status-fd", "1", "--keyring", keyring, "--output", out, src],
-                capture_output=True, timeout=subprocess_timeout(f"{gpgv} on {what}", 60),
-                check=False, env={**os.environ, "LC_ALL": "C", "GNUPGHOME": tmp},
-            )
-        except subprocess.TimeoutExpired:
-            raise DeadlineError(f"{what}: {gpgv} did not finish before the deadline") from None
-        except FileNotFoundError:
-            raise SignatureError(
-                f"{what}: {gpgv} not found", hint="install the gpgv package"
-            ) from None
-        output.ran(proc.args, started, proc.returncode)
-        status = proc.stdout.decode("utf-8", "replace")
-        valid: list[str] = []
-        problems: list[str] = []
-        missing: list[str] = []
-        for line in status.splitlines():
-            parts = line.split()
-            if len(parts) < 2 or parts[0] != "[GNUPG:]":
-                continue
-            kind = parts[1]
-            if kind == "VALIDSIG" and len(parts) >= 10:
-                hash_algo = parts[9]
-                if hash_algo in _WEAK_HASHES:
-                    problems.append(f"signature by {parts[2]} uses weak {_WEAK_HASHES[hash_algo]}")
-                    continue
-                valid.append(parts[-1] if len(parts) >= 12 else parts[2])
-            elif kind in ("BADSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"):
-                problems.append(f"{kind} {' '.join(parts[2:4])}")
-            elif kind == "ERRSIG":
-                # ERRSIG <keyid> ... rc 9 = no public key: an untrusted signer, not a bad one.
-                rc = parts[7] if len(parts) > 7 else ""
-                if rc == "9":
-                    missing.append(parts[2])
-                else:
-                    problems.append(f"ERRSIG {parts[2]} (rc {rc})")
-            elif kind == "NO_PUBKEY":
-                missing.append(parts[2])
-        if problems:
-            raise SignatureError(
-                f"{what}: bad signature", observed="; ".join(problems),
-                expected=f"valid signatures by keys in {keyring}",
-            )
-        if not valid:
-            observed = (
-                f"signed only by keys not in the keyring: {', '.join(sorted(set(missing)))}"
-                if missing else (proc.stderr.decode("utf-8", "replace").strip() or "no signature")
-            )
-            raise SignatureError(
-                f"{what}: no valid signature by a trusted key",
-                expected=f"a signature by a key in {keyring}", observed=observed,
-                hint="configure the archive's keyring if it is not Debian's",
-            )
+        valid = _gpgv(["--output", out, src], keyring, tmp, what=what, gpgv=gpgv)
         try:
             with open(out, "rb") as f:
                 signed = f.read()
         except FileNotFoundError:
             raise SignatureError(f"{what}: gpgv wrote no signed text") from None
     return Verified(signed.decode("utf-8"), tuple(dict.fromkeys(valid)))
+
+
+def verify_detached(
+    data: bytes, signature: bytes, keyring: str, *, what: str, gpgv: str = "gpgv"
+) -> tuple[str, ...]:
+    """Check a detached signature (armoured ``.asc`` or binary ``.sig``) of ``data`` against
+    ``keyring``; the primary-key fingerprints of the valid signatures (the same verdict as
+    ``verify_clearsigned``)."""
+    with tempfile.TemporaryDirectory(prefix="pinlock-gpgv-") as tmp:
+        sig, src = os.path.join(tmp, "signature"), os.path.join(tmp, "data")
+        for path, content in ((sig, signature), (src, data)):
+            with open(path, "wb") as f:
+                f.write(content)
+        return tuple(dict.fromkeys(_gpgv([sig, src], keyring, tmp, what=what, gpgv=gpgv)))
+
+
+def _gpgv(args: list[str], keyring: str, home: str, *, what: str, gpgv: str) -> list[str]:
+    """Run gpgv on ``args`` with ``keyring``; the fingerprints of the valid signatures, or
+    raise SignatureError. The verdict is read from ``--status-fd``, not the exit status."""
+    if not os.path.exists(keyring):
+        raise SignatureError(f"{what}: keyring {keyring} does not exist")
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            [gpgv, "--status-fd", "1", "--keyring", keyring, *args],
+            capture_output=True, timeout=subprocess_timeout(f"{gpgv} on {what}", 60),
+            check=False, env={**os.environ, "LC_ALL": "C", "GNUPGHOME": home},
+        )
+    except subprocess.TimeoutExpired:
+        raise DeadlineError(f"{what}: {gpgv} did not finish before the deadline") from None
+    except FileNotFoundError:
+        raise SignatureError(
+            f"{what}: {gpgv} not found", hint="install the gpgv package"
+        ) from None
+    output.ran(proc.args, started, proc.returncode)
+    status = proc.stdout.decode("utf-8", "replace")
+    valid: list[str] = []
+    problems: list[str] = []
+    missing: list[str] = []
+    for line in status.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or parts[0] != "[GNUPG:]":
+            continue
+        kind = parts[1]
+        if kind == "VALIDSIG" and len(parts) >= 10:
+            hash_algo = parts[9]
+            if hash_algo in _WEAK_HASHES:
+                problems.append(f"signature by {parts[2]} uses weak {_WEAK_HASHES[hash_algo]}")
+                continue
+            valid.append(parts[-1] if len(parts) >= 12 else parts[2])
+        elif kind in ("BADSIG", "EXPKEYSIG", "REVKEYSIG", "EXPSIG"):
+            problems.append(f"{kind} {' '.join(parts[2:4])}")
+        elif kind == "ERRSIG":
+            # ERRSIG <keyid> ... rc 9 = no public key: an untrusted signer, not a bad one.
+            rc = parts[7] if len(parts) > 7 else ""
+            if rc == "9":
+                missing.append(parts[2])
+            else:
+                problems.append(f"ERRSIG {parts[2]} (rc {rc})")
+        elif kind == "NO_PUBKEY":
+            missing.append(parts[2])
+    if problems:
+        raise SignatureError(
+            f"{what}: bad signature", observed="; ".join(problems),
+            expected=f"valid signatures by keys in {keyring}",
+        )
+    if not valid:
+        observed = (
+            f"signed only by keys not in the keyring: {', '.join(sorted(set(missing)))}"
+            if missing else (proc.stderr.decode("utf-8", "replace").strip() or "no signature")
+        )
+        raise SignatureError(
+            f"{what}: no valid signature by a trusted key",
+            expected=f"a signature by a key in {keyring}", observed=observed,
+            hint="configure the archive's keyring if it is not Debian's",
+        )
+    return valid
 
 
 def parse_date(value: str) -> dt.datetime:

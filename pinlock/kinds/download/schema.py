@@ -1,0 +1,270 @@
+"""The download input's lock tables: decode with validation, encode, and every value's grammar."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pinlock import grammar
+from pinlock.errors import LockfileError
+from pinlock.grammar import GrammarError
+from pinlock.kinds.base import Value
+from pinlock.kinds.download.model import (
+    CHECKSUM_SOURCES,
+    VERSION_SOURCES,
+    ChecksumsFrom,
+    DownloadInput,
+    DownloadIntent,
+    DownloadLocked,
+    LockedFile,
+    SignatureIntent,
+    VersionsFrom,
+)
+from pinlock.tables import Replace, TableReader, group, min_age
+from pinlock.values import template, word
+
+INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
+                         "checksums", "signature", "allow-prerelease", "group", "min-age",
+                         "locked"})
+# The keys each `versions.from` takes (besides `from`); the first ones listed are required.
+_VERSION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "github-tags": (("repository",), ("template",)),
+    "github-releases": (("repository",), ("template",)),
+    "gitlab-tags": (("repository",), ("url", "template")),
+    "json-index": (("url",), ("template",)),
+    "directory": ((), ("url",)),
+}
+_CHECKSUM_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sidecar": ((), ("url",)),
+    "sums-file": (("url",), ()),
+    "json-index": ((), ("url",)),
+    "bytes": ((), ()),
+}
+_FINGERPRINT = re.compile(r"[0-9A-F]{40}", re.ASCII)
+_GITLAB_PROJECT = re.compile(r"[0-9]{1,20}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}"
+                             r"(?:/[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}){1,20}", re.ASCII)
+_QUERY = re.compile(r"[A-Za-z0-9._~:/@=+,%&-]{0,1024}", re.ASCII)
+_KEYRING = re.compile(r"[A-Za-z0-9_./~+@-]{1,4096}", re.ASCII)
+
+
+def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput:
+    path = r.path
+    url = r.text("url", required=True)
+    if "{version}" not in url:
+        raise r.fail("url", "a URL template containing {version}", url)
+    sha256_arg = r.text("sha256-arg", required=True)
+    arch_map = r.str_map("arch-map")
+    versions = _versions(r)
+    checksums = _checksums(r, versions)
+    signature = _signature(r, checksums)
+    intent = DownloadIntent(
+        url=url, version_arg=r.text("version-arg", required=True), sha256_arg=sha256_arg,
+        arch_map=arch_map, versions=versions, checksums=checksums, signature=signature,
+        allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r))
+    arch_in_arg = "{ARCH}" in sha256_arg or "{arch}" in sha256_arg
+    if intent.per_arch:
+        missing = [p for p in platforms if p not in arch_map]
+        if missing:
+            raise LockfileError(
+                path, f"no arch name for platform(s) {', '.join(missing)}",
+                key=f"{r.where}.arch-map",
+                hint='map each platform to the name the URL uses, e.g. "linux/amd64" = "x64"')
+        if not arch_in_arg and len(platforms) > 1:
+            raise r.fail("sha256-arg", "a name with {ARCH} (one ARG per platform's file), "
+                         "since url holds {arch}", sha256_arg)
+    elif arch_in_arg:
+        raise r.fail("sha256-arg", "a name without {ARCH}: url holds no {arch}, so one file "
+                     "serves every platform", sha256_arg)
+    locked = r.table("locked")
+    files = []
+    files_tbl = locked.table("files")
+    for fname in files_tbl.data:
+        f = files_tbl.table(fname)
+        files.append(LockedFile(
+            name=fname,
+            sha256_arg=f.text("sha256-arg", required=True),
+            platform=f.opt_str("platform"),
+            url=f.text("url", required=True),
+            sha256=f.sha256("sha256"),
+            size=f.opt_int("size"),
+            verified_by=f.str_list("verified-by", ()),
+        ))
+    return DownloadInput(name, intent, DownloadLocked(
+        version=locked.text("version", required=True), files=tuple(files)))
+
+
+def _only(t: TableReader, allowed: tuple[str, ...], what: str) -> None:
+    for key in t.data:
+        if key not in allowed:
+            raise LockfileError(t.path, f"unknown key for {what}; it takes "
+                                f"{', '.join(allowed)}", key=t.qualified(key))
+
+
+def _versions(r: TableReader) -> VersionsFrom | None:
+    if "versions" not in r.data:
+        return None
+    t = r.table("versions")
+    source = t.text("from", required=True)
+    if source not in _VERSION_KEYS:
+        raise t.fail("from", "one of " + ", ".join(VERSION_SOURCES), source)
+    required, optional = _VERSION_KEYS[source]
+    _only(t, ("from", *required, *optional), f'versions from "{source}"')
+    for key in required:
+        t.text(key, required=True)
+    out = VersionsFrom(source, repository=t.opt_str("repository"), url=t.opt_str("url"),
+                       template=t.text("template", "v{version}"))
+    if out.template.count("{version}") != 1:
+        raise t.fail("template", "a template containing {version} once", out.template)
+    if source.startswith("github-") and out.repository is not None \
+            and out.repository.count("/") != 1:
+        raise t.fail("repository", "'owner/name'", out.repository)
+    return out
+
+
+def _checksums(r: TableReader, versions: VersionsFrom | None) -> ChecksumsFrom | None:
+    if "checksums" not in r.data:
+        return None
+    t = r.table("checksums")
+    source = t.text("from", required=True)
+    if source not in _CHECKSUM_KEYS:
+        raise t.fail("from", "one of " + ", ".join(CHECKSUM_SOURCES), source)
+    required, optional = _CHECKSUM_KEYS[source]
+    _only(t, ("from", *required, *optional), f'checksums from "{source}"')
+    for key in required:
+        t.text(key, required=True)
+    url = t.opt_str("url")
+    if source == "json-index" and url is None and (
+            versions is None or versions.source != "json-index"):
+        raise LockfileError(t.path, "missing required key (the JSON index to read sha256 "
+                            "from, unless versions come from one)", key=t.qualified("url"))
+    return ChecksumsFrom(source, url)
+
+
+def _signature(r: TableReader, checksums: ChecksumsFrom | None) -> SignatureIntent | None:
+    if "signature" not in r.data:
+        return None
+    t = r.table("signature")
+    _only(t, ("url", "fingerprint", "key-url", "keyring"), "signature")
+    if checksums is None or not checksums.has_file:
+        raise LockfileError(t.path, "a signature covers a checksum file: set checksums.from "
+                            'to "sums-file" or "sidecar"', key=r.qualified("signature"))
+    fingerprint = t.text("fingerprint", required=True)
+    if _FINGERPRINT.fullmatch(fingerprint.upper()) is None:
+        raise t.fail("fingerprint", "the key's fingerprint: 40 hex digits, no spaces",
+                     fingerprint)
+    key_url, keyring = t.opt_str("key-url"), t.opt_str("keyring")
+    if (key_url is None) == (keyring is None):
+        raise LockfileError(t.path, "expected exactly one of key-url (fetched, then checked "
+                            "against the fingerprint) and keyring (a file)",
+                            key=r.qualified("signature"))
+    return SignatureIntent(t.text("url", required=True), fingerprint.upper(), key_url, keyring)
+
+
+def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
+    d, dl = inp.intent, inp.locked
+    versions = checksums = signature = None
+    if d.versions is not None:
+        v = d.versions
+        versions = Replace(_present((("from", v.source), ("repository", v.repository),
+                                     ("url", v.url), ("template", v.template))))
+    if d.checksums is not None:
+        checksums = Replace(_present((("from", d.checksums.source), ("url", d.checksums.url))))
+    if d.signature is not None:
+        s = d.signature
+        signature = Replace(_present((("url", s.url), ("fingerprint", s.fingerprint),
+                                      ("key-url", s.key_url), ("keyring", s.keyring))))
+    intent: dict[str, object] = {
+        "kind": inp.kind, "url": d.url, "version-arg": d.version_arg,
+        "sha256-arg": d.sha256_arg, "allow-prerelease": d.allow_prerelease or None,
+        "group": d.group, "min-age": d.min_age,
+        "arch-map": Replace(sorted(d.arch_map.items())) or None,
+        "versions": versions, "checksums": checksums, "signature": signature,
+    }
+    files = Replace()
+    for f in sorted(dl.files, key=lambda f: f.name):
+        files[f.name] = _present((
+            ("sha256", f.sha256), ("sha256-arg", f.sha256_arg), ("platform", f.platform),
+            ("url", f.url), ("size", f.size), ("verified-by", sorted(f.verified_by))))
+    return intent, {"version": dl.version, "files": files or None}
+
+
+def _present(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
+    return {k: v for k, v in pairs if v is not None}
+
+
+def values(inp: DownloadInput, at: str) -> Iterator[Value]:
+    d, dl = inp.intent, inp.locked
+    yield f"{at}.url", d.url, template(grammar.url)
+    yield f"{at}.version-arg", d.version_arg, grammar.arg_name
+    yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
+    for plat, arch in sorted(d.arch_map.items()):
+        yield f"{at}.arch-map", plat, _arch_map_key
+        yield f"{at}.arch-map.{plat}", arch, grammar.asset_name
+    if d.versions is not None:
+        v = d.versions
+        if v.repository is not None:
+            check = (grammar.github_repository if v.source.startswith("github-")
+                     else gitlab_project)
+            yield f"{at}.versions.repository", v.repository, check
+        if v.url is not None:
+            yield f"{at}.versions.url", v.url, fetched_url
+        yield f"{at}.versions.template", v.template, template(grammar.release_tag)
+    if d.checksums is not None and d.checksums.url is not None:
+        yield f"{at}.checksums.url", d.checksums.url, template(fetched_url)
+    if d.signature is not None:
+        s = d.signature
+        yield f"{at}.signature.url", s.url, template(fetched_url)
+        yield f"{at}.signature.fingerprint", s.fingerprint, fingerprint
+        if s.key_url is not None:
+            yield f"{at}.signature.key-url", s.key_url, fetched_url
+        if s.keyring is not None:
+            yield f"{at}.signature.keyring", s.keyring, keyring_path
+    lk = f"{at}.locked"
+    yield f"{lk}.version", dl.version, grammar.release_version
+    for f in dl.files:
+        fk = f"{lk}.files.{f.name}"
+        yield f"{lk}.files", f.name, grammar.asset_name
+        yield f"{fk}.sha256-arg", f.sha256_arg, grammar.arg_name
+        if f.platform is not None:
+            yield f"{fk}.platform", f.platform, grammar.platform
+        yield f"{fk}.url", f.url, grammar.url
+        if f.sha256 is not None:
+            yield f"{fk}.sha256", f.sha256, grammar.sha256_hex
+        for w in f.verified_by:
+            yield f"{fk}.verified-by", w, word
+
+
+def fetched_url(value: str) -> None:
+    """A URL only pinlock reads (an index, a checksum file), never written to the Dockerfile:
+    ``grammar.url`` plus a query (``?mode=json&include=all``)."""
+    path, sep, query = value.partition("?")
+    grammar.url(path)
+    if sep and _QUERY.fullmatch(query) is None:
+        raise GrammarError("URL", value, "a query of letters, digits and '._~:/@=+,%&-'")
+
+
+def fingerprint(value: str) -> None:
+    """An OpenPGP v4 key fingerprint: 40 upper-case hex digits."""
+    if _FINGERPRINT.fullmatch(value) is None:
+        raise GrammarError("key fingerprint", value, "40 upper-case hex digits")
+
+
+def gitlab_project(value: str) -> None:
+    """A GitLab project: its numeric id or its path (``group/sub/project``), no ``..``."""
+    if ".." in value or _GITLAB_PROJECT.fullmatch(value) is None:
+        raise GrammarError("GitLab project", value,
+                           "a numeric id or a path group/project of letters, digits and '_.-'")
+
+
+def keyring_path(value: str) -> None:
+    """A keyring file on this machine: a path of letters, digits and ``_./~+@-``."""
+    if _KEYRING.fullmatch(value) is None:
+        raise GrammarError("keyring path", value, "a file path of letters, digits and '_./~+@-'")
+
+
+def _arch_map_key(value: str) -> None:
+    # A platform ("linux/amd64") or a bare arch name ("amd64"): DownloadIntent.arch_for.
+    if "/" in value:
+        grammar.platform(value)
+    else:
+        grammar.debian_arch(value)
