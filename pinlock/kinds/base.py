@@ -77,6 +77,22 @@ class Detection:
     # reported as downloads no input checks.
     used_urls: set[int] = field(default_factory=set)
 
+    def taken_spans(self) -> set[tuple[int, int]]:
+        """The Dockerfile spans the inputs found so far pin: a value one input keeps is no
+        other input's to adopt (two inputs writing one value would never both agree)."""
+        from pinlock.errors import DockerfileError
+        from pinlock.kinds import kind_of
+
+        scope = Scope(Lock(self.path, self.platforms, dict(self.inputs)), self.sites, self.path)
+        out: set[tuple[int, int]] = set()
+        for inp in self.inputs.values():
+            try:
+                sites = kind_of(inp).pin_sites(inp, scope)
+            except DockerfileError:
+                continue
+            out.update((s.value.start, s.value.end) for s in sites)
+        return out
+
     def unique_name(self, base: str) -> str:
         """A lock input name from ``base``: lowercase, safe characters, not taken yet."""
         import re

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from pinlock.digest import is_sha256
 from pinlock.dockerfile.sites import ArgDecl, UrlSite
-from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Detection
 from pinlock.kinds.download import schema
 from pinlock.kinds.download.model import (
@@ -41,7 +40,7 @@ def detect(found: Detection) -> None:
     for a in sites.args:
         if a.value is not None:
             decls.setdefault(a.name, []).append(a)
-    taken = _pinned(found)
+    taken = found.taken_spans()
     for vname in decls:
         if not vname.endswith("_VERSION") or len(vname) <= len("_VERSION"):
             continue
@@ -59,23 +58,6 @@ def detect(found: Detection) -> None:
             continue
         _detect_one(found, vname, refs, decls, [m for m in mine
                                                  if not _GH_RELEASE.match(m.site.url)])
-
-
-def _pinned(found: Detection) -> set[tuple[int, int]]:
-    """The spans the inputs found so far pin: a value one input keeps is no other's."""
-    from pinlock.kinds import kind_of
-    from pinlock.kinds.base import Scope
-    from pinlock.model import Lock
-
-    scope = Scope(Lock(found.path, found.platforms, dict(found.inputs)), found.sites, found.path)
-    out: set[tuple[int, int]] = set()
-    for inp in found.inputs.values():
-        try:
-            sites = kind_of(inp).pin_sites(inp, scope)
-        except DockerfileError:
-            continue
-        out.update((s.value.start, s.value.end) for s in sites)
-    return out
 
 
 def _uses(url: str, name: str) -> bool:

@@ -1,6 +1,7 @@
 """Every HTTP request of the download source, through http.py's policy (retries, caps,
-deadlines). Redirects are not followed: http.py offers no redirect policy for them yet, and a
-3xx is reported with its target instead."""
+deadlines) and transport.py's redirects: followed to any host (a release or toolchain
+download lives on a CDN, and every byte is checked against a sha256 anyway), never from https
+down to http, at most five hops."""
 
 from __future__ import annotations
 
@@ -24,8 +25,16 @@ from pinlock.http import (
 )
 from pinlock.secrets import may_carry_secret, plain_http_host, scrub
 from pinlock.sources.download.errors import DownloadError, DownloadNotFoundError
+from pinlock.transport import Hop, RedirectPolicy, Refusal, follow_redirects
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_REDIRECTS = RedirectPolicy(max_hops=5)
+
+
+def _refused(r: Refusal) -> DownloadError:
+    if r.reason == "too many":
+        return DownloadError(f"GET {scrub(r.first)}: more than {r.max_hops} redirects")
+    return DownloadError(f"GET {scrub(r.url)}: refused redirect to {scrub(r.target)} "
+                         f"({r.reason})", hint="write the final URL into the input's templates")
 
 
 class Fetcher:
@@ -42,23 +51,22 @@ class Fetcher:
             # httpx would send the URL's password as Basic auth, readable on the wire.
             raise InputError(f"{scrub(url)}: refusing to send the password in this URL over "
                              f"plain http to {plain_http_host(url)}")
-        label = f"GET {scrub(url)}"
-        try:
-            resp = send_with_retries(self.http, self.http.build_request("GET", url),
+        def send(hop: Hop) -> httpx.Response:
+            return send_with_retries(self.http, self.http.build_request("GET", hop.url),
                                      stream=True, policy=self.retry, sleep=self.sleep,
-                                     what=label)
+                                     what=f"GET {scrub(hop.url)}")
+
+        trail: list[str] = []
+        try:
+            resp = follow_redirects(send, url, policy=_REDIRECTS, refuse=_refused, trail=trail)
         except DownloadError:
             raise
         except UpstreamError as exc:
             raise DownloadError(exc.message, hint=exc.hint) from None
         if resp.status_code == 200:
             return resp
+        label = f"GET {scrub(trail[-1])}"
         read_error_body(resp, what=label)  # closes it
-        if resp.status_code in _REDIRECTS:
-            target = resp.headers.get("location", "?")
-            raise DownloadError(f"{label}: redirected to {scrub(target)}; pinlock does not "
-                                "follow redirects for downloads",
-                                hint="write the final URL into the input's templates")
         if resp.status_code in (404, 410):
             raise DownloadNotFoundError(f"{label}: not found (HTTP {resp.status_code})")
         raise DownloadError(f"{label}: HTTP {resp.status_code}")
