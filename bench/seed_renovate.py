@@ -57,12 +57,16 @@ def install(root: Path) -> Renovate | str:
     if npm is None:
         return "npm is not installed"
     try:
-        probe = subprocess.run([npm, "view", NODE_PACKAGE, "version", "--json"],
+        # No retries: an unreachable registry should cost seconds, not npm's minute of backoff.
+        probe = subprocess.run([npm, "view", NODE_PACKAGE, "version", "--json",
+                                "--fetch-retries=0", "--fetch-timeout=30000"],
                                capture_output=True, text=True, timeout=120, check=False)
     except subprocess.TimeoutExpired:
         return "the npm registry did not answer within 120 s"
     if probe.returncode != 0:
-        return f"the npm registry is unreachable: {probe.stderr.strip().splitlines()[-1:]}"
+        said = [line for line in probe.stderr.splitlines()
+                if line.startswith("npm error") and "complete log" not in line]
+        return f"the npm registry is unreachable ({'; '.join(said[:2]) or probe.returncode})"
     print(f"installing {NODE_PACKAGE} and {RENOVATE_PACKAGE} into {root} (first use) ...",
           flush=True)
     quiet = ["--no-audit", "--no-fund", "--loglevel=error"]
