@@ -6,6 +6,8 @@ release and release-asset objects (with ``digest``), ``Link`` pagination,
 "objects" host that, like GitHub's, refuses requests carrying Authorization.
 Every request is recorded (the token value redacted). Routes are a list of
 (method, path regex, handler), so other endpoints (pull requests) plug in.
+``POST /graphql`` (and GitHub Enterprise's ``/api/graphql``) answers the
+``repository { releases }`` part of GitHub's GraphQL schema, aliases honoured.
 """
 
 from __future__ import annotations
@@ -234,6 +236,7 @@ class FakeGitHub:
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._threads: list[threading.Thread] = []
         self._install_release_routes()
+        self._install_graphql_routes()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -634,6 +637,91 @@ class FakeGitHub:
         data = asset.data if asset.short_at is None else asset.data[: asset.short_at]
         return Answer(200, data, {"Content-Type": "application/octet-stream"}, cut_at=asset.cut_at)
 
+    # ------------------------------------------------------------ GraphQL
+
+    def _install_graphql_routes(self) -> None:
+        # github.com serves it at api.github.com/graphql, GitHub Enterprise at /api/graphql.
+        self.add_route("POST", r"(?:/api)?/graphql", self._graphql)
+
+    def _graphql(self, req: RecordedRequest, p: Mapping[str, str]) -> Answer:
+        if not req.authenticated:
+            # GitHub's GraphQL API has no anonymous access, unlike REST.
+            return Answer.json(
+                {
+                    "message": "This endpoint requires you to be authenticated.",
+                    "documentation_url": "https://docs.github.com/graphql",
+                },
+                401,
+            )
+        try:
+            payload = req.json()
+            selections = parse_graphql(str(payload["query"]))
+            variables = payload.get("variables") or {}
+            data = resolve_graphql(self._graphql_root(), selections, variables)
+        except (GraphQLError, KeyError, TypeError, ValueError) as exc:
+            return Answer.json({"errors": [{"message": str(exc)}]})
+        return Answer.json({"data": data})
+
+    def _graphql_root(self) -> dict[str, Any]:
+        def repository(args: Mapping[str, Any]) -> dict[str, Any] | None:
+            name = f"{args['owner']}/{args['name']}"
+            known = any(r.repository == name for r in self.releases)
+            if not known or self.private:
+                return None  # GitHub: null, with a NOT_FOUND error beside it
+            return self._graphql_repository(name)
+
+        return {"repository": repository, "__typename": "Query"}
+
+    def _graphql_repository(self, name: str) -> dict[str, Any]:
+        def releases(args: Mapping[str, Any]) -> dict[str, Any]:
+            # Newest first, as orderBy {field: CREATED_AT, direction: DESC} asks; drafts are
+            # listed to an authenticated caller, as REST does for one with push access.
+            items = self._repo_releases(name)
+            order = args.get("orderBy") or {}
+            if order.get("direction") == "ASC":
+                items = items[::-1]
+            first = min(100, int(args.get("first") or 100))
+            start = int(args["after"]) if args.get("after") else 0
+            page = items[start : start + first]
+            nodes = [self.release_graphql(r) for r in page]
+            return {
+                "__typename": "ReleaseConnection",
+                "totalCount": len(items),
+                "nodes": nodes,
+                "edges": [{"cursor": str(start + i + 1), "node": n} for i, n in enumerate(nodes)],
+                "pageInfo": {
+                    "hasNextPage": start + first < len(items),
+                    "hasPreviousPage": start > 0,
+                    "startCursor": str(start + 1) if page else None,
+                    "endCursor": str(start + len(page)) if page else None,
+                },
+            }
+
+        return {
+            "__typename": "Repository",
+            "nameWithOwner": name,
+            "isPrivate": self.private,
+            "url": f"{self.web_url}/{name}",
+            "releases": releases,
+        }
+
+    def release_graphql(self, rel: FakeRelease) -> dict[str, Any]:
+        """A ``Release`` object, the fields GitHub's GraphQL schema names."""
+        return {
+            "__typename": "Release",
+            "id": f"RE_{rel.id}",
+            "databaseId": rel.id,
+            "tagName": rel.tag_name,
+            "name": rel.name,
+            "description": f"Release {rel.tag_name}",
+            "isDraft": rel.draft,
+            "isPrerelease": rel.prerelease,
+            "isLatest": False,
+            "createdAt": _EPOCH,
+            "publishedAt": rel.published_at,
+            "url": f"{self.web_url}/{rel.repository}/releases/tag/{quote(rel.tag_name)}",
+        }
+
     # ------------------------------------------------------------ dispatch
 
     def _rate_headers(self, authenticated: bool) -> dict[str, str]:
@@ -775,3 +863,168 @@ def add_s6_overlay(
         served[version] = s6_tarballs(version)
         fake.add_release(repository, f"v{version}", served[version], prerelease=prerelease)
     return served
+
+
+# ---------------------------------------------------------------- a small GraphQL reader
+
+
+class GraphQLError(Exception):
+    """A query this fake cannot read or answer; served as ``{"errors": [...]}``."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One field of a selection set: ``alias: name(args) { children }``."""
+
+    alias: str
+    name: str
+    args: Mapping[str, Any]
+    children: tuple[Selection, ...]
+
+
+_GQL_TOKEN = re.compile(
+    r'\s+|,|#[^\n]*|(?P<str>"(?:[^"\\]|\\.)*")|(?P<num>-?\d+(?:\.\d+)?)'
+    r"|(?P<name>[_A-Za-z][_0-9A-Za-z]*)|(?P<punct>\.\.\.|[{}():!$\[\]=@])"
+)
+
+
+def _gql_tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        m = _GQL_TOKEN.match(text, pos)
+        if m is None:
+            raise GraphQLError(f"Parse error on {text[pos : pos + 10]!r}")
+        pos = m.end()
+        if m.lastgroup is not None:
+            out.append((m.lastgroup, m.group()))
+    return out
+
+
+class _GqlParser:
+    def __init__(self, text: str) -> None:
+        self.tokens = _gql_tokens(text)
+        self.i = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.i][1] if self.i < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> tuple[str, str]:
+        if self.i >= len(self.tokens):
+            raise GraphQLError("Parse error: unexpected end of query")
+        tok = self.tokens[self.i]
+        if expected is not None and tok[1] != expected:
+            raise GraphQLError(f"Parse error on {tok[1]!r}: expected {expected!r}")
+        self.i += 1
+        return tok
+
+    def document(self) -> tuple[Selection, ...]:
+        if self.peek() in ("query", "mutation"):
+            if self.take()[1] == "mutation":
+                raise GraphQLError("mutations are not served here")
+            if self.peek() not in ("(", "{"):
+                self.take()  # the operation's name
+            if self.peek() == "(":
+                self.skip_variable_definitions()
+        selections = self.selection_set()
+        if self.peek() is not None:
+            raise GraphQLError("only one operation per query is served here")
+        return selections
+
+    def skip_variable_definitions(self) -> None:
+        depth = 0
+        while True:
+            tok = self.take()[1]
+            depth += {"(": 1, ")": -1}.get(tok, 0)
+            if depth == 0:
+                return
+
+    def selection_set(self) -> tuple[Selection, ...]:
+        self.take("{")
+        out: list[Selection] = []
+        while self.peek() != "}":
+            out.append(self.field())
+        self.take("}")
+        return tuple(out)
+
+    def field(self) -> Selection:
+        kind, name = self.take()
+        if kind != "name":
+            raise GraphQLError(f"Parse error on {name!r}: fragments are not served here")
+        alias = name
+        if self.peek() == ":":
+            self.take()
+            name = self.take()[1]
+        args: dict[str, Any] = {}
+        if self.peek() == "(":
+            self.take()
+            while self.peek() != ")":
+                key = self.take()[1]
+                self.take(":")
+                args[key] = self.value()
+            self.take(")")
+        children = self.selection_set() if self.peek() == "{" else ()
+        return Selection(alias, name, args, children)
+
+    def value(self) -> Any:
+        kind, tok = self.take()
+        if tok == "$":
+            return _Variable(self.take()[1])
+        if kind == "str":
+            return json.loads(tok)
+        if kind == "num":
+            return float(tok) if "." in tok else int(tok)
+        if tok == "{":
+            obj: dict[str, Any] = {}
+            while self.peek() != "}":
+                key = self.take()[1]
+                self.take(":")
+                obj[key] = self.value()
+            self.take("}")
+            return obj
+        if tok == "[":
+            items: list[Any] = []
+            while self.peek() != "]":
+                items.append(self.value())
+            self.take("]")
+            return items
+        return {"true": True, "false": False, "null": None}.get(tok, tok)  # else an enum
+
+
+@dataclass(frozen=True)
+class _Variable:
+    name: str
+
+
+def parse_graphql(text: str) -> tuple[Selection, ...]:
+    """The selections of a query document (one operation, no fragments)."""
+    return _GqlParser(text).document()
+
+
+def _gql_bind(value: Any, variables: Mapping[str, Any]) -> Any:
+    if isinstance(value, _Variable):
+        return variables.get(value.name)
+    if isinstance(value, dict):
+        return {k: _gql_bind(v, variables) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_gql_bind(v, variables) for v in value]
+    return value
+
+
+def resolve_graphql(obj: Any, selections: Sequence[Selection], variables: Mapping[str, Any]) -> Any:
+    """Answer ``selections`` from ``obj``: a dict whose values are data, or callables taking
+    the field's arguments; each field is keyed by its alias, as GraphQL answers."""
+    if obj is None:
+        return None
+    if isinstance(obj, list):
+        return [resolve_graphql(item, selections, variables) for item in obj]
+    out: dict[str, Any] = {}
+    for sel in selections:
+        if sel.name not in obj:
+            kind = obj.get("__typename", "Object")
+            raise GraphQLError(f"Field '{sel.name}' doesn't exist on type '{kind}'")
+        value = obj[sel.name]
+        if callable(value):
+            value = value({k: _gql_bind(v, variables) for k, v in sel.args.items()})
+        out[sel.alias] = resolve_graphql(value, sel.children, variables) if sel.children else value
+    return out
