@@ -298,6 +298,39 @@ class Sources:
             self._client.close()
 
 
+class _OnFirstUse:
+    """The source of an input's kind, built when a planner first asks it something: a run
+    with nothing to resolve (a no-op `lock`) builds no source, no HTTP client."""
+
+    def __init__(self, sources: Sources, inp: Input) -> None:
+        self._sources = sources
+        self._inp = inp
+
+    @property
+    def _up(self) -> Upstream:
+        return self._sources.upstream(self._inp)
+
+    @property
+    def source(self) -> object:
+        return self._up.source
+
+    def resolve(self, inp: Input, ctx: Context, *, version: str | None = None) -> Input:
+        return self._up.resolve(inp, ctx, version=version)
+
+    def newest(self, inp: Input, ctx: Context, *, allow_major: bool = False,
+               prerelease: bool = False) -> Candidate | None:
+        return self._up.newest(inp, ctx, allow_major=allow_major, prerelease=prerelease)
+
+    def check(self, inp: Input, ctx: Context) -> list[Finding]:
+        return self._up.check(inp, ctx)
+
+    def take_notes(self) -> list[Finding]:
+        return self._up.take_notes()
+
+    def close(self) -> None:
+        self._up.close()
+
+
 # ------------------------------------------------------------------ changes
 
 
@@ -472,7 +505,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                             # named: it moves too, at its locked snapshot.
                             plan = _resolve_again
                         inp = moved
-                    src = srcs.upstream(inp)
+                    src = _OnFirstUse(srcs, inp)
                     new = plan(src, inp, ctx)
                     if new is None and inp != original.inputs[name] and not needs_lock(
                             inp, ctx.lock):
