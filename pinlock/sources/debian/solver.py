@@ -536,7 +536,7 @@ def settle(s: Solver) -> None:
     settled against the installed one (a request scores highest): it is
     upgraded when its candidate no longer clashes, else removed. Installed
     packages left with a broken dependency by a removal are removed as well.
-    Essential and Protected packages stay, and resolve() reports the clash.
+    Essential and Protected packages stay, and problems.check() reports the clash.
     """
     for _ in range(len(s.u.installed) + 1):
         changed = False
