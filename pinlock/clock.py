@@ -14,6 +14,18 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def parse_time(text: object) -> dt.datetime | None:
+    """An ISO 8601 date or time from upstream (GitHub's ``published_at``, ``2024-02-13``,
+    ``…T10:00:00.000Z``), in UTC when it names no zone; None when absent or not a time."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
 def parse_age(text: str) -> dt.timedelta:
     """``"3d"`` -> three days; units ``h``, ``d``, ``w``. ValueError for anything else
     (``3x``, ``-1d``, ``1.5d``, an empty string)."""

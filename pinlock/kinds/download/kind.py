@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pinlock.kinds.base import Detection, Row, Scope, TypedKind, Upstream, Upstreams, Value
+from pinlock.kinds.base import Parts, Row, TypedKind, Upstream, Upstreams
 from pinlock.kinds.download import detect, pins, schema
 from pinlock.kinds.download.model import DownloadInput
+from pinlock.kinds.files import file_rows, legend
 from pinlock.model import Input, Lock
 
 if TYPE_CHECKING:
-    from pinlock.pins import PinSite
-    from pinlock.tables import TableReader
+    pass
 
 # What each `verified-by` word of the lock means, for the legend under the pins table.
 VERIFIED = {
@@ -28,21 +28,8 @@ class DownloadKind(TypedKind[DownloadInput]):
     name = "download"
     input_type = DownloadInput
     intent_keys = schema.INTENT_KEYS
+    parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
 
-    def load(self, r: TableReader, name: str, platforms: tuple[str, ...]) -> Input:
-        return schema.load(r, name, platforms)
-
-    def encode(self, inp: Input) -> tuple[dict[str, object], dict[str, object]]:
-        return schema.encode(self.own(inp))
-
-    def values(self, inp: Input, at: str) -> Iterator[Value]:
-        return schema.values(self.own(inp), at)
-
-    def detect(self, found: Detection) -> None:
-        detect.detect(found)
-
-    def pin_sites(self, inp: Input, scope: Scope) -> list[PinSite]:
-        return pins.pin_sites(self.own(inp), scope)
 
     def version(self, inp: Input) -> str:
         return self.own(inp).locked.version
@@ -52,26 +39,10 @@ class DownloadKind(TypedKind[DownloadInput]):
         return not files or any(f.sha256 is None for f in files)
 
     def pin_rows(self, old: Input, new: Input) -> list[Row]:
-        o, n = self.own(old), self.own(new)
-        rows: list[Row] = []
-        before = {(f.sha256_arg, f.platform): f for f in o.locked.files}
-        after = {(f.sha256_arg, f.platform) for f in n.locked.files}
-        for f in n.locked.files:
-            prior = before.get((f.sha256_arg, f.platform))
-            if prior is not None and prior.sha256 == f.sha256:
-                continue
-            where = f"{f.name}, {f.platform}" if f.platform else f.name
-            rows.append((n.name, f"{f.sha256_arg} ({where})", prior.sha256 if prior else None,
-                         f.sha256, ", ".join(sorted(f.verified_by)) or "unverified"))
-        for key, prior in before.items():
-            if key not in after:
-                rows.append((n.name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
-                             "no longer needed"))
-        return rows
+        return file_rows(new.name, self.own(old).locked.files, self.own(new).locked.files)
 
     def legend(self, inp: Input) -> Mapping[str, str]:
-        return {w: VERIFIED[w] for f in self.own(inp).locked.files for w in f.verified_by
-                if w in VERIFIED}
+        return legend(self.own(inp).locked.files, VERIFIED)
 
     def notes_url(self, inp: Input) -> str | None:
         i = self.own(inp)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pinlock.kinds.base import Parts, Row, TypedKind, Upstream, Upstreams
+from pinlock.kinds.files import file_rows, legend
 from pinlock.kinds.release import detect, pins, schema
 from pinlock.kinds.release.model import ReleaseInput
 from pinlock.model import Input, Lock
@@ -36,27 +37,10 @@ class ReleaseKind(TypedKind[ReleaseInput]):
         return not assets or any(a.sha256 is None for a in assets)
 
     def pin_rows(self, old: Input, new: Input) -> list[Row]:
-        o, n = self.own(old), self.own(new)
-        rows: list[Row] = []
-        before = {(a.sha256_arg, a.platform): a for a in o.locked.assets}
-        after = {(a.sha256_arg, a.platform) for a in n.locked.assets}
-        for asset in n.locked.assets:
-            prior = before.get((asset.sha256_arg, asset.platform))
-            if prior is not None and prior.sha256 == asset.sha256:
-                continue
-            where = f"{asset.name}, {asset.platform}" if asset.platform else asset.name
-            rows.append((n.name, f"{asset.sha256_arg} ({where})",
-                         prior.sha256 if prior else None, asset.sha256,
-                         ", ".join(sorted(asset.verified_by)) or "unverified"))
-        for key, prior in before.items():
-            if key not in after:
-                rows.append((n.name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
-                             "no longer needed"))
-        return rows
+        return file_rows(new.name, self.own(old).locked.assets, self.own(new).locked.assets)
 
     def legend(self, inp: Input) -> Mapping[str, str]:
-        return {w: VERIFIED[w] for a in self.own(inp).locked.assets for w in a.verified_by
-                if w in VERIFIED}
+        return legend(self.own(inp).locked.assets, VERIFIED)
 
     def notes_url(self, inp: Input) -> str | None:
         i = self.own(inp)

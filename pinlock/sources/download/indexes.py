@@ -19,6 +19,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pinlock.clock import parse_time
 from pinlock.errors import UpstreamDataError
 from pinlock.sources.github.versions import version_from_tag
 
@@ -49,17 +50,6 @@ def _text(item: dict[str, Any], key: str, source: str) -> str:
     return value
 
 
-def parse_date(text: object) -> dt.datetime | None:
-    """An ISO 8601 date or time (``2024-02-13``, ``2024-02-13T10:00:00.000Z``); None otherwise."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
-
-
 def json_index_offers(data: Any, template: str, *, source: str) -> Iterator[Offer]:
     """Go's and Node's index: each entry whose ``version`` fits ``template``. Go's
     ``stable: false`` marks a pre-release; Node's ``date`` is the publication day."""
@@ -70,7 +60,7 @@ def json_index_offers(data: Any, template: str, *, source: str) -> Iterator[Offe
             continue
         stable = item.get("stable")
         yield Offer(version, ref, prerelease=stable is False,
-                    published=parse_date(item.get("date")))
+                    published=parse_time(item.get("date")))
 
 
 def json_index_sha256(data: Any, ref: str, filename: str, *, source: str
@@ -100,7 +90,7 @@ def tag_offers(tags: Iterable[Any], template: str, *, source: str) -> Iterator[O
         ref = _text(item, "name", source)
         version = version_from_tag(template, ref)
         if version is not None:
-            yield Offer(version, ref, published=parse_date(item.get("created_at")))
+            yield Offer(version, ref, published=parse_time(item.get("created_at")))
 
 
 class _Links(HTMLParser):

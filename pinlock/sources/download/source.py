@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from pinlock import grammar
+from pinlock.clock import parse_time
 from pinlock.errors import IntegrityError, UpstreamDataError
 from pinlock.http import MAX_DOCUMENT, KiB, MiB
 from pinlock.kinds.base import Value
@@ -47,12 +48,11 @@ from pinlock.sources.download.indexes import (
     listing_names,
     listing_offers,
     listing_pattern,
-    parse_date,
     tag_offers,
 )
 from pinlock.sources.github.api import GitHubClient
-from pinlock.sources.github.checksums import BYTES, SIDECAR, parse_sidecar, reconcile
-from pinlock.sources.github.errors import ChecksumMismatchError, SidecarError
+from pinlock.sources.github.checksums import BYTES, SIDECAR, parse_sidecar, reconcile, same_file
+from pinlock.sources.github.errors import SidecarError
 from pinlock.sources.github.versions import (
     is_prerelease_version,
     major,
@@ -67,7 +67,6 @@ from pinlock.values import require
 SUMS_FILE = "sums-file"
 JSON_INDEX = "json-index"
 SIGNATURE = "signature"  # the checksum file is signed by the pinned key
-DOCKERFILE = "dockerfile"
 MAX_CHECKSUM_FILE = 1 * MiB  # SHASUMS256.txt of a Node release is ~5 KiB
 MAX_SIDECAR = 64 * KiB
 MAX_SIGNATURE = 64 * KiB
@@ -149,16 +148,11 @@ class DownloadSource:
             values, signed, size = self._checksums(inp, target, planned, what=what)
             sha256 = reconcile(values, what=what)
             verified = set(values) | ({SIGNATURE} if signed else set())
-            if prior is not None and prior.sha256 is not None:
-                if prior.sha256 != sha256:
-                    # Same version, other bytes: the file was replaced after it was locked.
-                    raise ChecksumMismatchError(
-                        f"{what}: upstream no longer serves the locked file: locked sha256 "
-                        f"{prior.sha256}, upstream ({', '.join(sorted(values))}) {sha256}",
-                        values={"lock": prior.sha256, **values},
-                        hint="find out why the file changed before accepting the new one")
-                if DOCKERFILE in prior.verified_by:
-                    verified.add(DOCKERFILE)
+            if prior is not None:
+                verified |= same_file(prior.sha256, prior.verified_by, sha256, values,
+                                      what=what,
+                                      hint="find out why the file changed before accepting "
+                                           "the new one")
             if len(values) == 1 and not signed:
                 self.notes.append(_single_source_note(inp, what, values))
             files.append(LockedFile(planned.name, planned.sha256_arg, planned.platform,
@@ -254,7 +248,7 @@ class DownloadSource:
                 version = version_from_tag(v.template, rel.tag_name)
                 if version is not None:
                     yield Offer(version, rel.tag_name, prerelease=rel.prerelease,
-                                published=parse_date(rel.published_at),
+                                published=parse_time(rel.published_at),
                                 notes_url=rel.html_url or None)
         elif v.source == "gitlab-tags":
             yield from tag_offers(self._gitlab_tags(v), v.template, source=source)

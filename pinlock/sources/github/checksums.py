@@ -117,3 +117,22 @@ def reconcile(values: Mapping[str, str], *, what: str) -> str:
         values=values,
         hint="the asset or its sidecar was replaced or tampered with; nothing was written",
     )
+
+
+# A value adopted from the Dockerfile by `pinlock init`; kept in verified_by when upstream agrees.
+DOCKERFILE = "dockerfile"
+
+
+def same_file(prior_sha256: str | None, prior_verified_by: tuple[str, ...], sha256: str,
+              values: Mapping[str, str], *, what: str, hint: str) -> set[str]:
+    """Refuse a locked file upstream now serves with other bytes under the same version;
+    else the `verified-by` words the locked value keeps (``dockerfile``: adopted by init)."""
+    if prior_sha256 is None:
+        return set()
+    if prior_sha256 != sha256:
+        # Same version, other bytes: the file was replaced after it was locked.
+        raise ChecksumMismatchError(
+            f"{what}: upstream no longer serves the locked file: locked sha256 "
+            f"{prior_sha256}, upstream ({', '.join(sorted(values))}) {sha256}",
+            values={"lock": prior_sha256, **values}, hint=hint)
+    return {DOCKERFILE} & set(prior_verified_by)

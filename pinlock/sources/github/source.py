@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -11,6 +10,7 @@ from typing import Any
 import httpx
 
 from pinlock import grammar
+from pinlock.clock import parse_time
 from pinlock.errors import IntegrityError
 from pinlock.kinds.base import Value
 from pinlock.kinds.release.model import (
@@ -29,11 +29,11 @@ from pinlock.sources.github.checksums import (
     parse_api_digest,
     parse_sidecar,
     reconcile,
+    same_file,
     sidecar_name,
 )
 from pinlock.sources.github.errors import (
     AssetNotFoundError,
-    ChecksumMismatchError,
     GitHubNotFoundError,
     ReleaseNotAllowedError,
     ReleaseNotFoundError,
@@ -49,8 +49,6 @@ from pinlock.sources.github.versions import (
 from pinlock.sources.interface import Candidate, Context
 from pinlock.values import require
 
-# A value adopted from the Dockerfile by `pinlock init`; kept in verified_by when upstream agrees.
-DOCKERFILE = "dockerfile"
 _EMBEDDED_ASSETS_MAX = 100  # beyond this, the release object's assets[] may not be complete
 
 
@@ -134,17 +132,11 @@ class ReleaseSource:
             sha256 = reconcile(values, what=what)
             verified = set(values)
             prior = previous.get((planned.name, planned.platform))
-            if prior is not None and prior.sha256 is not None:
-                if prior.sha256 != sha256:
-                    # Same release, different file: the asset was replaced after it was locked.
-                    raise ChecksumMismatchError(
-                        f"{what}: upstream no longer serves the locked file: locked sha256 "
-                        f"{prior.sha256}, upstream ({', '.join(sorted(values))}) {sha256}",
-                        values={"lock": prior.sha256, **values},
-                        hint="find out why the release changed before accepting the new file",
-                    )
-                if DOCKERFILE in prior.verified_by:
-                    verified.add(DOCKERFILE)
+            if prior is not None:
+                verified |= same_file(prior.sha256, prior.verified_by, sha256, values,
+                                      what=what,
+                                      hint="find out why the release changed before "
+                                           "accepting the new file")
             if len(values) == 1:
                 self.notes.append(self._single_source_note(inp, what, values))
             locked.append(
@@ -197,7 +189,7 @@ class ReleaseSource:
         version, release = best
         _require_release(intent.repository, release)
         return Candidate(version=version, ref=release.tag_name, notes_url=release.html_url or None,
-                         published=_published(release.published_at))
+                         published=parse_time(release.published_at))
 
     def check(self, inp: ReleaseInput, ctx: Context) -> list[Finding]:
         """Do the locked sha256s still match what GitHub serves for the locked release?
@@ -412,14 +404,3 @@ def _require_release(repository: str, release: Release) -> None:
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _published(text: str | None) -> dt.datetime | None:
-    """GitHub's ``published_at`` (ISO 8601, ``Z``); None when absent or not a time."""
-    if not text:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)

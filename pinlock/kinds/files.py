@@ -1,0 +1,52 @@
+"""What the kinds that pin downloaded files by sha256 (release assets, downloads) share: their
+rows in a pull request and the legend of their `verified-by` words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from pinlock.kinds.base import Row
+
+
+class PinnedFile(Protocol):
+    """A locked file: its name, the ARG that holds its sha256, its platform, its sha256."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sha256_arg(self) -> str: ...
+
+    @property
+    def platform(self) -> str | None: ...
+
+    @property
+    def sha256(self) -> str | None: ...
+
+    @property
+    def verified_by(self) -> tuple[str, ...]: ...
+
+
+def file_rows(name: str, old: Sequence[PinnedFile], new: Sequence[PinnedFile]) -> list[Row]:
+    """(input, pin, from, to, verified by) for each sha256 ARG whose value changes."""
+    rows: list[Row] = []
+    before = {(f.sha256_arg, f.platform): f for f in old}
+    after = {(f.sha256_arg, f.platform) for f in new}
+    for f in new:
+        prior = before.get((f.sha256_arg, f.platform))
+        if prior is not None and prior.sha256 == f.sha256:
+            continue
+        where = f"{f.name}, {f.platform}" if f.platform else f.name
+        rows.append((name, f"{f.sha256_arg} ({where})", prior.sha256 if prior else None,
+                     f.sha256, ", ".join(sorted(f.verified_by)) or "unverified"))
+    for key, prior in before.items():
+        if key not in after:
+            rows.append((name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
+                         "no longer needed"))
+    return rows
+
+
+def legend(files: Sequence[PinnedFile], meanings: Mapping[str, str]) -> dict[str, str]:
+    """The `verified-by` words ``files`` use, with what each means."""
+    return {w: meanings[w] for f in files for w in f.verified_by if w in meanings}
