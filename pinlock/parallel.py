@@ -29,3 +29,25 @@ def run_all(calls: Sequence[Callable[[], T]], *, workers: int = WORKERS) -> list
                             thread_name_prefix="pinlock") as pool:
         futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
         return [f.result() for f in futures]
+
+
+def pipeline(fetches: Sequence[Callable[[], object]], then: Sequence[Callable[[], T]], *,
+             workers: int = WORKERS) -> list[T]:
+    """``then[i]()`` in order on this thread, each once ``fetches[i]()`` has run on a worker:
+    downloads go ahead while what they fetched is processed one at a time (decompressing
+    and scanning two large indexes at once would hold both in memory).
+
+    The first failure, in order, is raised once the fetches still running have ended.
+    """
+    if len(fetches) <= 1 or workers <= 1:
+        return [step() for step in then]
+    with ThreadPoolExecutor(max_workers=min(workers, len(fetches)),
+                            thread_name_prefix="pinlock") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, fetch) for fetch in fetches]
+        out: list[T] = []
+        for future, step in zip(futures, then, strict=True):
+            failed = future.exception()
+            if failed is not None:
+                raise failed
+            out.append(step())
+        return out

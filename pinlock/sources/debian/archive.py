@@ -242,6 +242,9 @@ class Archive:
         # Indexes are fetched and scanned on several threads: the first use of the cache
         # (checking the folder, loading the key, pruning) happens once, under this lock.
         self._once = threading.Lock()
+        # Compressed indexes fetched ahead (``prefetch``), by sha256, until ``packages`` scans
+        # them: downloads run on other threads while this one decompresses and scans.
+        self._fetched: dict[str, bytes] = {}
         self._folder_ok: bool | None = None  # the cache folder checked, once per Archive
         self._key: bytes | bool | None = False  # False: not loaded yet
 
@@ -358,6 +361,23 @@ class Archive:
             hint="check the component and architecture names",
         )
 
+    def prefetch(
+        self, loc: Location, signed: SignedRelease, component: str, arch: str,
+        snapshot: str | None,
+    ) -> None:
+        """Fetch (and check) the compressed index ``packages`` will scan, unless it has it
+        already or a cache holds it: the network part alone, safe on another thread."""
+        entry = self.index_entry(signed, component, arch)
+        if (entry.sha256 in self._parsed or entry.sha256 in self._fetched
+                or self._has_cached(entry)):
+            return
+        self._fetched[entry.sha256] = self._fetch_index(loc, signed, entry, snapshot)
+
+    def _has_cached(self, entry: IndexFile) -> bool:
+        """A cache file for the index exists (whether it is good is for ``packages`` to see)."""
+        return any(p is not None and os.path.exists(p)
+                   for p in (self._index_cache_path(entry), self._cache_path(entry)))
+
     def packages(
         self, loc: Location, signed: SignedRelease, component: str, arch: str,
         snapshot: str | None,
@@ -370,13 +390,16 @@ class Archive:
         if index is not None:
             output.cache_hit(urljoin(signed.url, entry.path), self._index_cache_path(entry))
         if index is None:
-            raw = self._cached(entry)
-            fetched = raw is None
-            if raw is not None:
-                output.cache_hit(urljoin(signed.url, entry.path), self._cache_path(entry),
-                                 len(raw))
+            raw = self._fetched.pop(entry.sha256, None)  # fetched ahead, on another thread
+            fetched = raw is not None
+            if raw is None:
+                raw = self._cached(entry)
+                if raw is not None:
+                    output.cache_hit(urljoin(signed.url, entry.path), self._cache_path(entry),
+                                     len(raw))
             if raw is None:
                 raw = self._fetch_index(loc, signed, entry, snapshot)
+                fetched = True
             plain = entry.path.rsplit(".", 1)[0] if entry.path.endswith((".xz", ".gz")) else None
             expanded = signed.release.files.get(plain) if plain else None
             what = urljoin(signed.url, entry.path)

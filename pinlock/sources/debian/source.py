@@ -48,7 +48,7 @@ from pinlock.kinds.apt.releases import (
     suites_codename,
 )
 from pinlock.model import Finding, platform_arch
-from pinlock.parallel import run_all
+from pinlock.parallel import pipeline, run_all
 from pinlock.sources.debian.archive import (
     DEFAULT_DEBIAN,
     DEFAULT_SECURITY,
@@ -269,12 +269,16 @@ class AptSource:
         self, inp: AptInput, releases: Mapping[str, SignedRelease], archs: Sequence[str],
         snapshot: str,
     ) -> dict[str, tuple[list[str], list[PackagesIndex]]]:
-        """Per architecture, (suites, indexes) of every suite and component, read together:
-        the indexes of all architectures in flight at once (``parallel.run_all``)."""
+        """Per architecture, (suites, indexes) of every suite and component: all downloads in
+        flight together, each index decompressed and scanned as its bytes arrive, one at a
+        time (``parallel.pipeline``)."""
         wanted = [(arch, suite, signed, comp) for arch in archs
                   for suite, signed in releases.items() for comp in inp.intent.components]
-        got = run_all([partial(self.archive.packages, self.location(suite), signed, comp,
-                               arch, snapshot) for arch, suite, signed, comp in wanted])
+        got = pipeline(
+            [partial(self.archive.prefetch, self.location(suite), signed, comp, arch, snapshot)
+             for arch, suite, signed, comp in wanted],
+            [partial(self.archive.packages, self.location(suite), signed, comp, arch, snapshot)
+             for arch, suite, signed, comp in wanted])
         out: dict[str, tuple[list[str], list[PackagesIndex]]] = {a: ([], []) for a in archs}
         for (arch, suite, _, _), index in zip(wanted, got, strict=True):
             out[arch][0].append(suite)
