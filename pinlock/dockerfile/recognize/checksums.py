@@ -33,8 +33,8 @@ from pinlock.dockerfile.recognize.args import _quoted_words
 from pinlock.dockerfile.recognize.context import Step, flag_value, split_ws, strip_prefix_words
 from pinlock.dockerfile.sitemodel import (
     ArgDecl,
-    Checksums,
     ChecksumFileSite,
+    Checksums,
     ChecksumSite,
     Unmanaged,
     Value,
@@ -272,9 +272,9 @@ class Recognizer:
                 i += 1
                 continue
             bare = op.lstrip("0123456789")
-            if bare == "<<" and i + 2 < n and tokens[i + 1].value == "<" \
-                    and isinstance(tokens[i + 2], shell.Word):
-                here.append(tokens[i + 2])  # <<< "word": a here-string
+            target = tokens[i + 2] if i + 2 < n else None
+            if bare == "<<" and tokens[i + 1].value == "<" and isinstance(target, shell.Word):
+                here.append(target)  # <<< "word": a here-string
                 i += 3
                 continue
             if bare.startswith(("<", ">", "&>")):

@@ -59,12 +59,13 @@ class ReleaseKind(TypedKind[ReleaseInput]):
             if prior is not None and prior.sha256 == asset.sha256:
                 continue
             where = f"{asset.name}, {asset.platform}" if asset.platform else asset.name
-            rows.append((n.name, f"{asset.sha256_arg} ({where})",
+            rows.append((n.name, f"{asset.sha256_arg or 'sha256'} ({where})",
                          prior.sha256 if prior else None, asset.sha256,
                          ", ".join(sorted(asset.verified_by)) or "unverified"))
         for key, prior in before.items():
             if key not in after:
-                rows.append((n.name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
+                rows.append((n.name, f"{prior.sha256_arg or 'sha256'} ({prior.name})",
+                             prior.sha256, None,
                              "no longer needed"))
         return rows
 
