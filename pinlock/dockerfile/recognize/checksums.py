@@ -47,6 +47,8 @@ _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _SUMS_FILE = re.compile(r"(\.sha256(sum)?|sha256sums?(\.txt)?|shasums256\.txt|checksums?\.txt)$",
                         re.IGNORECASE)
+# "$(curl … .sha256)  file": a value the build computes or fetches, then the file.
+_COMPUTED = re.compile(r"^(\$\(.*\)|`.*`)\s+(\S+)$", re.DOTALL)
 _CHECKERS = frozenset({"sha256sum", "shasum"})
 
 
@@ -318,7 +320,7 @@ class Recognizer:
 
     def _download(self, step: Step, prog: str, vals: list[str], sc: _Script,
                   line: int) -> None:
-        url: str | None = None
+        urls: list[str] = []
         out: str | None = None
         out_flag = "o" if prog == "curl" else "O"
         i = 1
@@ -341,17 +343,17 @@ class Recognizer:
                     i += 2
                     continue
             elif not v.startswith("-") and self._url_like(step, v, sc):
-                url = v
+                urls.append(v)
             i += 1
-        if url is None:
-            return
-        loop = [n for n in _names(url) if n in sc.loop_vars]
-        if loop:
-            self.unmanaged.append(Unmanaged(
-                " ".join(vals), f"the URL is assembled in a shell loop (${loop[0]}): pinlock "
-                "cannot tie a checksum to each file it fetches", line))
-            return
-        sc.downloads.append((out if out not in (None, "-") else _basename(url), url, line))
+        for url in urls:
+            loop = [n for n in _names(url) if n in sc.loop_vars]
+            if loop:
+                self.unmanaged.append(Unmanaged(
+                    " ".join(vals), f"the URL is assembled in a shell loop (${loop[0]}): "
+                    "pinlock cannot tie a checksum to each file it fetches", line))
+                continue
+            own = out if out not in (None, "-") and len(urls) == 1 else _basename(url)
+            sc.downloads.append((own, url, line))
 
     def _url_like(self, step: Step, word: str, sc: _Script) -> bool:
         if _URL.match(word):
@@ -384,7 +386,8 @@ class Recognizer:
         if not args:
             return
         joined = " ".join(a.value for a in args)
-        fields = joined.split()
+        computed = _COMPUTED.match(joined)
+        fields = list(computed.groups()) if computed else joined.split()
         if len(fields) != 2:
             return
         expr, file_v = fields[0], fields[1].lstrip("*")
@@ -404,7 +407,8 @@ class Recognizer:
         if prog == "grep":
             args = [v for v in vals[1:] if not v.startswith("-")]
             if len(args) == 2 and (_SUMS_FILE.search(args[1]) or "sum" in args[1].lower()):
-                sc.sums.append((args[1], args[0], line))
+                # grep " t.tgz$" SUMS: the pattern names the file, anchors aside.
+                sc.sums.append((args[1], args[0].strip(" ^$\\"), line))
             return
         if prog == "shasum" and not any(v in ("-a256", "256") for v in vals):
             return
