@@ -154,6 +154,23 @@ def detect(found: Detection) -> None:
                                     ReleaseLocked(version, tag,
                                                   tuple(sorted(locked_assets,
                                                                key=lambda a: a.name))))
+    _literal_versions(found)
+
+
+def _literal_versions(found: Detection) -> None:
+    """Checked release downloads whose version is written in the URL: reported, not locked
+    (a download the URL list already holds is reported as untied there)."""
+    sites = found.sites
+    seen = {u.url for u in sites.urls}
+    for c in sites.checksums.sites:
+        m = _GH_URL.match(c.url or "")
+        if m is None or "$" in m.group("tag") or c.url in seen:
+            continue
+        seen.add(m.group(0))
+        found.skipped.append(Skipped(
+            m.group(0), "a checked release download whose version is written in the URL, not "
+            "in an ARG or ENV: pinlock cannot move it; put the version in an ARG named "
+            "<NAME>_VERSION to have pinlock keep it", found.path, c.line))
 
 
 def _uses(var: str, url: str) -> bool:
