@@ -141,6 +141,55 @@ class UnsafeApt(Unmanaged):
     stage: int = -1
 
 
+# ---- checksums: what recognize/checksums.py reports (a section of its own) ----
+
+
+@dataclass(frozen=True)
+class ChecksumSite:
+    """A sha256 (64 hex digits) that checks a downloaded file, and where its digits sit.
+
+    ``value`` spans exactly the hex digits: in the default of the ARG or ENV ``holder``
+    names (``held_in`` "ARG"/"ENV"), or written in the instruction itself (``holder`` None,
+    ``held_in`` "RUN"/"ADD"). ``url`` is the file's URL as written, ARG/ENV references left
+    unexpanded and the RUN's own shell variables (``url=…``, ``arch=…`` of a case arm)
+    substituted; None when no download of the checked file was seen. ``arch`` holds the
+    patterns of the ``case`` arm the value sits in (``("amd64",)``), empty when not per-arch.
+    """
+
+    value: Value
+    holder: str | None
+    held_in: str  # "ARG", "ENV", "RUN", "ADD"
+    how: str  # "sha256sum", "add-checksum", "name" (a hex default no check was seen using)
+    url: str | None
+    file: str | None  # the local file checked (RUN), or the ADD destination
+    stage: int
+    line: int  # the instruction that checks (for "name": the declaration)
+    arch: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChecksumFileSite:
+    """A checksum file (a ``.sha256`` sidecar, ``SHA256SUMS``, ``SHASUMS256.txt``) a RUN
+    downloads and checks a file against: the sha256 comes from upstream when the image
+    builds, so the Dockerfile holds no value to pin, only the two URLs."""
+
+    url: str  # the checksum file, as written
+    checks: str | None  # the URL of the file it checks (None: every download of the RUN)
+    stage: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Checksums:
+    sites: tuple[ChecksumSite, ...] = ()
+    files: tuple[ChecksumFileSite, ...] = ()
+    # ENV declarations, read by the checksum recognizer alone until Sites carries them.
+    env: tuple[ArgDecl, ...] = ()
+
+    def holding(self, name: str) -> list[ChecksumSite]:
+        return [c for c in self.sites if c.holder == name]
+
+
 @dataclass(frozen=True)
 class Sites:
     stages: tuple[Stage, ...]
@@ -151,6 +200,7 @@ class Sites:
     unmanaged: tuple[Unmanaged, ...]
     apt_commands: tuple[AptCommand, ...] = ()
     unsafe_apt: tuple[UnsafeApt, ...] = ()
+    checksums: Checksums = Checksums()
 
     def stage(self, ref: str) -> Stage | None:
         """The first stage ``ref`` names (by index or name); a lookup, not a scan per call."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pinlock.dockerfile.parser import Dockerfile
 from pinlock.dockerfile.recognize import args as _args
-from pinlock.dockerfile.recognize import downloads, images, script
+from pinlock.dockerfile.recognize import checksums, downloads, images, script
 from pinlock.dockerfile.recognize.apt import APT_LIST_READERS, APT_TOOLS
 from pinlock.dockerfile.recognize.args import expand
 from pinlock.dockerfile.recognize.context import Found, Step
@@ -14,6 +14,9 @@ from pinlock.dockerfile.sitemodel import (
     AptPackageWord,
     AptSite,
     ArgDecl,
+    ChecksumFileSite,
+    Checksums,
+    ChecksumSite,
     ImageSite,
     Sites,
     Stage,
@@ -31,6 +34,9 @@ __all__ = [
     "AptPackageWord",
     "AptSite",
     "ArgDecl",
+    "ChecksumFileSite",
+    "ChecksumSite",
+    "Checksums",
     "ImageSite",
     "Sites",
     "Stage",
@@ -50,6 +56,7 @@ def find_sites(df: Dockerfile) -> Sites:
     args: list[ArgDecl] = []
     named: set[str] = set()  # what a later FROM may write to name an earlier named stage
     stage = -1
+    sums = checksums.Recognizer()
     for ins in df.instructions:
         kw = ins.keyword
         if kw == "FROM":
@@ -60,7 +67,11 @@ def find_sites(df: Dockerfile) -> Sites:
             if st.name is not None:
                 named.update((st.name, str(st.index)))
         elif kw == "ARG":
-            args.extend(_args.declarations(Step(df, ins, stage)))
+            decls = _args.declarations(Step(df, ins, stage))
+            args.extend(decls)
+            sums.declared(decls)
+        elif kw == "ENV":
+            sums.instruction(Step(df, ins, stage, tuple(stages), _args.stage_scope(args, stage)))
         elif kw in ("COPY", "ADD", "RUN"):
             step = Step(df, ins, stage, tuple(stages), _args.stage_scope(args, stage))
             if kw == "RUN":
@@ -70,8 +81,12 @@ def find_sites(df: Dockerfile) -> Sites:
                 images.copy_from(step, found)
                 if kw == "ADD":
                     downloads.add(step, found)
+            sums.instruction(step)
+    sums_found, sums_unmanaged = sums.result()
     return Sites(tuple(stages), tuple(args), tuple(found.images), tuple(found.urls),
                  tuple(found.apt),
-                 tuple(u for u in found.unmanaged if not isinstance(u, UnsafeApt)),
+                 tuple(u for u in found.unmanaged if not isinstance(u, UnsafeApt))
+                 + tuple(sums_unmanaged),
                  tuple(found.apt_commands),
-                 tuple(u for u in found.unmanaged if isinstance(u, UnsafeApt)))
+                 tuple(u for u in found.unmanaged if isinstance(u, UnsafeApt)),
+                 sums_found)

@@ -16,7 +16,7 @@ class PinnedFile(Protocol):
     def name(self) -> str: ...
 
     @property
-    def sha256_arg(self) -> str: ...
+    def sha256_arg(self) -> str | None: ...  # None: written literally where it is checked
 
     @property
     def platform(self) -> str | None: ...
@@ -38,11 +38,13 @@ def file_rows(name: str, old: Sequence[PinnedFile], new: Sequence[PinnedFile]) -
         if prior is not None and prior.sha256 == f.sha256:
             continue
         where = f"{f.name}, {f.platform}" if f.platform else f.name
-        rows.append((name, f"{f.sha256_arg} ({where})", prior.sha256 if prior else None,
+        rows.append((name, f"{f.sha256_arg or 'sha256'} ({where})",
+                     prior.sha256 if prior else None,
                      f.sha256, ", ".join(sorted(f.verified_by)) or "unverified"))
     for key, prior in before.items():
         if key not in after:
-            rows.append((name, f"{prior.sha256_arg} ({prior.name})", prior.sha256, None,
+            rows.append((name, f"{prior.sha256_arg or 'sha256'} ({prior.name})", prior.sha256,
+                         None,
                          "no longer needed"))
     return rows
 

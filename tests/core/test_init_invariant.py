@@ -15,14 +15,14 @@ FROM alpine:3.20
 ARG TOOL_VERSION=1.2.3
 RUN wget -O /tmp/tool.tgz \\
     https://github.com/acme/tool/releases/download/v${TOOL_VERSION}/tool-linux-amd64.tgz
-""", 3, "no checksum ARG named TOOL_<FILE>_SHA256"),
-    # The version inside the asset's file name: never turned into {arch}.
-    "version-in-asset-name": ("""\
+""", 3, "with no checksum pinlock can tie to it"),
+    # The sha256 is fetched while the image builds: nothing in the Dockerfile to pin.
+    "checksum-fetched-at-build-time": ("""\
 FROM alpine:3.20
 ARG TOOL_VERSION=1.2.3
-ARG TOOL_AMD64_SHA256=""" + "a" * 64 + """
-ADD https://github.com/acme/t/releases/download/v${TOOL_VERSION}/t-${TOOL_VERSION}-amd64.tgz /tmp/
-""", 4, "the file name holds ${TOOL_VERSION}"),
+RUN wget -O /tmp/t.tgz https://github.com/acme/t/releases/download/v${TOOL_VERSION}/t.tgz \\
+ && echo "$(wget -qO- https://example.org/t.tgz.sha256)  /tmp/t.tgz" | sha256sum -c -
+""", 3, "with no checksum pinlock can tie to it"),
 }
 
 

@@ -1,11 +1,13 @@
-"""``pinlock init`` for GitHub releases: a version ARG in a release URL, tied to its sha256 ARGs."""
+"""``pinlock init`` for GitHub releases: a version ARG or ENV in a release URL, tied to the
+sha256s that check its files (ARGs/ENVs by name or by use, literals in RUN text and ADD)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from pinlock.digest import is_sha256
-from pinlock.dockerfile.sites import ArgDecl, UrlSite
+from pinlock.dockerfile.sites import ArgDecl, Sites, expand
 from pinlock.kinds.base import Detection
 from pinlock.kinds.release.model import (
     AssetIntent,
@@ -31,90 +33,207 @@ _GH_URL = re.compile(
     r"(?P<tag>[^/]+)/(?P<file>[^/]+)$")
 
 
+_CHECKSUM_WORDS = ("SHA256", "CHECKSUM", "SHA256SUM", "SHA")
+_HEX64 = re.compile(r"[0-9A-Fa-f]{64}")
+
+
 def detect(found: Detection) -> None:
     sites, path, inputs, notes = found.sites, found.path, found.inputs, found.notes
     skipped, platforms, used_urls = found.skipped, found.platforms, found.used_urls
-    version_args = [a for a in sites.args if a.name.endswith("_VERSION") and a.value]
+    # Versions and checksums held in ARGs or ENVs (an ARG wins over an ENV of the same name).
+    held: dict[str, ArgDecl] = {}
+    for decl in (*sites.checksums.env, *sites.args):
+        if decl.value is not None:
+            held[decl.name] = decl
+    version_args = list({a.name: a for a in (*sites.args, *sites.checksums.env)
+                         if a.name.endswith("_VERSION") and a.value}.values())
+    # Every release URL: downloads (by index) and the URLs checksums were tied to.
+    candidates: list[tuple[int | None, str, int]] = [
+        (i, u.url, u.line) for i, u in enumerate(sites.urls)]
+    candidates += [(None, c.url, c.line) for c in sites.checksums.sites if c.url]
+    with_urls = [va for va in version_args
+                 if any(_uses(va.name, url) for _, url, _ in candidates)]
     handled: set[str] = set()
     for va in version_args:
         if va.name in handled:
             continue
         refs = (f"${{{va.name}}}", f"${va.name}")
-        urls: list[tuple[int, UrlSite, re.Match[str]]] = []
-        for i, u in enumerate(sites.urls):
-            m = _GH_URL.match(u.url)
+        urls: list[tuple[int | None, str, int, re.Match[str]]] = []
+        for i, url, line in candidates:
+            m = _GH_URL.match(url)
             if m and any(r in m.group("tag") for r in refs):
-                urls.append((i, u, m))
+                urls.append((i, url, line, m))
         if not urls:
             continue
         handled.add(va.name)
-        owner, repo = urls[0][2].group("owner"), urls[0][2].group("repo")
-        if any((m.group("owner"), m.group("repo")) != (owner, repo) for _, _, m in urls):
+        owner, repo = urls[0][3].group("owner"), urls[0][3].group("repo")
+        if any((m.group("owner"), m.group("repo")) != (owner, repo) for *_, m in urls):
             notes.append(f"ARG {va.name} is used in downloads from several repositories; "
                          f"only the first, {owner}/{repo}, is managed")
-        tag_t = urls[0][2].group("tag")
+        tag_t = urls[0][3].group("tag")
         for r in refs:
             tag_t = tag_t.replace(r, "{version}")
         files: set[str] = set()
         mine: list[int] = []
-        for i, _u, m in urls:
+        for i, _u, _line, m in urls:
             if (m.group("owner"), m.group("repo")) != (owner, repo):
                 continue
-            mine.append(i)
-            fname = m.group("file")
-            for r in refs:
-                fname = fname.replace(r, "{version}")
-            # Any other variable in a file name stands for the architecture.
-            files.add(re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "{arch}", fname))
+            if i is not None:
+                mine.append(i)
+            files.add(_file_template(m.group("file"), refs))
         name = found.unique_name(repo)
         prefix = va.name[: -len("_VERSION")]
-        sha_args = [a for a in sites.args
-                    if a.name.startswith(prefix + "_") and a.name.endswith("_SHA256")
-                    and a.name != va.name]
-        first = urls[0][1]
-        if any("{version}" in f for f in files):
-            # The asset's file name holds the version: a release input names its files
-            # without it, and writing `{arch}` there would lock URLs that do not exist.
-            skipped.append(Skipped(
-                first.url, f"the file name holds ${{{va.name}}}; pinlock does not manage "
-                "release assets named by version yet: keep its checksum by hand",
-                path, first.line))
-            used_urls.add(mine[0])  # reported here, not again as an untied download
-            continue
+        sha_args = _checksum_names(prefix, va.name, held, sites.args, alone=len(with_urls) == 1)
+        first_line = urls[0][2]
+        first_url = urls[0][1]
         assets, arch_map = _match_assets(name, repo, prefix, sorted(files), sha_args,
                                          platforms, notes)
+        taken = {a.name for a in assets}
+        # What the names already tie, per arch: the files and checksums of the plan.
+        covered = ReleaseIntent("x/y", va.name, tuple(assets), arch_map=arch_map).plan(
+            list(arch_map), version="{version}")
+        taken.update(p.name for p in covered)
+        covered_args = {p.sha256_arg for p in covered}
+        # Files the names did not tie: the checksums the Dockerfile checks them with.
+        tied = _tied_checksums(sites, owner, repo, refs)
+        for fname in sorted(files - taken):
+            holders = tied.get(fname)
+            if holders is None or "{arch}" in fname:
+                continue
+            if len(holders) != 1:
+                notes.append(f"{name}: {fname} is checked against several different sha256 "
+                             "values; add its asset by hand")
+                continue
+            (holder,) = holders
+            if holder is not None and holder in covered_args:
+                continue
+            assets.append(AssetIntent(fname, holder))
+            taken.add(fname)
+        assets.sort(key=lambda a: a.name)
         if not assets:
-            # A version ARG in a release URL with no checksum pinlock can tie to it: a lock
+            # A version in a release URL with no checksum pinlock can tie to it: a lock
             # with no assets would be rejected by verify. Report it instead of locking half.
             skipped.append(Skipped(
-                first.url, f"a release download versioned by ARG {va.name} with no "
-                f"checksum ARG named {prefix}_<FILE>_SHA256 or {prefix}_<ARCH>_SHA256; add "
-                "one (or an input by hand, see docs/lockfile.md) to have pinlock keep it",
-                path, first.line))
-            used_urls.add(mine[0])  # reported here, not again as an untied download
+                first_url, f"a release download versioned by {va.name} with no checksum "
+                f"pinlock can tie to it: no ARG or ENV named {prefix}_SHA256, "
+                f"{prefix}_<FILE>_SHA256 or {prefix}_<ARCH>_SHA256, and no sha256 checked "
+                "with sha256sum or ADD --checksum; add one (or an input by hand, see "
+                "docs/lockfile.md) to have pinlock keep it", path, first_line))
+            if mine:
+                used_urls.add(mine[0])  # reported here, not again as an untied download
             continue
+        for fname in sorted(files - taken):
+            if "{arch}" not in fname or not arch_map:
+                notes.append(f"{name}: {fname} is downloaded but no checksum pinlock can tie "
+                             f"to it was found (an ARG or ENV such as {prefix}_SHA256, or a "
+                             "sha256 checked with sha256sum or ADD --checksum); add an asset "
+                             "entry by hand")
         used_urls.update(mine)
         version = va.value.text if va.value else ""
         intent = ReleaseIntent(repository=f"{owner}/{repo}", version_arg=va.name,
                                assets=tuple(assets), tag_template=tag_t, arch_map=arch_map)
         tag = tag_t.replace("{version}", version)
-        values = {a.name: a.value.text for a in sha_args if a.value}
+        values = {n: d.value.text for n, d in held.items() if d.value is not None}
+        literal = _literal_values(sites, values, va.name, version)
         locked_assets = []
         # Only platforms whose arch name is known: the rest were reported in the notes.
-        for planned in intent.plan([p for p in platforms if p in arch_map]):
-            current = values.get(planned.sha256_arg)
+        for planned in intent.plan([p for p in platforms if p in arch_map], version=version):
+            url = intent.url_for(tag=tag, version=version, name=planned.name)
+            if planned.sha256_arg is None:
+                current = literal.get(url)
+            else:
+                current = values.get(planned.sha256_arg)
             if current is not None and not is_sha256(current):
-                notes.append(f"{name}: ARG {planned.sha256_arg} holds {current!r}, not a "
+                notes.append(f"{name}: {planned.sha256_arg} holds {current!r}, not a "
                              f"sha256; `pinlock lock {name}` will fill it")
                 current = None
             locked_assets.append(LockedAsset(
                 name=planned.name, sha256_arg=planned.sha256_arg, platform=planned.platform,
-                url=intent.url_for(tag=tag, version=version, name=planned.name),
-                sha256=current))
+                url=url, sha256=current))
         inputs[name] = ReleaseInput(name, intent,
                                     ReleaseLocked(version, tag,
                                                   tuple(sorted(locked_assets,
                                                                key=lambda a: a.name))))
+    _literal_versions(found)
+
+
+def _literal_versions(found: Detection) -> None:
+    """Checked release downloads whose version is written in the URL: reported, not locked
+    (a download the URL list already holds is reported as untied there)."""
+    sites = found.sites
+    seen = {u.url for u in sites.urls}
+    for c in sites.checksums.sites:
+        m = _GH_URL.match(c.url or "")
+        if m is None or "$" in m.group("tag") or c.url in seen:
+            continue
+        seen.add(m.group(0))
+        found.skipped.append(Skipped(
+            m.group(0), "a checked release download whose version is written in the URL, not "
+            "in an ARG or ENV: pinlock cannot move it; put the version in an ARG named "
+            "<NAME>_VERSION to have pinlock keep it", found.path, c.line))
+
+
+def _uses(var: str, url: str) -> bool:
+    m = _GH_URL.match(url)
+    return m is not None and any(r in m.group("tag") for r in (f"${{{var}}}", f"${var}"))
+
+
+def _file_template(fname: str, refs: tuple[str, ...]) -> str:
+    for r in refs:
+        fname = fname.replace(r, "{version}")
+    # Any other variable in a file name stands for the architecture.
+    return re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "{arch}", fname)
+
+
+def _checksum_names(prefix: str, version_arg: str, held: dict[str, ArgDecl],
+                    args: Sequence[ArgDecl], *, alone: bool) -> list[ArgDecl]:
+    """The ARGs and ENVs whose names say they hold a checksum of this release's files.
+
+    ``<PREFIX>_*_SHA256`` ARGs always (a placeholder value is filled by ``lock``); other
+    spellings (``<PREFIX>_SHA256``, ``<PREFIX>_CHECKSUM``, ``<PREFIX>_SHA256_ARM64``, an
+    ENV) when they hold a sha256; names without the prefix (``SHA256_ARM64``) only when this
+    is the one release version of the Dockerfile."""
+    out = [a for a in args if a.name.startswith(prefix + "_") and a.name.endswith("_SHA256")
+           and a.name != version_arg]
+    seen = {a.name for a in out}
+    for name, decl in held.items():
+        if name in seen or name == version_arg or decl.value is None \
+                or not _HEX64.fullmatch(decl.value.text):
+            continue
+        words = name.split("_")
+        if not any(w in _CHECKSUM_WORDS for w in words):
+            continue
+        if name.startswith(prefix + "_") or (alone and words[0] in _CHECKSUM_WORDS):
+            out.append(decl)
+            seen.add(name)
+    return out
+
+
+def _tied_checksums(sites: Sites, owner: str, repo: str,
+                    refs: tuple[str, ...]) -> dict[str, set[str | None]]:
+    """File template -> what holds its sha256 (an ARG/ENV name, or None: a literal), from
+    the checks the recognizer tied to a release URL of this repository."""
+    out: dict[str, set[str | None]] = {}
+    for c in sites.checksums.sites:
+        m = _GH_URL.match(c.url or "")
+        if m is None or (m.group("owner"), m.group("repo")) != (owner, repo) \
+                or not any(r in m.group("tag") for r in refs):
+            continue
+        out.setdefault(_file_template(m.group("file"), refs), set()).add(c.holder)
+    return out
+
+
+def _literal_values(sites: Sites, values: dict[str, str], version_arg: str,
+                    version: str) -> dict[str, str]:
+    """Expanded URL -> the sha256 written literally where that file is checked."""
+    known = {**values, version_arg: version}
+    out: dict[str, str] = {}
+    for c in sites.checksums.sites:
+        if c.holder is None and c.url is not None:
+            expanded = expand(c.url, known)
+            if expanded is not None:
+                out.setdefault(expanded[0], c.value.text.lower())
+    return out
 
 
 def _stem(fname: str, repo: str) -> str:
@@ -125,10 +244,17 @@ def _stem(fname: str, repo: str) -> str:
     return stem.lower()
 
 
+def _mid(name: str, prefix: str) -> str:
+    """What a checksum name says besides the tool and "SHA256": a file stem or an arch."""
+    rest = name[len(prefix) + 1:] if name.startswith(prefix + "_") else name
+    return "_".join(w for w in rest.split("_") if w not in _CHECKSUM_WORDS).lower()
+
+
 def _match_assets(name: str, repo: str, prefix: str, files: list[str], sha_args: list[ArgDecl],
-                  platforms: tuple[str, ...],
-                  notes: list[str]) -> tuple[list[AssetIntent], dict[str, str]]:
-    """Tie each ``<PREFIX>_<MID>_SHA256`` ARG to a file; per-arch ARGs to the {arch} template."""
+                  platforms: tuple[str, ...], notes: list[str],
+                  ) -> tuple[list[AssetIntent], dict[str, str]]:
+    """Tie each checksum ARG/ENV to a file by its name (``<PREFIX>_<MID>_SHA256``,
+    ``<PREFIX>_SHA256`` for the one file); per-arch names to the {arch} template."""
     assets: list[AssetIntent] = []
     arch_map: dict[str, str] = {}
     arch_template = next((f for f in files if "{arch}" in f), None)
@@ -137,41 +263,49 @@ def _match_assets(name: str, repo: str, prefix: str, files: list[str], sha_args:
     unmatched = []
     taken: set[str] = set()
     for arg in sha_args:
-        mid = arg.name[len(prefix) + 1 : -len("_SHA256")]
-        platform = next((p for p, names in ARCH_ALIASES.items() if mid.lower() in names), None)
+        mid = _mid(arg.name, prefix)
+        platform = next((p for p, names in ARCH_ALIASES.items() if mid in names), None)
         if platform is not None:
-            per_arch_args.append((platform, mid.lower(), arg.name))
+            per_arch_args.append((platform, mid, arg.name))
             continue
-        best = [f for f in fixed if f not in taken and _stem(f, repo) == mid.lower()]
-        if not best:
-            best = [f for f in fixed if f not in taken
-                    and _stem(f, repo).startswith(mid.lower() + "-")]
-        if len(best) == 1:
+        if not mid:
+            best = fixed if len(fixed) == 1 and arch_template is None else []
+        else:
+            best = [f for f in fixed if f not in taken and _stem(f, repo) == mid]
+            if not best:
+                best = [f for f in fixed if f not in taken
+                        and _stem(f, repo).startswith(mid + "-")]
+        if len(best) == 1 and best[0] not in taken:
             taken.add(best[0])
             assets.append(AssetIntent(best[0], arg.name))
         else:
             unmatched.append(arg.name)
-    if per_arch_args:
-        if arch_template is None:
-            notes.append(f"{name}: per-arch checksum ARGs "
-                         f"{', '.join(a for _, _, a in per_arch_args)} found but no per-arch "
+    if per_arch_args and arch_template is None:
+        # One download per arch, each its own URL: tie by the arch word in the file name.
+        rest = []
+        for _platform, arch, arg_name in per_arch_args:
+            best = [f for f in fixed if f not in taken
+                    and arch in re.split(r"[-_.]", _stem(f, repo))]
+            if len(best) == 1:
+                taken.add(best[0])
+                assets.append(AssetIntent(best[0], arg_name))
+            else:
+                rest.append(arg_name)
+        if rest:
+            notes.append(f"{name}: per-arch checksums {', '.join(rest)} found but no per-arch "
                          "download URL; add the asset by hand, e.g. "
                          '{ name = "<file>-{arch}.tar.gz", sha256-arg = "<PREFIX>_{ARCH}_SHA256" }')
-        else:
-            _platform0, arch0, arg0 = per_arch_args[0]
-            template = arg0.replace(arch0.upper(), "{ARCH}")
-            for platform, arch, _ in per_arch_args:
-                arch_map[platform] = arch
-            assets.append(AssetIntent(arch_template, template))
-            for p in platforms:
-                if p not in arch_map:
-                    notes.append(f"{name}: no checksum ARG for platform {p}; add "
-                                 f"arch-map.\"{p}\" and its ARG by hand")
-    for f in fixed:
-        if f not in taken:
-            notes.append(f"{name}: {f} is downloaded but no {name.upper()}_*_SHA256 ARG holds "
-                         "its checksum; add an asset entry and an ARG by hand")
+    elif per_arch_args and arch_template is not None:
+        _platform0, arch0, arg0 = per_arch_args[0]
+        template = arg0.replace(arch0.upper(), "{ARCH}")
+        for platform, arch, _ in per_arch_args:
+            arch_map[platform] = arch
+        assets.append(AssetIntent(arch_template, template))
+        for p in platforms:
+            if p not in arch_map:
+                notes.append(f"{name}: no checksum ARG for platform {p}; add "
+                             f"arch-map.\"{p}\" and its ARG by hand")
     for a in unmatched:
-        notes.append(f"{name}: ARG {a} matches no downloaded file; add it to `assets` by hand")
+        notes.append(f"{name}: {a} matches no downloaded file; add it to `assets` by hand")
     assets.sort(key=lambda a: a.name)
     return assets, arch_map

@@ -13,11 +13,14 @@ from pinlock.model import platform_arch
 class AssetIntent:
     """One asset of a release; ``{arch}`` in either template is mapped per platform.
 
-    ``{ARCH}`` is the upper-case arch name, for ARG names like S6_OVERLAY_X86_64_SHA256.
+    ``{ARCH}`` is the upper-case arch name, for ARG names like S6_OVERLAY_X86_64_SHA256;
+    ``{version}`` in the name is the release's version (``tool-{version}-amd64.tgz``).
+    ``sha256_arg`` names the ARG or ENV holding the sha256; None: the sha256 is written
+    literally where the file is checked (RUN text, ``ADD --checksum``), found by its URL.
     """
 
     name: str  # "s6-overlay-{arch}.tar.xz"
-    sha256_arg: str  # "S6_OVERLAY_{ARCH}_SHA256"
+    sha256_arg: str | None  # "S6_OVERLAY_{ARCH}_SHA256"
 
     @property
     def per_arch(self) -> bool:
@@ -29,12 +32,14 @@ class PlannedAsset:
     """One concrete file an input needs: a template expanded for one platform (or for all)."""
 
     name: str
-    sha256_arg: str
+    sha256_arg: str | None
     platform: str | None  # None: one file for every platform
 
 
-def _fill_arch(template: str, arch: str) -> str:
+def _fill_arch(template: str | None, arch: str) -> str | None:
     # ARG names cannot hold '-': an arch like "x86-64" becomes X86_64 in {ARCH}.
+    if template is None:
+        return None
     return template.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
 
 
@@ -55,16 +60,18 @@ class ReleaseIntent:
         arch = platform_arch(platform)
         return self.arch_map.get(platform) or self.arch_map.get(arch) or arch
 
-    def plan(self, platforms: Sequence[str]) -> list[PlannedAsset]:
-        """Every file the input needs, in intent order then platform order (deterministic)."""
+    def plan(self, platforms: Sequence[str], version: str = "") -> list[PlannedAsset]:
+        """Every file the input needs at ``version``, in intent order then platform order
+        (deterministic)."""
         out: list[PlannedAsset] = []
         for asset in self.assets:
+            name = asset.name.replace("{version}", version)
             if not asset.per_arch:
-                out.append(PlannedAsset(asset.name, asset.sha256_arg, None))
+                out.append(PlannedAsset(name, asset.sha256_arg, None))
                 continue
             for platform in platforms:
                 arch = self.arch_for(platform)
-                out.append(PlannedAsset(_fill_arch(asset.name, arch),
+                out.append(PlannedAsset(_fill_arch(name, arch) or name,
                                         _fill_arch(asset.sha256_arg, arch), platform))
         return out
 
@@ -77,7 +84,7 @@ class ReleaseIntent:
 @dataclass(frozen=True)
 class LockedAsset:
     name: str  # concrete file name, "s6-overlay-x86_64.tar.xz"
-    sha256_arg: str
+    sha256_arg: str | None  # None: written literally where the file is checked
     platform: str | None  # None: the same file for every platform
     url: str
     sha256: str | None

@@ -1,41 +1,92 @@
-"""Where a release input's locked values live: its version ARG, sha256 ARGs and ADD --checksum."""
+"""Where a release input's locked values live: its version and sha256 ARGs/ENVs, the sha256s
+written in RUN text, and ADD --checksum."""
 
 from __future__ import annotations
 
-from pinlock.dockerfile.sites import expand
+from pinlock.dockerfile.sites import ArgDecl, Sites, Value, expand
+from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
 from pinlock.kinds.release.model import ReleaseInput
-from pinlock.pins import PinSite, arg_values
+from pinlock.pins import PinSite
+
+
+def declared(sites: Sites, name: str) -> tuple[str, list[ArgDecl]]:
+    """The declarations with a value of ``name``: ARGs, else ENVs ("ARG"/"ENV", decls)."""
+    decls = [a for a in sites.args_named(name) if a.value is not None]
+    if decls:
+        return "ARG", decls
+    return "ENV", [e for e in sites.checksums.env if e.name == name and e.value is not None]
+
+
+def held_values(sites: Sites, name: str, inp: str, path: str) -> tuple[str, list[Value]]:
+    keyword, decls = declared(sites, name)
+    if not decls:
+        raise DockerfileError(path, f"input {inp!r}: ARG {name} is not declared with a value in "
+                              "the Dockerfile",
+                              hint=f"add `ARG {name}=…` back, or fix the input in the lock file")
+    return keyword, [a.value for a in decls if a.value is not None]
+
+
+def values(sites: Sites) -> dict[str, str]:
+    """Every ARG and ENV default by name (ENV last: it wins where both are declared)."""
+    out = {a.name: a.value.text for a in sites.args if a.value is not None}
+    out.update({e.name: e.value.text for e in sites.checksums.env if e.value is not None})
+    return out
 
 
 def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
     lock, sites, path = scope.lock, scope.sites, scope.path
     out = []
-    for v in arg_values(sites, inp.intent.version_arg, inp.name, path):
-        out.append(PinSite(inp.name, f"ARG {inp.intent.version_arg}", v, inp.locked.version))
+    kw, found = held_values(sites, inp.intent.version_arg, inp.name, path)
+    for v in found:
+        out.append(PinSite(inp.name, f"{kw} {inp.intent.version_arg}", v, inp.locked.version))
     locked = {a.name: a for a in inp.locked.assets}
-    for planned in inp.intent.plan(lock.platforms):
+    known = values(sites)
+    known[inp.intent.version_arg] = inp.locked.version
+    literal: list[str] = []
+    for planned in inp.intent.plan(lock.platforms, version=inp.locked.version):
         fname, arg = planned.name, planned.sha256_arg
         la = locked.get(fname)
-        for v in arg_values(sites, arg, inp.name, path):
-            if la is None or la.sha256 is None:
-                out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, v.text, pinned=False))
-            else:
-                out.append(PinSite(inp.name, f"ARG {arg} ({fname})", v, la.sha256))
-    # ADD --checksum= on a URL that is a locked asset stays in sync with it.
-    by_url = {a.url: a for a in inp.locked.assets}
-    values = {a.name: a.value.text for a in sites.args if a.value is not None}
-    values[inp.intent.version_arg] = inp.locked.version
-    for u in sites.urls:
-        if u.checksum is None:
+        if arg is None:
+            literal.append(fname)
             continue
-        expanded = expand(u.url, values)
+        kw, found = held_values(sites, arg, inp.name, path)
+        for v in found:
+            if la is None or la.sha256 is None:
+                out.append(PinSite(inp.name, f"{kw} {arg} ({fname})", v, v.text, pinned=False))
+            else:
+                out.append(PinSite(inp.name, f"{kw} {arg} ({fname})", v, la.sha256))
+    # sha256s written in RUN text, found by the URL of the file they check.
+    by_url = {a.url: a for a in inp.locked.assets}
+    tied: set[str] = set()
+    spans: set[tuple[int, int]] = set()
+    for c in sites.checksums.sites:
+        if c.holder is not None or c.held_in != "RUN" or c.url is None:
+            continue
+        expanded = expand(c.url, known)
+        la = by_url.get(expanded[0]) if expanded else None
+        if la is None or la.sha256_arg is not None or (c.value.start, c.value.end) in spans:
+            continue
+        spans.add((c.value.start, c.value.end))
+        tied.add(la.name)
+        out.append(PinSite(inp.name, f"sha256 in RUN ({la.name})", c.value,
+                           la.sha256 or c.value.text, pinned=la.sha256 is not None))
+    # ADD --checksum= on a URL that is a locked asset stays in sync with it; a checksum
+    # given as ${ARG} is pinned where the ARG is declared (above), not in the ADD.
+    for u in sites.urls:
+        if u.checksum is None or "$" in u.checksum.text:
+            continue
+        expanded = expand(u.url, known)
         if expanded is None or expanded[0] not in by_url:
             continue
         la = by_url[expanded[0]]
+        tied.add(la.name)
         if la.sha256:
             out.append(PinSite(inp.name, f"ADD --checksum ({la.name})", u.checksum,
                                f"sha256:{la.sha256}"))
+    missing = [f for f in literal if f not in tied]
+    if missing:
+        raise DockerfileError(path, f"input {inp!r}: no sha256 of {', '.join(missing)} is "
+                              "written in the Dockerfile where the file is downloaded",
+                              hint="put the sha256 check back, or fix the input in the lock file")
     return out
-
-

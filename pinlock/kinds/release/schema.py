@@ -36,8 +36,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ReleaseInput:
         if not isinstance(item, dict):
             raise r.fail(f"assets[{i}]", "a table {name, sha256-arg}", item)
         a = TableReader(path, item, f"{r.where}.assets[{i}]")
-        assets.append(AssetIntent(a.text("name", required=True),
-                                  a.text("sha256-arg", required=True)))
+        assets.append(AssetIntent(a.text("name", required=True), a.opt_str("sha256-arg")))
     arch_map = r.str_map("arch-map")
     intent_r = ReleaseIntent(
         repository=repo,
@@ -67,7 +66,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ReleaseInput:
         a = assets_tbl.table(aname)
         locked_assets.append(LockedAsset(
             name=aname,
-            sha256_arg=a.text("sha256-arg", required=True),
+            sha256_arg=a.opt_str("sha256-arg"),
             platform=a.opt_str("platform"),
             url=a.text("url", required=True),
             sha256=a.sha256("sha256"),
@@ -88,7 +87,8 @@ def encode(inp: ReleaseInput) -> tuple[dict[str, object], dict[str, object]]:
         "tag-template": r.tag_template, "download-url": r.download_url,
         "allow-prerelease": r.allow_prerelease or None, "group": r.group, "min-age": r.min_age,
         "arch-map": Replace(sorted(r.arch_map.items())) or None,
-        "assets": [{"name": a.name, "sha256-arg": a.sha256_arg} for a in r.assets],
+        "assets": [{k: v for k, v in (("name", a.name), ("sha256-arg", a.sha256_arg))
+                    if v is not None} for a in r.assets],
     }
     assets = Replace()
     for a in sorted(rl.assets, key=lambda a: a.name):
@@ -112,7 +112,9 @@ def values(inp: ReleaseInput, at: str) -> Iterator[Value]:
     yield f"{at}.download-url", r.download_url, template(grammar.url)
     for n, asset in enumerate(r.assets):
         yield f"{at}.assets[{n}].name", asset.name, template(grammar.asset_name)
-        yield f"{at}.assets[{n}].sha256-arg", asset.sha256_arg, template(grammar.arg_name, "X1")
+        if asset.sha256_arg is not None:
+            yield (f"{at}.assets[{n}].sha256-arg", asset.sha256_arg,
+                   template(grammar.arg_name, "X1"))
     for plat, arch in sorted(r.arch_map.items()):
         yield f"{at}.arch-map", plat, _arch_map_key
         yield f"{at}.arch-map.{plat}", arch, grammar.asset_name
@@ -123,7 +125,8 @@ def values(inp: ReleaseInput, at: str) -> Iterator[Value]:
     for a in rl.assets:
         ak = f"{lk}.assets.{a.name}"
         yield f"{lk}.assets", a.name, grammar.asset_name
-        yield f"{ak}.sha256-arg", a.sha256_arg, grammar.arg_name
+        if a.sha256_arg is not None:
+            yield f"{ak}.sha256-arg", a.sha256_arg, grammar.arg_name
         if a.platform is not None:
             yield f"{ak}.platform", a.platform, grammar.platform
         yield f"{ak}.url", a.url, grammar.url

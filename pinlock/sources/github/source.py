@@ -125,7 +125,7 @@ class ReleaseSource:
         if tag == inp.locked.tag:
             previous = {(a.name, a.platform): a for a in inp.locked.assets}
         locked: list[LockedAsset] = []
-        for planned in intent.plan(ctx.platforms):
+        for planned in intent.plan(ctx.platforms, version=target):
             asset = self._find_asset(inp, release, planned)
             what = f"{inp.name}: {_where(planned)} in {intent.repository} {tag}"
             values = self._checksums(release, asset, what=what)
