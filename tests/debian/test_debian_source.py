@@ -75,6 +75,26 @@ def test_debian_newest_and_update(archive_server: ArchiveServer) -> None:
     assert libfoo == "2.0-1+deb13u1"  # from trixie-security at the later snapshot
 
 
+def test_debian_newest_reads_no_index_while_the_archive_state_and_base_are_the_locked_ones(
+        archive_server: ArchiveServer) -> None:
+    locked = source(archive_server).resolve(apt_input("app"), CTX)
+    archive_server.requests.clear()
+    # A later day whose InRelease files are the locked ones: nothing to resolve again.
+    assert source(archive_server, "2025-01-20T00:00:00").newest(locked, CTX) is None
+    assert archive_server.requests and not any(_index(r) for r in archive_server.requests)
+    # The base image of the stage moved in this run (another digest planned): resolved again.
+    src = source(archive_server, "2025-01-20T00:00:00")
+    src.base_pin = lambda inp, read: {"linux/amd64": "sha256:" + "9" * 64}
+    archive_server.requests.clear()
+    assert src.newest(locked, CTX) is None  # same closure, but found by resolving
+    assert any(_index(r) for r in archive_server.requests)
+
+
+def _index(path: str) -> bool:
+    """A request for a Packages index, by name or by hash."""
+    return "/Packages" in path or "/by-hash/" in path
+
+
 def test_debian_check_clean_and_after_changes(archive_server: ArchiveServer) -> None:
     src = source(archive_server)
     locked = src.resolve(apt_input("app"), CTX)

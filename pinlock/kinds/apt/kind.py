@@ -158,6 +158,7 @@ class AptKind(TypedKind[AptInput]):
 
         from pinlock.options import cache_dir
         from pinlock.sources.debian import AptSource, AptSourceConfig
+        from pinlock.sources.debian.source import base_pin_in
 
         options = env.options
         cfg = AptSourceConfig.from_env(
@@ -174,7 +175,8 @@ class AptKind(TypedKind[AptInput]):
 
         return self.bind(AptSource(env.http, cfg, now=None, base_status=base_status,
                                    deep=options.deep, sample=options.sample,
-                                   seed=options.sample_seed))
+                                   seed=options.sample_seed,
+                                   base_pin=lambda inp, read: base_pin_in(env.lock or read, inp)))
 
     def built_image(self) -> BuiltImageCheck | None:
         return _BuiltImage(self)

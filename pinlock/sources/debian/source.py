@@ -47,7 +47,7 @@ from pinlock.kinds.apt.releases import (
     snapshot_predates,
     suites_codename,
 )
-from pinlock.model import Finding, platform_arch
+from pinlock.model import Finding, Lock, platform_arch
 from pinlock.parallel import pipeline, run_all
 from pinlock.sources.debian.archive import (
     DEFAULT_DEBIAN,
@@ -69,6 +69,9 @@ BASE_IMAGE = "image-dpkg-status"
 BASE_MINBASE = "minbase"
 
 BaseStatus = Callable[[AptInput, str], "str | None"]
+# The base image an apt input's stage is pinned to in this run (its digests), if any; the
+# lock given is the one the input was read from, for when nothing else was planned.
+BasePin = Callable[[AptInput, Lock], object]
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,16 @@ def _attempt(read: Callable[[Location, str, str | None], SignedRelease], loc: Lo
         return exc
 
 
+def base_pin_in(lock: Lock | None, inp: AptInput) -> object:
+    """The digests ``lock`` pins the base image of ``inp``'s stage to (None: no image)."""
+    from pinlock.kinds import base_images
+
+    if lock is None:
+        return None
+    stage = inp.intent.stage.lower()
+    return next((dict(b.platforms) for b in base_images(lock) if b.stage.lower() == stage), None)
+
+
 def _to_locked(rec: PackageRecord, source: str) -> AptPackage:
     # A validly signed index is still untrusted text: a Version of `1.0$(touch /tmp/x)`
     # would run at build time in the RUN line, a Filename of `../x` escape the pool.
@@ -215,14 +228,17 @@ class AptSource:
         self, client: httpx.Client, config: AptSourceConfig | None = None, *,
         now: Callable[[], dt.datetime] | None = None, base_status: BaseStatus | None = None,
         deep: bool = False, sample: int | None = None, seed: int | None = None,
+        base_pin: BasePin | None = None,
     ) -> None:
         """``deep``: ``check`` also downloads the locked .debs (``sample`` of them, chosen
-        with ``seed``, random when None) and hashes them."""
+        with ``seed``, random when None) and hashes them. ``base_pin``: what pins the base
+        image of an input's stage now, as far as this run has planned (None: the lock's)."""
         self.config = config or AptSourceConfig()
         self.deep, self.sample = deep, sample
         self.seed = random.SystemRandom().randrange(1 << 32) if seed is None else seed
         self.now = now or (lambda: clock.now())
         self.base_status = base_status
+        self.base_pin = base_pin
         self.client = client
         self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir)
 
@@ -333,8 +349,13 @@ class AptSource:
         snapshot = check_snapshot(version) if version else (
             inp.locked.snapshot or self.snapshot_now()
         )
-        releases = self._releases(inp, snapshot)
-        snapshot = self._honest_snapshot(inp, snapshot, releases, moved=version is not None)
+        return self._resolve_at(inp, ctx, snapshot, self._releases(inp, snapshot),
+                                moved=version is not None)
+
+    def _resolve_at(self, inp: AptInput, ctx: Context, snapshot: str,
+                    releases: Mapping[str, SignedRelease], *, moved: bool) -> AptInput:
+        archs = sorted({platform_arch(p) for p in ctx.platforms})
+        snapshot = self._honest_snapshot(inp, snapshot, releases, moved=moved)
         wanted = [_package_name(p) for p in inp.intent.packages]
         locked_archs: dict[str, AptArchLocked] = {}
         bases: set[str] = set()
@@ -416,7 +437,17 @@ class AptSource:
         snapshot = self.snapshot_now()
         if snapshot == inp.locked.snapshot and self.is_snapshot:
             return None
-        moved = self.resolve(inp, ctx, version=snapshot)
+        releases = self._releases(inp, snapshot)
+        archs = sorted({platform_arch(p) for p in ctx.platforms})
+        same_base = self.base_pin is None or self.base_pin(inp, ctx.lock) == base_pin_in(
+            ctx.lock, inp)
+        if same_base and self._complete(inp, archs) and {
+                s: r.sha256 for s, r in releases.items()} == {
+                s: st.sha256 for s, st in inp.locked.suites.items()}:
+            # The very InRelease files the lock was resolved from: the same signed indexes,
+            # the same base image, the same install line resolve to the same closure.
+            return None
+        moved = self._resolve_at(inp, ctx, snapshot, releases, moved=True)
         if installs(moved) == installs(inp):
             return None
         at = moved.locked.snapshot or snapshot
