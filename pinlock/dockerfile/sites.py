@@ -48,21 +48,29 @@ def find_sites(df: Dockerfile) -> Sites:
     found = Found()
     stages: list[Stage] = []
     args: list[ArgDecl] = []
+    envs: list[ArgDecl] = []
+    variables = _args.Variables()
     named: set[str] = set()  # what a later FROM may write to name an earlier named stage
     stage = -1
     for ins in df.instructions:
         kw = ins.keyword
         if kw == "FROM":
             stage += 1
-            st = images.from_stage(Step(df, ins, stage, scope=_args.global_scope(args)), named,
+            st = images.from_stage(Step(df, ins, stage, scope=variables.for_from()), named,
                                    found)
+            # A stage FROM an earlier one inherits its ENVs.
+            parent = next((p.index for p in stages if p.matches((st.resolved or st.base)
+                                                                 .lower())), None)
+            variables.open_stage(parent)
             stages.append(st)
             if st.name is not None:
                 named.update((st.name, str(st.index)))
-        elif kw == "ARG":
-            args.extend(_args.declarations(Step(df, ins, stage)))
+        elif kw in ("ARG", "ENV"):
+            decls = variables.declare(Step(df, ins, stage, tuple(stages),
+                                           variables.scope(stage)))
+            (envs if kw == "ENV" else args).extend(decls)
         elif kw in ("COPY", "ADD", "RUN"):
-            step = Step(df, ins, stage, tuple(stages), _args.stage_scope(args, stage))
+            step = Step(df, ins, stage, tuple(stages), dict(variables.scope(stage)))
             if kw == "RUN":
                 images.mount_from(step, found)
                 script.run(step, found)
@@ -70,8 +78,9 @@ def find_sites(df: Dockerfile) -> Sites:
                 images.copy_from(step, found)
                 if kw == "ADD":
                     downloads.add(step, found)
-    return Sites(tuple(stages), tuple(args), tuple(found.images), tuple(found.urls),
-                 tuple(found.apt),
+    return Sites(tuple(stages), tuple(args), tuple(images.shared_args(df, found.images)),
+                 tuple(found.urls), tuple(found.apt),
                  tuple(u for u in found.unmanaged if not isinstance(u, UnsafeApt)),
                  tuple(found.apt_commands),
-                 tuple(u for u in found.unmanaged if isinstance(u, UnsafeApt)))
+                 tuple(u for u in found.unmanaged if isinstance(u, UnsafeApt)),
+                 envs=tuple(envs))
