@@ -126,13 +126,13 @@ def _image(inp: ImageInput, found: list[ImageSite], mine: list[ImageSite], sites
                 # (checked by its grammar), never rewritten while it agrees.
                 value = Value(s.ref, s.value.start, s.value.end, s.value.line)
                 expected = s.ref
-        elif s.digest is not None and s.base == named:
+        elif s.via_arg is not None and want.startswith(s.prefix) and want.endswith(s.suffix):
+            expected = want[len(s.prefix): len(want) - len(s.suffix)]
+        elif s.via_arg is None and s.digest is not None and s.base == named:
             # The variables still name the locked tag: only the digest after them changes.
             value, expected = s.digest, digest
         elif s.via_arg is None:
             expected = want  # the whole operand, written out
-        elif want.startswith(s.prefix) and want.endswith(s.suffix):
-            expected = want[len(s.prefix): len(want) - len(s.suffix)]
         else:
             raise DockerfileError(path, f"input {inp.name!r}: cannot write {want!r} into "
                                   f"ARG {s.via_arg} (the FROM adds {s.prefix!r}/{s.suffix!r})",
