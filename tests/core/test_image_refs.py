@@ -124,7 +124,8 @@ def test_an_arg_read_elsewhere_does_not_hold_the_pin() -> None:
 
 # ------------------------------------------------------------------ init + verify
 
-FORMS = {
+Adopted = list[tuple[str, bool, str | None, str | None]]  # image, untagged, tag, digest
+FORMS: dict[str, tuple[str, Adopted]] = {
     "untagged": ("FROM alpine\nRUN true\n",
                  [("alpine", True, None, None)]),
     "digest-only": (f"FROM alpine@{D}\n",

@@ -116,3 +116,21 @@ def test_references_built_from_variables_are_locked(
     [golang] = _images(work).values()
     assert golang["locked"]["tag"] == "1.22-alpine3.20"  # type: ignore[index]
     assert re.fullmatch(DIGEST, golang["locked"]["index-digest"])  # type: ignore[index]
+
+
+def test_update_moves_one_tag_of_a_repository_and_its_sites_only(
+        tmp_path: Path, registry: tuple[Registry, Layout], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    reg, layout = registry
+    _push(reg, layout, "library/golang", "1.22", "g22")
+    d23 = _push(reg, layout, "library/golang", "1.23", "g23")
+    work = _project(tmp_path, reg, "FROM golang:1.22 AS a\nCOPY --from=golang:1.23 /x /y\n"
+                    "FROM golang:1.23 AS b\nCOPY --from=golang:1.22 /x /y\n",
+                    monkeypatch, capsys)
+    d24 = _push(reg, layout, "library/golang", "1.24", "g24")
+    run = run_cli(capsys, "update", "golang")  # the 1.22 input
+    assert run.code == 0, run.out + run.err
+    assert (work / "Dockerfile").read_text() == (
+        f"FROM golang:1.24@{d24} AS a\nCOPY --from=golang:1.23@{d23} /x /y\n"
+        f"FROM golang:1.23@{d23} AS b\nCOPY --from=golang:1.24@{d24} /x /y\n")
+    assert run_cli(capsys, "verify").code == 0

@@ -213,10 +213,7 @@ def declarations(step: Step) -> list[ArgDecl]:
     if env and words and "=" not in text.text[words[0][0]:words[0][1]]:
         # ENV NAME VALUE: the value is the rest of the line, spaces and all.
         ws, we = words[0]
-        if len(words) > 1:
-            pairs = [(ws, we, words[1][0], words[-1][1])]
-        else:
-            pairs = []
+        pairs = [(ws, we, words[1][0], words[-1][1])] if len(words) > 1 else []
     else:
         pairs = []
         for ws, we in words:

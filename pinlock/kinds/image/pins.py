@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pinlock.dockerfile.sites import ImageSite, Sites, Value
 from pinlock.errors import DockerfileError
-from pinlock.imageref import ImageRef, ImageRefError, parse_image_ref
+from pinlock.imageref import ImageRefError, parse_image_ref
 from pinlock.kinds.base import Scope
 from pinlock.kinds.image.model import ImageInput
 from pinlock.pins import PinSite, stage_index
@@ -38,7 +38,8 @@ def _assigned(scope: Scope) -> dict[str, list[ImageSite]]:
     A repository with one input owns all its sites (a hand-edited tag is then that input's
     mismatch). With several (``golang:1.22`` and ``golang:1.23``), a site goes to the input
     whose reference it holds; else to the one whose tag (or absence of one) it writes; else,
-    as after a tag moved, to an input no site names any more, the input of its stage first.
+    as after a tag moved, to an input no site names any more; among equals, to the input of
+    the site's own stage, else the first. Indexed, so that it stays linear in the sites.
     """
     inputs: dict[str, list[ImageInput]] = {}
     for inp in scope.lock.inputs.values():
@@ -49,54 +50,53 @@ def _assigned(scope: Scope) -> dict[str, list[ImageSite]]:
         group = inputs.get(key, [])
         if not group:
             continue
-        owner: dict[int, ImageInput] = {}
         if len(group) == 1:
-            owner = dict.fromkeys(range(len(found)), group[0])
-        else:
-            for n, s in enumerate(found):
-                exact = [i for i in group if i.reference == _reference(i, s)]
-                if exact:
-                    owner[n] = _prefer(exact, s, scope.sites)
-            for n, s in enumerate(found):
-                tag = _tag(s.ref)
-                same = [i for i in group if (i.locked.tag or None) == tag
-                        and i.intent.untagged == (tag is None)]
-                if n not in owner and same:
-                    owner[n] = _prefer(same, s, scope.sites)
-            for n, s in enumerate(found):
-                if n not in owner:
-                    named = {id(i) for i in owner.values()}
-                    orphans = [i for i in group if id(i) not in named]
-                    owner[n] = _prefer(orphans or group, s, scope.sites)
-        for n, s in enumerate(found):
-            out.setdefault(owner[n].name, []).append(s)
+            out.setdefault(group[0].name, []).extend(found)
+            continue
+        exact: dict[tuple[str | None, str | None], list[ImageInput]] = {}
+        by_tag: dict[str | None, list[ImageInput]] = {}
+        for i in group:
+            tag = i.locked.tag or None
+            exact.setdefault((tag, i.locked.index_digest), []).append(i)
+            by_tag.setdefault(tag, []).append(i)
+        stage_of = _stages_of(group, scope.sites)
+        owner: list[ImageInput | None] = []
+        for s in found:
+            tag, digest = _tag_digest(s.ref)
+            match = exact.get((tag, digest)) or by_tag.get(tag)
+            owner.append(_prefer(match, s, stage_of) if match else None)
+        named = {id(i) for i in owner if i is not None}
+        orphans = [i for i in group if id(i) not in named] or group
+        orphan_stages = _stages_of(orphans, scope.sites)
+        for s, o in zip(found, owner, strict=True):
+            o = o or _prefer(orphans, s, orphan_stages)
+            out.setdefault(o.name, []).append(s)
     return out
 
 
-def _reference(inp: ImageInput, s: ImageSite) -> str:
-    """``s``'s reference in the input's spelling of the repository."""
-    try:
-        ref = parse_image_ref(s.ref)
-    except ImageRefError:
-        return s.ref
-    return str(ImageRef(inp.intent.image, ref.tag, ref.digest))
+def _stages_of(group: list[ImageInput], sites: Sites) -> dict[int, ImageInput]:
+    """The stage index each input's ``stage`` names (the first input naming it)."""
+    out: dict[int, ImageInput] = {}
+    for i in group:
+        st = sites.stage(i.intent.stage.lower()) if i.intent.stage else None
+        if st is not None:
+            out.setdefault(st.index, i)
+    return out
 
 
-def _prefer(candidates: list[ImageInput], s: ImageSite, sites: Sites) -> ImageInput:
+def _prefer(candidates: list[ImageInput], s: ImageSite,
+            stage_of: dict[int, ImageInput]) -> ImageInput:
     """The candidate whose stage ``s`` opens, else the first."""
-    if s.context == "FROM":
-        for i in candidates:
-            st = sites.stage(i.intent.stage.lower()) if i.intent.stage else None
-            if st is not None and st.index == s.stage:
-                return i
-    return candidates[0]
+    mine = stage_of.get(s.stage) if s.context == "FROM" else None
+    return mine if mine is not None and any(c is mine for c in candidates) else candidates[0]
 
 
-def _tag(ref: str) -> str | None:
+def _tag_digest(ref: str) -> tuple[str | None, str | None]:
     try:
-        return parse_image_ref(ref).tag
+        r = parse_image_ref(ref)
     except ImageRefError:
-        return None
+        return None, None
+    return r.tag, r.digest
 
 
 def _image(inp: ImageInput, found: list[ImageSite], mine: list[ImageSite], sites: Sites,

@@ -23,7 +23,6 @@ from pinlock.sources.oci.errors import (
 from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
 from pinlock.values import input_values, require
 
-
 # The tag a build reads for a reference that names none (Docker's and BuildKit's default).
 _NO_TAG = "latest"
 
