@@ -10,12 +10,17 @@ Printed (nothing is asserted; the exit code is 0 whatever the figures):
 - per pattern tag (from PROVENANCE.tsv): files, image references found / adopted, checksummed
   downloads found / adopted, pins left out (init's `unmanaged`), refused and rejected files.
 
-"Found" is what this script sees in the file, independent of pinlock: image references are the
-FROM and `COPY/ADD --from=` operands that are neither `scratch` nor an earlier stage; checksummed
+"Found" is what this script sees in the file, independent of pinlock's recognizers: image
+references are the FROM, `COPY/ADD --from=` and `RUN --mount=…,from=` operands that are neither
+`scratch` nor an earlier stage, each expanded with the global ARG defaults (`$V`, `${V}`,
+`${V:-x}`, quotes) so that `FROM base-${TYPE}` counts as the stage it names (one that reads a
+variable with no default, `FROM $BASE_IMAGE`, names no image until a build gives it one: it is
+counted apart, as "more read a variable with no default"); checksummed
 downloads are the distinct 64-hex values in the file other than `@sha256:` digests. "Adopted" is
-what init reports: its image inputs (capped at the references found; init may make one input of
-several sites of one reference), and the found checksums that its lock records under any input
-that is not an image or apt input.
+what init's lock records: an image reference is adopted when an image input of the lock names
+its repository with the same tag (or no tag) and digest as written (one input serves every site
+of one reference), and a checksum when the lock records it under any input that is not an image
+or apt input.
 
 Usage: python bench/corpus.py [--files N] [--verbose]
 """
@@ -48,10 +53,13 @@ from support.real_corpus import Entry, corpus_dir, provenance  # noqa: E402
 
 from pinlock.cli import main as pinlock_main  # noqa: E402
 from pinlock.dockerfile.parser import parse  # noqa: E402
+from pinlock.imageref import ImageRefError, parse_image_ref  # noqa: E402
 
 HEX64 = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 DIGEST = re.compile(r"@sha256:([0-9a-f]{64})")
 FROM_FLAG = re.compile(r"--from=(\S+)")
+MOUNT_FROM = re.compile(r"^--mount=(?:\S*,)?from=([^,\s]+)")
+VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 UNSET = ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY", "SSL_CERT_FILE",
          "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
@@ -67,6 +75,7 @@ class Result:
     verify_messages: list[str] = field(default_factory=list)
     images_found: int = 0
     images_adopted: int = 0
+    images_open: int = 0  # references that read a variable with no default: decided per build
     sums_found: int = 0
     sums_adopted: int = 0
     unmanaged: list[str] = field(default_factory=list)
@@ -122,32 +131,95 @@ def run(*args: str) -> tuple[int | None, str, str]:
     return code, out.getvalue(), crash
 
 
-def found(text: str) -> tuple[int, set[str]]:
-    """Image references and checksums in the file, as this script sees them."""
+def _expand(word: str, defaults: dict[str, str]) -> str:
+    """``word`` with quotes removed and ``$V``/``${V}``/``${V:-x}`` replaced from
+    ``defaults``; a variable without a default is left as ``\0`` (unknown)."""
+    def sub(m: re.Match[str]) -> str:
+        name, op, alt = m.group(1) or m.group(4), m.group(2), m.group(3)
+        val = defaults.get(name)
+        if op and op.endswith("-"):
+            return val if val else (alt or "")
+        if op and op.endswith("+"):
+            return (alt or "") if val else ""
+        return "\0" if val is None else val
+
+    for _ in range(8):  # defaults that name other ARGs
+        word = VAR.sub(sub, word)
+    return word.replace('"', "").replace("'", "")
+
+
+def _may_be_stage(ref: str, stages: set[str]) -> bool:
+    if "\0" not in ref:
+        return ref.lower() in stages
+    pattern = ".*".join(re.escape(p) for p in ref.lower().split("\0"))
+    return bool(ref.replace("\0", "")) and any(re.fullmatch(pattern, s) for s in stages)
+
+
+def found(text: str) -> tuple[list[str], set[str]]:
+    """Image references (expanded, one per site) and checksums, as this script sees them."""
     stages: set[str] = set()
-    images = 0
+    defaults: dict[str, str] = {}
+    images: list[str] = []
     try:
         instructions = tuple(parse(text).instructions)
     except Exception:
         instructions = ()
+    first_from = True
     for ins in instructions:
         words = ins.text.text.split()
-        if ins.keyword == "FROM":
+        if ins.keyword == "ARG" and first_from:
+            for word in words[1:]:
+                name, eq, value = word.partition("=")
+                if eq:
+                    defaults[name] = _expand(value, defaults)
+        elif ins.keyword == "FROM":
+            first_from = False
             operands = [w for w in words[1:] if not w.startswith("--")]
             if operands:
-                ref = operands[0]
-                if ref.lower() != "scratch" and ref.lower() not in stages:
-                    images += 1
+                ref = _expand(operands[0], defaults)
+                if ref.lower() != "scratch" and not _may_be_stage(ref, stages):
+                    images.append(ref)
             if len(operands) >= 3 and operands[1].lower() == "as":
                 stages.add(operands[2].lower())
-        elif ins.keyword in ("COPY", "ADD"):
+        elif ins.keyword in ("COPY", "ADD", "RUN"):
             for word in words[1:]:
-                m = FROM_FLAG.fullmatch(word)
+                m = FROM_FLAG.fullmatch(word) or MOUNT_FROM.search(word)
                 if m and m.group(1).lower() not in stages and not m.group(1).isdigit():
-                    images += 1
+                    images.append(m.group(1))
     digests = set(DIGEST.findall(text))
     sums = {h.lower() for h in HEX64.findall(text)} - digests
     return images, sums
+
+
+def lock_images(lock: dict[str, Any]) -> set[tuple[str, str | None, str | None]]:
+    """(repository, tag, digest) of each image input, the repository fully qualified."""
+    out = set()
+    inputs = lock.get("inputs", {})
+    for spec in inputs.values() if isinstance(inputs, dict) else []:
+        if isinstance(spec, dict) and spec.get("kind") == "image":
+            locked = spec.get("locked", {})
+            with contextlib.suppress(ImageRefError):
+                repo = parse_image_ref(str(spec.get("image"))).canonical
+                out.add((repo, locked.get("tag"), locked.get("index-digest")))
+    return out
+
+
+def _is_reference(ref: str) -> bool:
+    """Whether the file itself names an image there (not a value given at build time)."""
+    try:
+        parse_image_ref(ref)
+    except ImageRefError:
+        return False
+    return True
+
+
+def adopted_images(refs: list[str], locked: set[tuple[str, str | None, str | None]]) -> int:
+    count = 0
+    for ref in refs:
+        with contextlib.suppress(ImageRefError):
+            r = parse_image_ref(ref)
+            count += (r.canonical, r.tag, r.digest) in locked
+    return count
 
 
 def lock_sums(lock: dict[str, Any]) -> set[str]:
@@ -174,7 +246,10 @@ def lock_sums(lock: dict[str, Any]) -> set[str]:
 def one(entry: Entry, path: Path, scratch: Path) -> Result:
     result = Result(entry)
     text = path.read_bytes().decode("utf-8")
-    result.images_found, sums = found(text)
+    refs, sums = found(text)
+    result.images_open = sum(not _is_reference(r) for r in refs)
+    refs = [r for r in refs if _is_reference(r)]
+    result.images_found = len(refs)
     result.sums_found = len(sums)
     project = scratch / entry.file
     (project / "docker").mkdir(parents=True)
@@ -186,8 +261,6 @@ def one(entry: Entry, path: Path, scratch: Path) -> Result:
         result.init_code, result.crash = code, crash
         data = _json(out)
         if code == 0 and isinstance(data.get("inputs"), dict):
-            kinds = list(data["inputs"].values())
-            result.images_adopted = min(kinds.count("image"), result.images_found)
             result.unmanaged = [str(u.get("reason", "")) for u in data.get("unmanaged", [])
                                 if isinstance(u, dict)]
             lockfile = project / str(data.get("lockfile", "image.lock.toml"))
@@ -195,6 +268,7 @@ def one(entry: Entry, path: Path, scratch: Path) -> Result:
                 with contextlib.suppress(tomllib.TOMLDecodeError):
                     lock = tomllib.loads(lockfile.read_text(encoding="utf-8"))
                     result.sums_adopted = len(lock_sums(lock) & sums)
+                    result.images_adopted = adopted_images(refs, lock_images(lock))
         elif code is not None:
             result.init_reason = _error_message(data) or out.strip() or "no output"
         if code == 0:
@@ -281,7 +355,8 @@ def report(results: list[Result], seconds: float) -> None:
     total_ia = sum(r.images_adopted for r in results)
     total_s = sum(r.sums_found for r in results)
     total_sa = sum(r.sums_adopted for r in results)
-    print(f"  image references adopted   {total_ia}/{total_i} ({_pct(total_ia, total_i)})")
+    print(f"  image references adopted   {total_ia}/{total_i} ({_pct(total_ia, total_i)}); "
+          f"{sum(r.images_open for r in results)} more read a variable with no default")
     print(f"  checksums adopted          {total_sa}/{total_s} ({_pct(total_sa, total_s)})")
     print()
     head = (f"{'pattern':<22}{'files':>6}{'refused':>8}{'rejected':>9}{'images':>8}"

@@ -22,6 +22,9 @@ class Stage:
     name: str | None
     base: str  # the image (or stage) as written after FROM
     line: int
+    # ``base`` as BuildKit expands it from the global ARGs' defaults; None when it reads a
+    # variable without one (a platform ARG, an ARG meant for --build-arg).
+    resolved: str | None = None
 
     def matches(self, ref: str) -> bool:
         return ref == str(self.index) or (self.name is not None and ref.lower() == self.name)
@@ -29,11 +32,19 @@ class Stage:
 
 @dataclass(frozen=True)
 class ArgDecl:
+    """One name an ARG or ENV instruction declares (``Sites.args`` holds the ARGs,
+    ``Sites.envs`` the ENVs, each in source order)."""
+
     name: str
     value: Value | None  # the default, without surrounding quotes; None when declared bare
     stage: int  # -1: global (before the first FROM)
     line: int
     name_end: int = -1  # source offset just past the name (where "=value" goes when bare)
+    env: bool = False  # declared by ENV (``ENV K=V`` or ``ENV K V``), not ARG
+    # The value BuildKit gives it from the Dockerfile's defaults: quotes removed, ``$V`` and
+    # ``${V:-x}`` forms expanded; a bare stage ARG has the global default. None when it has
+    # no default, or its default reads a variable that has none.
+    resolved: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,17 @@ class ImageSite:
     context: str  # "FROM", "COPY --from", "RUN --mount"
     stage: int
     line: int
-    via_arg: str | None = None
+    via_arg: str | None = None  # the ARG whose default ``value`` is
+    # A reference built otherwise from variables (several, nested defaults, quotes, a literal
+    # after the variable): ``value`` is the operand as written, ``template`` that text without
+    # its digest part, ``base`` what ``template`` expands to, and ``digest`` where its digest
+    # part is (``@sha256:…``, or empty at its end). When ``base`` names the locked tag only
+    # ``digest`` is rewritten; otherwise the whole operand is written out.
+    template: str | None = None
+    base: str = ""
+    digest: Value | None = None
+    names: tuple[str, ...] = ()  # the variables the reference reads
+    operand: Value | None = None  # the operand as written (also when ``value`` is an ARG's)
 
 
 @dataclass(frozen=True)
@@ -201,6 +222,7 @@ class Sites:
     apt_commands: tuple[AptCommand, ...] = ()
     unsafe_apt: tuple[UnsafeApt, ...] = ()
     checksums: Checksums = Checksums()
+    envs: tuple[ArgDecl, ...] = ()  # ENV declarations (``env=True``), apart from the ARGs
 
     def stage(self, ref: str) -> Stage | None:
         """The first stage ``ref`` names (by index or name); a lookup, not a scan per call."""
@@ -219,6 +241,9 @@ class Sites:
 
     def args_named(self, name: str) -> list[ArgDecl]:
         return [a for a in self.args if a.name == name]
+
+    def envs_named(self, name: str) -> list[ArgDecl]:
+        return [e for e in self.envs if e.name == name]
 
     def arg_default(self, name: str) -> str | None:
         """The last declared default of ``name`` (the one a build would see last)."""

@@ -54,6 +54,8 @@ def find_sites(df: Dockerfile) -> Sites:
     found = Found()
     stages: list[Stage] = []
     args: list[ArgDecl] = []
+    envs: list[ArgDecl] = []
+    variables = _args.Variables()
     named: set[str] = set()  # what a later FROM may write to name an earlier named stage
     stage = -1
     sums = checksums.Recognizer()
@@ -61,19 +63,26 @@ def find_sites(df: Dockerfile) -> Sites:
         kw = ins.keyword
         if kw == "FROM":
             stage += 1
-            st = images.from_stage(Step(df, ins, stage, scope=_args.global_scope(args)), named,
+            st = images.from_stage(Step(df, ins, stage, scope=variables.for_from()), named,
                                    found)
+            # A stage FROM an earlier one inherits its ENVs.
+            parent = next((p.index for p in stages if p.matches((st.resolved or st.base)
+                                                                 .lower())), None)
+            variables.open_stage(parent)
             stages.append(st)
             if st.name is not None:
                 named.update((st.name, str(st.index)))
-        elif kw == "ARG":
-            decls = _args.declarations(Step(df, ins, stage))
-            args.extend(decls)
-            sums.declared(decls)
-        elif kw == "ENV":
-            sums.instruction(Step(df, ins, stage, tuple(stages), _args.stage_scope(args, stage)))
+        elif kw in ("ARG", "ENV"):
+            step = Step(df, ins, stage, tuple(stages), dict(variables.scope(stage)))
+            decls = variables.declare(step)
+            if kw == "ARG":
+                args.extend(decls)
+                sums.declared(decls)
+            else:
+                envs.extend(decls)
+                sums.instruction(step)
         elif kw in ("COPY", "ADD", "RUN"):
-            step = Step(df, ins, stage, tuple(stages), _args.stage_scope(args, stage))
+            step = Step(df, ins, stage, tuple(stages), dict(variables.scope(stage)))
             if kw == "RUN":
                 images.mount_from(step, found)
                 script.run(step, found)
@@ -83,10 +92,10 @@ def find_sites(df: Dockerfile) -> Sites:
                     downloads.add(step, found)
             sums.instruction(step)
     sums_found, sums_unmanaged = sums.result()
-    return Sites(tuple(stages), tuple(args), tuple(found.images), tuple(found.urls),
-                 tuple(found.apt),
+    return Sites(tuple(stages), tuple(args), tuple(images.shared_args(df, found.images)),
+                 tuple(found.urls), tuple(found.apt),
                  tuple(u for u in found.unmanaged if not isinstance(u, UnsafeApt))
                  + tuple(sums_unmanaged),
                  tuple(found.apt_commands),
                  tuple(u for u in found.unmanaged if isinstance(u, UnsafeApt)),
-                 sums_found)
+                 sums_found, envs=tuple(envs))

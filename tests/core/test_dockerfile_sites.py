@@ -121,10 +121,14 @@ def test_references_built_from_global_args() -> None:
         ("node:22", "node:22", 1, "", "", 0, 5, "BASE"),
         ("alpine:3.20", "3.20", 2, "alpine:", "", 1, 6, "ALPINE_TAG"),
         ("node:22", "node:22", 1, "", "", 2, 7, "BASE"),
-        ("ghcr.io/owner/tool:1.0", "ghcr.io", 3, "", "/owner/tool:1.0", 3, 8, "REGISTRY"),
+        # Text after the variable: the pin is the operand itself, the digest goes after it.
+        ("ghcr.io/owner/tool:1.0", "${REGISTRY}/owner/tool:1.0", 8, "", "", 3, 8, None),
+        # BuildKit reads the ${V:-x} default when UNSET has none.
+        ("debian:12", "${UNSET:-debian:12}", 9, "", "", 4, 9, None),
     ]
-    # ${UNSET:-debian:12} has no ARG default to hold a pin: not a site.
+    assert sites.images[3].template == "${REGISTRY}/owner/tool:1.0"
     assert sites.stages[4].base == "${UNSET:-debian:12}"
+    assert sites.stages[4].resolved == "debian:12"
     assert [(a.name, a.stage) for a in sites.args] == [
         ("BASE", -1), ("ALPINE_TAG", -1), ("REGISTRY", -1), ("UNSET", -1), ("STAGE_ARG", 4)]
 

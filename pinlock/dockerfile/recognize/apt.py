@@ -93,9 +93,11 @@ def _apt_site(cmd: Command, out: Found) -> AptSite | None:
         if sub == "install":
             w = words[i]
             name, eq, version = w.value.partition("=")
-            if w.has_expansion or "`" in w.value:
+            if w.has_expansion or "`" in w.value or "$" in w.value:
                 # `apt-get install $PACKAGES`, `$(cat list)`, `curl=$V`: what is installed
-                # is decided when the image builds, not written in the Dockerfile.
+                # is decided when the image builds, not written in the Dockerfile. A `$`
+                # no shell expands (`RUN ["apt-get", …, "curl=${V}"]`, `curl=\${V}`) is no
+                # Debian version either: never taken as a literal pin.
                 dynamic.append(w)
             else:
                 pkgs.append(AptPackageWord(name, version if eq else None,

@@ -1,4 +1,4 @@
-"""``pinlock init`` for images: one input per repository a FROM (or ARG default) names."""
+"""``pinlock init`` for images: one input per distinct reference (repository, tag, digest)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,22 @@ from pinlock.kinds.image.model import ImageInput, ImageIntent, ImageLocked
 
 
 def detect(found: Detection) -> None:
-    sites, inputs, notes = found.sites, found.inputs, found.notes
-    seen: dict[str, str] = {}
+    sites, inputs = found.sites, found.inputs
+    seen: set[tuple[str, str | None, str | None]] = set()
     for s in sites.images:
         ref = parse_image_ref(s.ref)
-        if ref.canonical in seen:
+        # `golang:1.22` and `golang:1.23` are two inputs: each is locked and updated on its
+        # own, and each of their sites holds its own pin.
+        key = (ref.canonical, ref.tag, ref.digest)
+        if key in seen:
             continue
+        seen.add(key)
         name = found.unique_name(ref.path.rsplit("/", 1)[-1])
-        seen[ref.canonical] = name
-        stage = _stage_ref(sites, s)
-        tag = ref.tag
-        if tag is None:
-            tag = "latest"
-            notes.append(f"{name}: {s.ref} has no tag; locked as 'latest' — set a tag in the "
-                         "Dockerfile so updates can follow a version")
+        # No tag written (`alpine`, `alpine@sha256:…`): kept so, never locked as `latest`.
         inputs[name] = ImageInput(
-            name, ImageIntent(image=ref.repository, stage=stage),
-            ImageLocked(tag=tag, index_digest=ref.digest))
+            name, ImageIntent(image=ref.repository, stage=_stage_ref(sites, s),
+                              untagged=ref.tag is None),
+            ImageLocked(tag=ref.tag or "", index_digest=ref.digest))
 
 
 def _stage_ref(sites: Sites, s: ImageSite) -> str | None:

@@ -15,7 +15,7 @@ from pinlock.kinds.base import (
     Upstreams,
 )
 from pinlock.kinds.image import detect, pins, schema
-from pinlock.kinds.image.model import ImageInput
+from pinlock.kinds.image.model import UNTAGGED, ImageInput
 from pinlock.model import Finding, Input, Lock, Severity
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class ImageKind(TypedKind[ImageInput]):
         return []
 
     def version(self, inp: Input) -> str:
-        return self.own(inp).locked.tag
+        return self.own(inp).locked.tag or UNTAGGED
 
     def digest(self, inp: Input) -> str | None:
         return self.own(inp).locked.index_digest
@@ -51,12 +51,14 @@ class ImageKind(TypedKind[ImageInput]):
 
     def offered(self, inp: Input, cand: Candidate) -> str:
         # An image's version is its whole tag (``0.11.7-python3.13-trixie``, not ``0.11.7``).
-        return cand.ref
+        return cand.ref or UNTAGGED
 
     def bump_version(self, inp: Input) -> str:
         from pinlock.sources.oci.tags import version_of
 
         i = self.own(inp)
+        if not i.locked.tag:
+            return UNTAGGED
         return version_of(i.locked.tag, i.intent.tag_pattern) or i.locked.tag
 
     def target_value(self, inp: Input) -> str:
@@ -81,7 +83,8 @@ class ImageKind(TypedKind[ImageInput]):
         o, n = self.own(old), self.own(new)
         rows: list[Row] = []
         if o.locked.index_digest != n.locked.index_digest:
-            rows.append((n.name, f"{n.intent.image}:{n.locked.tag} index",
+            named = n.intent.image + (f":{n.locked.tag}" if n.locked.tag else "")
+            rows.append((n.name, f"{named} index",
                          o.locked.index_digest, n.locked.index_digest,
                          "registry manifest, its bytes hashed"))
         for plat in sorted(set(o.locked.platforms) | set(n.locked.platforms)):

@@ -11,11 +11,14 @@ from pinlock.tables import Replace, TableReader, group, min_age
 from pinlock.values import stage, template
 
 INTENT_KEYS = frozenset({"kind", "image", "tag-pattern", "stage", "allow-prerelease", "group",
-                         "min-age", "locked"})
+                         "min-age", "untagged", "locked"})
 
 
 def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ImageInput:
     locked = r.table("locked")
+    untagged = r.flag("untagged", False)
+    if untagged and "tag" in locked.data:
+        raise locked.fail("tag", "no tag (the input is `untagged`)", locked.data["tag"])
     intent = ImageIntent(
         image=r.text("image", required=True),
         tag_pattern=r.opt_str("tag-pattern"),
@@ -23,11 +26,12 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ImageInput:
         allow_prerelease=r.flag("allow-prerelease", False),
         group=group(r),
         min_age=min_age(r),
+        untagged=untagged,
     )
     plats = locked.table("platforms")
     platform_digests = {p: str(plats.digest(p)) for p in plats.data}
     return ImageInput(name, intent, ImageLocked(
-        tag=locked.text("tag", required=True),
+        tag="" if untagged else locked.text("tag", required=True),
         index_digest=locked.digest("index-digest"),
         media_type=locked.opt_str("media-type"),
         platforms=platform_digests,
@@ -38,11 +42,12 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ImageInput:
 def encode(inp: ImageInput) -> tuple[dict[str, object], dict[str, object]]:
     i, lk = inp.intent, inp.locked
     intent: dict[str, object] = {
-        "kind": inp.kind, "image": i.image, "stage": i.stage, "tag-pattern": i.tag_pattern,
-        "allow-prerelease": i.allow_prerelease or None, "group": i.group, "min-age": i.min_age,
+        "kind": inp.kind, "image": i.image, "untagged": i.untagged or None, "stage": i.stage,
+        "tag-pattern": i.tag_pattern, "allow-prerelease": i.allow_prerelease or None,
+        "group": i.group, "min-age": i.min_age,
     }
     locked: dict[str, object] = {
-        "tag": lk.tag, "index-digest": lk.index_digest, "media-type": lk.media_type,
+        "tag": lk.tag or None, "index-digest": lk.index_digest, "media-type": lk.media_type,
         "single-platform": lk.single_platform or None,
         "platforms": Replace(sorted(lk.platforms.items())) or None,
     }
@@ -57,7 +62,8 @@ def values(inp: ImageInput, at: str) -> Iterator[Value]:
         yield f"{at}.stage", i.stage, stage
     if i.tag_pattern is not None:
         yield f"{at}.tag-pattern", i.tag_pattern, template(grammar.oci_tag)
-    yield f"{lk}.tag", il.tag, grammar.oci_tag
+    if not i.untagged:
+        yield f"{lk}.tag", il.tag, grammar.oci_tag
     if il.index_digest is not None:
         yield f"{lk}.index-digest", il.index_digest, grammar.digest
     if il.media_type is not None:

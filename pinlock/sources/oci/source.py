@@ -7,7 +7,7 @@ import datetime as dt
 from pinlock import grammar
 from pinlock.errors import IntegrityError, PinlockError
 from pinlock.http import parse_json
-from pinlock.kinds.image.model import ImageInput, ImageLocked
+from pinlock.kinds.image.model import UNTAGGED, ImageInput, ImageLocked
 from pinlock.model import Finding
 from pinlock.sources.interface import Candidate, Context
 from pinlock.sources.oci.client import RegistryClient, ResolvedImage, index_platforms
@@ -22,6 +22,9 @@ from pinlock.sources.oci.errors import (
 )
 from pinlock.sources.oci.tags import TagPatternError, newest_tag, tag_for_version, version_of
 from pinlock.values import input_values, require
+
+# The tag a build reads for a reference that names none (Docker's and BuildKit's default).
+_NO_TAG = "latest"
 
 
 def _locked(resolved: ResolvedImage, tag: str) -> ImageLocked:
@@ -49,7 +52,20 @@ class ImageSource:
     # ------------------------------------------------------------ resolve
 
     def target_tag(self, inp: ImageInput, version: str | None) -> str:
-        """The tag ``version`` means for this input (its current tag when None)."""
+        """The tag ``version`` means for this input (its current tag when None).
+
+        An untagged input (``FROM alpine``, ``FROM alpine@sha256:…``) reads what a build
+        would read without a digest: the registry's ``latest``, which the lock never
+        records as its tag.
+        """
+        if inp.intent.untagged:
+            if version not in (None, UNTAGGED):
+                raise ImageReferenceError(
+                    f"{inp.name}: {inp.intent.image} is written without a tag, so it has no "
+                    f"version to move to {version}",
+                    hint=f"write the tag in the Dockerfile ({inp.intent.image}:{version}) and "
+                    "run `pinlock init --force`")
+            return _NO_TAG
         if version is None:
             if not inp.locked.tag:
                 raise ImageReferenceError(
@@ -80,7 +96,8 @@ class ImageSource:
         else:
             resolved = self.client.resolve(inp.intent.image, tag, ctx.platforms)
         self._check_served(inp.intent.image, resolved)
-        out = ImageInput(inp.name, inp.intent, _locked(resolved, tag), inp.kind)
+        out = ImageInput(inp.name, inp.intent,
+                         _locked(resolved, "" if inp.intent.untagged else tag), inp.kind)
         # Digests, media type and platform names come from the registry's manifests.
         require(f"registry {inp.intent.image}", (v for v in input_values(out)
                                                 if ".locked." in v[0]))
@@ -128,6 +145,8 @@ class ImageSource:
         whether the tag moved; ``resolve`` hashes the bytes before anything is locked.
         """
         image = inp.intent.image
+        if inp.intent.untagged:
+            return self._newest_untagged(inp, ctx)
         tags = self.client.list_tags(image)
         # Real registries refuse such tags, a hostile one may list them: a tag holding a
         # newline or `$(…)` must not be compared, requested, shown or written.
@@ -152,6 +171,21 @@ class ImageSource:
         published = (self._created(image, digest, ctx.platforms)
                      if (inp.intent.min_age or ctx.lock.min_age) is not None else None)
         return Candidate(version=version, ref=tag, digest=digest, published=published)
+
+    def _newest_untagged(self, inp: ImageInput, ctx: Context) -> Candidate | None:
+        """What a reference without a tag reads now (``latest``), by digest: a candidate
+        with the same (empty) version, so a new digest is a move in place."""
+        image = inp.intent.image
+        try:
+            digest, _ = self.client.head_manifest(image, _NO_TAG)
+            if digest is None:
+                digest = self.client.get_manifest(image, _NO_TAG).digest
+        except TagNotFoundError:
+            return None
+        require(f"registry {image}:{_NO_TAG}", [("digest", digest, grammar.digest)])
+        published = (self._created(image, digest, ctx.platforms)
+                     if (inp.intent.min_age or ctx.lock.min_age) is not None else None)
+        return Candidate(version=UNTAGGED, ref="", digest=digest, published=published)
 
     def _created(self, image: str, digest: str,
                  platforms: tuple[str, ...]) -> dt.datetime | None:
