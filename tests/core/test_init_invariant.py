@@ -23,6 +23,12 @@ ARG TOOL_VERSION=1.2.3
 RUN wget -O /tmp/t.tgz https://github.com/acme/t/releases/download/v${TOOL_VERSION}/t.tgz \\
  && echo "$(wget -qO- https://example.org/t.tgz.sha256)  /tmp/t.tgz" | sha256sum -c -
 """, 3, "with no checksum pinlock can tie to it"),
+    # An apt version pattern: apt picks the version when the image builds.
+    "apt-version-glob": ("""\
+FROM debian:13.4
+RUN apt-get update \\
+ && apt-get install -y curl s3cmd=1.1.0*
+""", 3, "is a pattern apt matches when the image builds"),
 }
 
 
@@ -37,6 +43,6 @@ def test_init_leaves_out_what_it_cannot_tie_and_verify_accepts_its_lock(
     assert r.code == 0, r.err
     assert f"Dockerfile:{line}: " in r.out and reason in r.out, r.out
     lock = (tmp_path / "image.lock.toml").read_text()
-    assert "github-release" not in lock and "{arch}" not in lock
+    assert "github-release" not in lock and "{arch}" not in lock and 'kind = "apt"' not in lock
     v = run_cli(capsys, "verify", "--dockerfile", "Dockerfile")
     assert v.code == 0, v.out + v.err

@@ -73,6 +73,7 @@ def _apt_site(cmd: Command, out: Found) -> AptSite | None:
     no_rec = False
     pkgs: list[AptPackageWord] = []
     dynamic: list[shell.Word] = []
+    patterns: list[shell.Word] = []  # package words apt reads as patterns
     while i < len(words):
         v = words[i].value
         if v.startswith("-"):
@@ -99,6 +100,10 @@ def _apt_site(cmd: Command, out: Found) -> AptSite | None:
                 # no shell expands (`RUN ["apt-get", …, "curl=${V}"]`, `curl=\${V}`) is no
                 # Debian version either: never taken as a literal pin.
                 dynamic.append(w)
+            elif not _literal_package(name, version if eq else None):
+                # `curl=8.*`, `lib*-dev`, `?name(…)`: a pattern apt matches against the
+                # archive at build time, not a package and version to pin.
+                patterns.append(w)
             else:
                 pkgs.append(AptPackageWord(name, version if eq else None,
                                            script.word_value(w)))
@@ -113,6 +118,12 @@ def _apt_site(cmd: Command, out: Found) -> AptSite | None:
             (f"the package list comes from a command substitution ({raw})"
              if subst else f"the package list comes from a variable ({raw})")
             + ", so it is not written in the Dockerfile", script.line_of(dynamic[0]),
+            script.step.stage))
+        return None
+    if patterns:
+        out.unmanaged.append(UnsafeApt(
+            cmd.text, f"{patterns[0].value} is a pattern apt matches when the image builds, "
+            "not a package and version pinlock can pin", script.line_of(patterns[0]),
             script.step.stage))
         return None
     if not pkgs:
@@ -213,3 +224,20 @@ def _after_prefix(script: Script, w: shell.Word, prefix: str) -> tuple[Value, st
         return None
     ss, se = script.text.source_span(w.start + len(prefix), w.end)
     return Value(raw[len(prefix):], ss, se, script.step.df.line_of(ss)), w.value[len(prefix):]
+
+
+def _literal_package(name: str, version: str | None) -> bool:
+    """``name[:arch][=version]`` as Debian writes a package and a version: no glob, regex
+    or apt pattern (which apt resolves against the archive when the image builds)."""
+    from pinlock import grammar
+
+    base, _, arch = name.partition(":")
+    try:
+        grammar.debian_package(base)
+        if arch:
+            grammar.debian_arch(arch)
+        if version is not None:
+            grammar.debian_version(version)
+    except grammar.GrammarError:
+        return False
+    return True
