@@ -4,9 +4,9 @@
     a license, and the sha256 and size of the bytes as found (so each file is byte-exact);
 (b) pinlock's parser agrees with BuildKit's (the `dockerfile` wheel) on every file, and
     render(parse(text)) gives back the file byte for byte;
-(c) `pinlock init` then `pinlock verify`, offline, never crash on any file (exit 0, 1 or 2 and
-    no traceback). Whether verify accepts the lock init wrote is reported by bench/corpus.py,
-    not asserted here.
+(c) the invariant: `pinlock init` never writes a lock its own offline `pinlock verify`
+    rejects (what it cannot tie is left out and reported), and neither ever crashes. Per
+    pattern, how many pins were found, adopted and left out: bench/corpus.py.
 
 The files are third-party text: when they are not laid out (see README.md), (b) and (c) skip.
 """
@@ -83,7 +83,7 @@ def test_same_instructions_as_buildkit(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", _params({}))
-def test_init_then_verify_never_crash(path: Path, tmp_path: Path,
+def test_verify_accepts_the_lock_init_wrote(path: Path, tmp_path: Path,
                                       capsys: pytest.CaptureFixture[str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY",
@@ -95,8 +95,9 @@ def test_init_then_verify_never_crash(path: Path, tmp_path: Path,
     shutil.copyfile(path, tmp_path / "docker" / "Dockerfile")
     monkeypatch.chdir(tmp_path)
     init = run_cli(capsys, "init", "--json")
-    assert init.code in (0, 1, 2), init
+    assert init.code in (0, 2), init
     assert "Traceback" not in init.err, init.err
     verify = run_cli(capsys, "verify", "--json")
-    assert verify.code in (0, 1, 2), verify
     assert "Traceback" not in verify.err, verify.err
+    if init.code == 0:  # a Dockerfile init refuses (bad input, exit 2) has no lock to verify
+        assert verify.code == 0, verify.out
