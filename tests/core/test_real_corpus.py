@@ -84,8 +84,8 @@ def test_same_instructions_as_buildkit(path: Path) -> None:
 
 @pytest.mark.parametrize("path", _params({}))
 def test_verify_accepts_the_lock_init_wrote(path: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                            capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_API_URL", "GITHUB_REPOSITORY",
                  "PINLOCK_REGISTRY_MIRRORS", "PINLOCK_DEBIAN_MIRROR"):
         monkeypatch.delenv(name, raising=False)
