@@ -78,6 +78,10 @@ class Step:
         return any(st.matches(ref.lower()) for st in self.stages)
 
 
+# A shell variable a script sets differently by case arm (url=… per architecture).
+PER_ARM = "\x00per-arm"
+
+
 @dataclass(frozen=True)
 class Script:
     """One script of a RUN: the instruction's own text, or a heredoc body."""
@@ -86,6 +90,9 @@ class Script:
     text: Text
     json_form: bool = False  # RUN ["apt-get", …]: the words are a JSON array's strings
     in_json_string: bool = False  # the script of RUN ["sh", "-c", "…"]: inserts stay JSON-safe
+    # Shell variables the script has assigned so far (``url='https://…'``), as written:
+    # None once a value is not a plain literal (a substitution, another variable, a loop).
+    assigned: dict[str, str | None] = field(default_factory=dict)
 
     def line_of(self, w: shell.Word) -> int:
         return self.step.df.line_of(self.text.source_span(w.start, w.end)[0])

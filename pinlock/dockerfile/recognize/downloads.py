@@ -1,11 +1,21 @@
-"""URLs a build downloads: ADD <url> (with its --checksum) and curl/wget in a RUN."""
+"""URLs a build downloads: ADD <url> (with its --checksum) and curl/wget in a RUN, the URL
+written out or held in a shell variable, an ENV or an ARG."""
 
 from __future__ import annotations
 
 import re
 
-from pinlock.dockerfile.recognize.context import Command, Found, Step, flag_value, split_ws
-from pinlock.dockerfile.sitemodel import UrlSite, Value
+from pinlock.dockerfile.recognize.args import expand_word, values_of
+from pinlock.dockerfile.recognize.context import (
+    PER_ARM,
+    Command,
+    Found,
+    Script,
+    Step,
+    flag_value,
+    split_ws,
+)
+from pinlock.dockerfile.sitemodel import Unmanaged, UrlSite, Value
 
 _URL_RE = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -27,16 +37,56 @@ def add(step: Step, out: Found) -> None:
     else:
         srcs = [text.text[s:e] for s, e in split_ws(text.text, pos)][:-1]
     for src in srcs:
+        if items is None and len(src) >= 2 and src[0] in "'\"" and src[-1] == src[0]:
+            src = src[1:-1]  # ADD "https://…" /dst: BuildKit reads the quoted word
         if _URL_RE.match(src):
             out.urls.append(UrlSite(src, "ADD", step.stage, ins.line, checksum))
+        elif "$" in src:
+            held = expand_word(src, values_of(step.scope)).resolved
+            if held is not None and _URL_RE.match(held):
+                # ADD ${TOOL_URL}: the URL an ARG or ENV holds
+                out.urls.append(UrlSite(held, "ADD", step.stage, ins.line, checksum))
 
 
 def command(cmd: Command, out: Found) -> bool:
     """curl/wget: every URL argument is a download site."""
     if cmd.prog not in ("curl", "wget"):
         return False
-    step = cmd.script.step
-    for w in cmd.words[1:]:
+    script = cmd.script
+    step = script.step
+    words = cmd.words
+    for at, w in enumerate(words[1:], start=1):
+        operand = not words[at - 1].value.startswith("-")  # not the value of `-o FILE`
         if _URL_RE.match(w.value):
             out.urls.append(UrlSite(w.value, "RUN", step.stage, step.ins.line))
+        elif operand and w.has_expansion and w.value.startswith(("$(", "`")):
+            out.unmanaged.append(Unmanaged(
+                cmd.text, f"{cmd.prog} downloads from a URL a command prints while the image "
+                "builds: pinlock cannot read or check it", script.line_of(w)))
+        elif operand and w.has_expansion and _VARIABLE.match(w.value):
+            # curl "$url": a URL held in a shell variable, an ENV or an ARG. Listed when it
+            # can be read from the Dockerfile; else said, never guessed.
+            held = _held(w.value, script)
+            line = script.line_of(w)
+            if held == PER_ARM:
+                continue  # a per-architecture URL: the checksum recognizer reads the arms
+            if held is not None and _URL_RE.match(held):
+                out.urls.append(UrlSite(held, "RUN", step.stage, line))
+            elif held is None:
+                out.unmanaged.append(Unmanaged(
+                    cmd.text, f"{cmd.prog} downloads from {w.value}, a URL assembled while "
+                    "the image builds: pinlock cannot read or check it", line))
     return True
+
+
+# A word that is one variable: $url, ${url}, "${TOOL_URL}".
+_VARIABLE = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def _held(word: str, script: Script) -> str | None:
+    """The value of a one-variable word: a shell variable the script assigned a literal,
+    else an ARG or ENV in scope; None when neither says."""
+    name = word.strip("${}")
+    if name in script.assigned:
+        return script.assigned[name]
+    return expand_word(word, values_of(script.step.scope)).resolved

@@ -5,13 +5,16 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 
 from pinlock.dockerfile import shell
 from pinlock.dockerfile.parser import ParseError, json_args
 from pinlock.dockerfile.recognize import apt, downloads, unmanaged
+from pinlock.dockerfile.recognize.args import expand_word, values_of
 from pinlock.dockerfile.recognize.context import (
+    PER_ARM,
     SHELLS,
     Command,
     Found,
@@ -73,6 +76,7 @@ def _scan_shell(script: Script, start: int, end: int, out: Found) -> None:
 def _dispatch(script: Script, cmds: list[list[shell.Word]],
               pipes: list[list[list[shell.Word]]], out: Found) -> None:
     for words in cmds:
+        _assignments(script, words)
         words = strip_prefix_words(words)
         if words:
             cmd = Command(script, tuple(words))
@@ -81,6 +85,34 @@ def _dispatch(script: Script, cmds: list[list[shell.Word]],
                     break
     for pipe in pipes:
         unmanaged.pipeline(script, pipe, out)
+
+
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+def _assignments(script: Script, words: list[shell.Word]) -> None:
+    """Record ``NAME=value`` commands (a command of assignments only sets shell variables):
+    the value as written, when the Dockerfile alone tells it (literal, or ARG/ENV values);
+    unknown (None) when the build decides it (a substitution, a loop variable); PER_ARM when
+    it differs by case arm or is set twice (the checksum recognizer reads case arms)."""
+    if len(words) >= 2 and words[0].value == "for":
+        script.assigned[words[1].value] = None
+        return
+    arm = bool(words) and words[0].value.endswith(")") and "=" not in words[0].value
+    rest = words[1:] if arm else words
+    if not rest or not all(_ASSIGN.match(w.value) for w in rest):
+        return
+    for w in rest:
+        m = _ASSIGN.match(w.value)
+        assert m is not None
+        name, value = m.group(1), m.group(2)
+        known: str | None = value
+        if w.has_expansion and ("$(" in value or "`" in value or expand_word(
+                value, values_of(script.step.scope)).missing):
+            known = None
+        if arm or (name in script.assigned and script.assigned[name] != known):
+            known = PER_ARM
+        script.assigned[name] = known
 
 
 def _function_bodies(tokens: list[shell.Token]) -> list[tuple[int, int]]:
