@@ -1,5 +1,5 @@
-"""``pinlock init`` for downloads that are not GitHub release assets: a URL versioned by an ARG,
-tied to the sha256 ARG(s) that share its prefix (ARG only: ENV is not among the sites yet)."""
+"""``pinlock init`` for downloads that are not GitHub release assets: those the Dockerfile checks
+(``adopt``), then a URL versioned by an ARG tied to the sha256 ARG(s) that share its prefix."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pinlock.digest import is_sha256
 from pinlock.dockerfile.sites import ArgDecl, UrlSite
 from pinlock.kinds.base import Detection
 from pinlock.kinds.download import schema
+from pinlock.kinds.download.adopt import adopt
 from pinlock.kinds.download.model import (
     ChecksumsFrom,
     DownloadInput,
@@ -35,6 +36,9 @@ class _Url:
 
 
 def detect(found: Detection) -> None:
+    # Downloads tied to the checksums the Dockerfile checks them with come first; the rest
+    # by their names (TOOL_VERSION, TOOL_SHA256).
+    handled = adopt(found)
     sites = found.sites
     decls: dict[str, list[ArgDecl]] = {}
     for a in sites.args:
@@ -42,7 +46,8 @@ def detect(found: Detection) -> None:
             decls.setdefault(a.name, []).append(a)
     taken = found.taken_spans()
     for vname in decls:
-        if not vname.endswith("_VERSION") or len(vname) <= len("_VERSION"):
+        if not vname.endswith("_VERSION") or len(vname) <= len("_VERSION") \
+                or vname in handled:
             continue
         if any((d.value.start, d.value.end) in taken for d in decls[vname] if d.value):
             continue  # an input of another kind keeps this ARG already
@@ -132,7 +137,7 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
                             checksums=ChecksumsFrom("sidecar") if sidecar else None)
     files = []
     for planned in intent.plan(version, found.platforms):
-        values = decls.get(planned.sha256_arg, [])
+        values = decls.get(planned.sha256_arg or "", [])
         texts = {d.value.text for d in values if d.value is not None}
         if len(texts) != 1 or not is_sha256(next(iter(texts))):
             _skip(found, urls, f"ARG {planned.sha256_arg} does not hold one sha256 (it holds "

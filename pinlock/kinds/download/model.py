@@ -1,4 +1,5 @@
-"""A download input: a URL template, its version ARG, and the sha256 ARG(s) that check it."""
+"""A download input: a URL template, its version ARG or ENV, and the sha256s that check it (held
+in ARGs/ENVs, or written literally where the file is checked)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class PlannedFile:
 
     name: str  # the URL's last path segment
     url: str
-    sha256_arg: str
+    sha256_arg: str | None  # None: the sha256 is written literally where the file is checked
     platform: str | None  # None: one file for every platform
     arch: str | None
 
@@ -73,8 +74,10 @@ def fill(template: str, *, version: str, arch: str | None = None, name: str | No
 @dataclass(frozen=True)
 class DownloadIntent:
     url: str  # "https://nodejs.org/dist/v{version}/node-v{version}-linux-{arch}.tar.xz"
-    version_arg: str
-    sha256_arg: str  # "NODE_SHA256" or, per platform, "NODE_SHA256_{ARCH}"
+    version_arg: str  # an ARG, else an ENV, of that name
+    # "NODE_SHA256" or, per platform, "NODE_SHA256_{ARCH}" (an ARG, else an ENV); None: each
+    # file's sha256 is written literally in the RUN (or ADD --checksum) that checks it.
+    sha256_arg: str | None
     arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
     versions: VersionsFrom | None = None  # None: `update` cannot look for newer versions
     checksums: ChecksumsFrom | None = None  # None: only --deep can vouch for a file
@@ -82,6 +85,12 @@ class DownloadIntent:
     allow_prerelease: bool = False
     group: str | None = None
     min_age: str | None = None
+    # The ARG/ENV whose default is the file's URL with the version written in it (`ENV
+    # HAPROXY_URL https://…/haproxy-2.8.26.tar.gz`): rewritten whole when the version moves.
+    url_arg: str | None = None
+    # The platforms a per-arch `case` block downloads a file for: planned whatever the lock's
+    # platforms, since a version move must move every arm's URL and sha256 together.
+    platforms: tuple[str, ...] = ()
 
     @property
     def per_arch(self) -> bool:
@@ -98,11 +107,12 @@ class DownloadIntent:
             url = fill(self.url, version=version)
             return [PlannedFile(file_name(url), url, self.sha256_arg, None, None)]
         out = []
-        for platform in platforms:
+        for platform in self.platforms or platforms:
             arch = self.arch_for(platform)
             url = fill(self.url, version=version, arch=arch)
-            out.append(PlannedFile(file_name(url), url, fill(self.sha256_arg, version=version,
-                                                             arch=arch), platform, arch))
+            arg = (fill(self.sha256_arg, version=version, arch=arch)
+                   if self.sha256_arg is not None else None)
+            out.append(PlannedFile(file_name(url), url, arg, platform, arch))
         return out
 
 
@@ -113,7 +123,7 @@ def file_name(url: str) -> str:
 @dataclass(frozen=True)
 class LockedFile:
     name: str  # the file name, "node-v20.11.1-linux-x64.tar.xz"
-    sha256_arg: str
+    sha256_arg: str | None  # None: written literally where the file is checked
     platform: str | None
     url: str
     sha256: str | None

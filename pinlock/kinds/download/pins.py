@@ -1,40 +1,83 @@
-"""Where a download input's locked values live: its version ARG, sha256 ARG(s), ADD --checksum."""
+"""Where a download input's locked values live: its version and sha256 ARGs/ENVs, the ARG/ENV
+holding its URL, the sha256s written in RUN text, and ADD --checksum."""
 
 from __future__ import annotations
 
 from pinlock.dockerfile.sites import expand
+from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
 from pinlock.kinds.download.model import DownloadInput
-from pinlock.pins import PinSite, arg_values
+
+# Shared with the release kind, which reads ARGs and ENVs the same way.
+from pinlock.kinds.release.pins import held_values, values
+from pinlock.pins import PinSite
 
 
 def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
     lock, sites, path = scope.lock, scope.sites, scope.path
     d, dl = inp.intent, inp.locked
-    out = [PinSite(inp.name, f"ARG {d.version_arg}", v, dl.version)
-           for v in arg_values(sites, d.version_arg, inp.name, path)]
+    kw, found = held_values(sites, d.version_arg, inp.name, path)
+    out = [PinSite(inp.name, f"{kw} {d.version_arg}", v, dl.version) for v in found]
     locked = {f.name: f for f in dl.files}
-    for planned in d.plan(dl.version, lock.platforms):
+    planned_files = d.plan(dl.version, lock.platforms)
+    literal: list[str] = []
+    for planned in planned_files:
         lf = locked.get(planned.name)
-        label = f"ARG {planned.sha256_arg} ({planned.name})"
-        for v in arg_values(sites, planned.sha256_arg, inp.name, path):
+        if planned.sha256_arg is None:
+            literal.append(planned.name)
+            continue
+        kw, found = held_values(sites, planned.sha256_arg, inp.name, path)
+        label = f"{kw} {planned.sha256_arg} ({planned.name})"
+        for v in found:
             if lf is None or lf.sha256 is None:
                 out.append(PinSite(inp.name, label, v, v.text, pinned=False))
             else:
                 out.append(PinSite(inp.name, label, v, lf.sha256))
+    if d.url_arg is not None and planned_files:
+        # The URL is written whole in an ARG/ENV default, its version literally in it.
+        kw, found = held_values(sites, d.url_arg, inp.name, path)
+        out.extend(PinSite(inp.name, f"{kw} {d.url_arg}", v, planned_files[0].url)
+                   for v in found)
+    known = values(sites)
+    known[d.version_arg] = dl.version
+    if d.url_arg is not None and planned_files:
+        known[d.url_arg] = planned_files[0].url
+    by_url = {f.url: f for f in dl.files}
+    tied: set[str] = set()
+    spans: set[tuple[int, int]] = set()
+    if literal:
+        # sha256s written in RUN text (a per-arch `case` arm, `echo "<hex>  f"`), found by the
+        # URL of the file they check.
+        for c in sites.checksums.sites:
+            if c.holder is not None or c.held_in != "RUN" or c.url is None:
+                continue
+            expanded = expand(c.url, known)
+            if expanded is not None and "$" in expanded[0]:
+                # `$X_URL` whose default holds `${X_VERSION}`: one level more.
+                expanded = expand(expanded[0], known)
+            lf = by_url.get(expanded[0]) if expanded else None
+            if lf is None or lf.sha256_arg is not None or (c.value.start, c.value.end) in spans:
+                continue
+            spans.add((c.value.start, c.value.end))
+            tied.add(lf.name)
+            out.append(PinSite(inp.name, f"sha256 in RUN ({lf.name})", c.value,
+                               lf.sha256 or c.value.text, pinned=lf.sha256 is not None))
     # ADD --checksum= on a locked file's URL stays in sync with it. A checksum written as
     # `sha256:${X_SHA256}` is the ARG's pin site already, not a second one.
-    by_url = {f.url: f for f in dl.files}
-    values = {a.name: a.value.text for a in sites.args if a.value is not None}
-    values[d.version_arg] = dl.version
     for u in sites.urls:
         if u.checksum is None or "$" in u.checksum.text:
             continue
-        expanded = expand(u.url, values)
+        expanded = expand(u.url, known)
         if expanded is None or expanded[0] not in by_url:
             continue
         lf = by_url[expanded[0]]
+        tied.add(lf.name)
         if lf.sha256:
             out.append(PinSite(inp.name, f"ADD --checksum ({lf.name})", u.checksum,
                                f"sha256:{lf.sha256}"))
+    missing = [f for f in literal if f not in tied]
+    if missing:
+        raise DockerfileError(path, f"input {inp.name!r}: no sha256 of {', '.join(missing)} is "
+                              "written in the Dockerfile where the file is downloaded",
+                              hint="put the sha256 check back, or fix the input in the lock file")
     return out

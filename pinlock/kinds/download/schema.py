@@ -25,7 +25,7 @@ from pinlock.values import template, word
 
 INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
                          "checksums", "signature", "allow-prerelease", "group", "min-age",
-                         "locked"})
+                         "url-arg", "platforms", "locked"})
 # The keys each `versions.from` takes (besides `from`); the first ones listed are required.
 _VERSION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "github-tags": (("repository",), ("template",)),
@@ -52,7 +52,8 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     url = r.text("url", required=True)
     if "{version}" not in url:
         raise r.fail("url", "a URL template containing {version}", url)
-    sha256_arg = r.text("sha256-arg", required=True)
+    # Absent: each file's sha256 is written literally where the Dockerfile checks it.
+    sha256_arg = r.opt_str("sha256-arg")
     arch_map = r.str_map("arch-map")
     versions = _versions(r)
     checksums = _checksums(r, versions)
@@ -60,16 +61,24 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     intent = DownloadIntent(
         url=url, version_arg=r.text("version-arg", required=True), sha256_arg=sha256_arg,
         arch_map=arch_map, versions=versions, checksums=checksums, signature=signature,
-        allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r))
-    arch_in_arg = "{ARCH}" in sha256_arg or "{arch}" in sha256_arg
+        allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r),
+        url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()))
+    arch_in_arg = sha256_arg is not None and ("{ARCH}" in sha256_arg or "{arch}" in sha256_arg)
+    if intent.url_arg is not None and intent.per_arch:
+        raise r.fail("url-arg", "no url-arg: one ARG holds one URL, and url holds {arch}",
+                     intent.url_arg)
+    if intent.platforms and not intent.per_arch:
+        raise r.fail("platforms", "no platforms: url holds no {arch}",
+                     ", ".join(intent.platforms))
     if intent.per_arch:
-        missing = [p for p in platforms if p not in arch_map]
+        missing = [p for p in intent.platforms or platforms if p not in arch_map]
         if missing:
             raise LockfileError(
                 path, f"no arch name for platform(s) {', '.join(missing)}",
                 key=f"{r.where}.arch-map",
                 hint='map each platform to the name the URL uses, e.g. "linux/amd64" = "x64"')
-        if not arch_in_arg and len(platforms) > 1:
+        if sha256_arg is not None and not arch_in_arg \
+                and len(intent.platforms or platforms) > 1:
             raise r.fail("sha256-arg", "a name with {ARCH} (one ARG per platform's file), "
                          "since url holds {arch}", sha256_arg)
     elif arch_in_arg:
@@ -82,7 +91,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
         f = files_tbl.table(fname)
         files.append(LockedFile(
             name=fname,
-            sha256_arg=f.text("sha256-arg", required=True),
+            sha256_arg=f.opt_str("sha256-arg"),
             platform=f.opt_str("platform"),
             url=f.text("url", required=True),
             sha256=f.sha256("sha256"),
@@ -176,7 +185,8 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
     intent: dict[str, object] = {
         "kind": inp.kind, "url": d.url, "version-arg": d.version_arg,
         "sha256-arg": d.sha256_arg, "allow-prerelease": d.allow_prerelease or None,
-        "group": d.group, "min-age": d.min_age,
+        "group": d.group, "min-age": d.min_age, "url-arg": d.url_arg,
+        "platforms": list(d.platforms) or None,
         "arch-map": Replace(sorted(d.arch_map.items())) or None,
         "versions": versions, "checksums": checksums, "signature": signature,
     }
@@ -196,7 +206,12 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     d, dl = inp.intent, inp.locked
     yield f"{at}.url", d.url, template(grammar.url)
     yield f"{at}.version-arg", d.version_arg, grammar.arg_name
-    yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
+    if d.sha256_arg is not None:
+        yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
+    if d.url_arg is not None:
+        yield f"{at}.url-arg", d.url_arg, grammar.arg_name
+    for plat in d.platforms:
+        yield f"{at}.platforms", plat, grammar.platform
     for plat, arch in sorted(d.arch_map.items()):
         yield f"{at}.arch-map", plat, _arch_map_key
         yield f"{at}.arch-map.{plat}", arch, grammar.asset_name
@@ -224,7 +239,8 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     for f in dl.files:
         fk = f"{lk}.files.{f.name}"
         yield f"{lk}.files", f.name, grammar.asset_name
-        yield f"{fk}.sha256-arg", f.sha256_arg, grammar.arg_name
+        if f.sha256_arg is not None:
+            yield f"{fk}.sha256-arg", f.sha256_arg, grammar.arg_name
         if f.platform is not None:
             yield f"{fk}.platform", f.platform, grammar.platform
         yield f"{fk}.url", f.url, grammar.url

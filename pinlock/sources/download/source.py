@@ -412,7 +412,8 @@ def _parse_sums(data: bytes, name: str, label: str) -> str:
 def _require_planned(inp: DownloadInput, planned: PlannedFile) -> None:
     require(f"download {inp.name}", [
         ("url", planned.url, grammar.url), ("file name", planned.name, grammar.asset_name),
-        ("sha256 ARG", planned.sha256_arg, grammar.arg_name)])
+        *([("sha256 ARG", planned.sha256_arg, grammar.arg_name)]
+          if planned.sha256_arg is not None else [])])
 
 
 def _where(p: PlannedFile) -> str:
