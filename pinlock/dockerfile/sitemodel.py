@@ -175,6 +175,10 @@ class ChecksumSite:
     unexpanded and the RUN's own shell variables (``url=…``, ``arch=…`` of a case arm)
     substituted; None when no download of the checked file was seen. ``arch`` holds the
     patterns of the ``case`` arm the value sits in (``("amd64",)``), empty when not per-arch.
+    ``url_values`` are the exact source spans of the words ``url`` was read from (the URL
+    word, the RUN's ``url='…'`` assignments it reads; ARG/ENV references inside are left for
+    the kind to expand): a version written literally there is rewritten in place. Empty when
+    no download was seen, or a part of the URL has no exact span.
     """
 
     value: Value
@@ -186,6 +190,7 @@ class ChecksumSite:
     stage: int
     line: int  # the instruction that checks (for "name": the declaration)
     arch: tuple[str, ...] = ()
+    url_values: tuple[Value, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ specific to an upstream, so every kind that pins a download reads the same sites
   per-architecture ``case`` (``case "$(dpkg --print-architecture)" in amd64) sha256='…';
   url=… ;; esac``, also ``apkArch``/``uname -m``), then ``arch`` holds the arm's patterns.
   ``url`` is the URL of the checked file as written, ARG/ENV references unexpanded and the
-  RUN's own shell variables (``url=…``, ``binArch=…``) substituted.
+  RUN's own shell variables (``url=…``, ``binArch=…``) substituted. ``url_values`` are the
+  source spans of the words that URL was read from (the download's URL word, and the
+  ``url='…'`` assignments it reads), each exact, so a version written in them can be
+  rewritten in place; empty when a part has no exact span or comes from no word of the RUN.
 - ``ChecksumFileSite``: a sidecar ``.sha256`` or a ``SHA256SUMS``/``SHASUMS256.txt`` file
   downloaded in the RUN and checked there (``sha256sum -c --ignore-missing SUMS``, ``grep f
   SUMS | sha256sum -c``): upstream's value, read at build time, so nothing to rewrite.
@@ -89,6 +92,7 @@ class _Assign:
     text: str  # after quote removal
     hex: Value | None  # the value is a literal sha256: where its digits sit
     line: int
+    span: Value | None = None  # the assigned value as written, quotes aside (exact)
 
 
 @dataclass
@@ -112,7 +116,8 @@ class _Script:
 
     vars: dict[str, _Assign] = field(default_factory=dict)
     arms: dict[str, list[_Arm]] = field(default_factory=dict)  # variable -> arms assigning it
-    downloads: list[tuple[str, str, int]] = field(default_factory=list)  # (file, url, line)
+    # (file, url, line, the URL word's exact span)
+    downloads: list[tuple[str, str, int, Value | None]] = field(default_factory=list)
     checks: list[_Check] = field(default_factory=list)
     sums: list[tuple[str, str | None, int]] = field(default_factory=list)  # (file, checks, line)
     checker: bool = False  # a sha256sum/shasum -c runs in this script
@@ -129,7 +134,8 @@ class Recognizer:
         self.unmanaged: list[Unmanaged] = []
         self._stage = -1
         self._stage_env: dict[str, ArgDecl] = {}
-        self._stage_files: dict[str, str] = {}  # file -> URL downloaded in the stage so far
+        # file -> (URL, its words' spans) downloaded in the stage so far
+        self._stage_files: dict[str, tuple[str, tuple[Value, ...]]] = {}
         self._holders: dict[tuple[int, int], ArgDecl] = {}  # hex defaults seen, by span
         self._used: set[tuple[int, int]] = set()
 
@@ -174,14 +180,14 @@ class Recognizer:
         return self._stage_env.get(name) or step.scope.get(name)
 
     def _held(self, step: Step, name: str, how: str, url: str | None, file: str | None,
-              arch: tuple[str, ...] = ()) -> bool:
+              arch: tuple[str, ...] = (), url_values: tuple[Value, ...] = ()) -> bool:
         decl = self._lookup(step, name)
         if decl is None or decl.value is None or not _HEX.fullmatch(decl.value.text):
             return False
         self._note_holder(decl)
         self._used.add((decl.value.start, decl.value.end))
         self.sites.append(ChecksumSite(decl.value, decl.name, self._held_in(decl), how, url,
-                                       file, step.stage, step.ins.line, arch))
+                                       file, step.stage, step.ins.line, arch, url_values))
         return True
 
     # ------------------------------------------------------------ ADD
@@ -195,13 +201,17 @@ class Recognizer:
         if len(words) < 2:
             return
         srcs, dest = words[:-1], words[-1]
-        urls = [s for s in srcs if _URL.match(s)]
-        for u in urls:
+        spans: list[Value | None] = [None] * len(words)
+        if items is None:
+            spans = [self._unquoted_value(step, text, s, e) for s, e in split_ws(text.text, pos)]
+        urls = [(s, spans[i]) for i, s in enumerate(srcs) if _URL.match(s)]
+        for u, sp in urls:
             f = dest + _basename(u) if dest.endswith("/") else dest
-            self._stage_files[f] = u
+            self._stage_files[f] = (u, (sp,) if sp is not None else ())
         if len(urls) != 1:
             return
-        url = urls[0]
+        url, url_span = urls[0]
+        url_values = (url_span,) if url_span is not None and url_span.text == url else ()
         for flag in flags:
             cv = flag_value(flag, "checksum")
             if not cv or not cv[0].lower().startswith("sha256:"):
@@ -212,9 +222,10 @@ class Recognizer:
             if _HEX.fullmatch(digest) and span:
                 self.sites.append(ChecksumSite(step.value(text, span[0], span[1]), None, "ADD",
                                                "add-checksum", url, dest, step.stage,
-                                               step.ins.line))
+                                               step.ins.line, url_values=url_values))
             elif ref:
-                self._held(step, ref.group(1) or ref.group(2), "add-checksum", url, dest)
+                self._held(step, ref.group(1) or ref.group(2), "add-checksum", url, dest,
+                           url_values=url_values)
 
     # ------------------------------------------------------------ RUN
 
@@ -300,7 +311,8 @@ class Recognizer:
             value = w.value[m.end():]
             target = arm.vars if arm is not None else sc.vars
             target[m.group(1)] = _Assign(value, self._hex_in(step, text, w, value),
-                                         self._line(step, text, w))
+                                         self._line(step, text, w),
+                                         self._assigned(step, text, w, m.group(1), value))
             if arm is not None:
                 sc.arms.setdefault(m.group(1), []).append(arm)
         words = strip_prefix_words(cmd)
@@ -312,15 +324,16 @@ class Recognizer:
         if prog == "for" and len(vals) > 1:
             sc.loop_vars.add(vals[1])
         elif prog in ("curl", "wget"):
-            self._download(step, prog, vals, sc, line)
+            self._download(step, text, prog, words, sc, line)
         elif prog in ("echo", "printf"):
             self._candidate(step, text, words, prog, sc, line)
         elif prog in _CHECKERS or prog == "grep":
             self._checker(prog, vals, here, step, text, sc, line)
 
-    def _download(self, step: Step, prog: str, vals: list[str], sc: _Script,
-                  line: int) -> None:
-        urls: list[str] = []
+    def _download(self, step: Step, text: Text, prog: str, words: list[shell.Word],
+                  sc: _Script, line: int) -> None:
+        vals = [w.value for w in words]
+        urls: list[tuple[str, Value | None]] = []
         out: str | None = None
         out_flag = "o" if prog == "curl" else "O"
         i = 1
@@ -343,9 +356,10 @@ class Recognizer:
                     i += 2
                     continue
             elif not v.startswith("-") and self._url_like(step, v, sc):
-                urls.append(v)
+                span = self._word_value(step, text, words[i])
+                urls.append((v, span if span is not None and span.text == v else None))
             i += 1
-        for url in urls:
+        for url, span in urls:
             loop = [n for n in _names(url) if n in sc.loop_vars]
             if loop:
                 self.unmanaged.append(Unmanaged(
@@ -353,7 +367,7 @@ class Recognizer:
                     "pinlock cannot tie a checksum to each file it fetches", line))
                 continue
             own = out if out not in (None, "-") and len(urls) == 1 else _basename(url)
-            sc.downloads.append((own, url, line))
+            sc.downloads.append((own, url, line, span))
 
     def _url_like(self, step: Step, word: str, sc: _Script) -> bool:
         if _URL.match(word):
@@ -428,8 +442,9 @@ class Recognizer:
     # ------------------------------------------------------------ tying a script together
 
     def _tie(self, step: Step, sc: _Script) -> None:
-        for f, u, _line in sc.downloads:
-            self._stage_files[self._resolve(step, f, sc, None)] = u
+        for f, u, _line, span in sc.downloads:
+            self._stage_files[self._resolve(step, f, sc, None)] = (
+                u, self._spans(u, span, sc, None))
         if sc.checker:
             for check in sc.checks:
                 self._tie_check(step, sc, check)
@@ -449,23 +464,23 @@ class Recognizer:
     def _tie_check(self, step: Step, sc: _Script, check: _Check) -> None:
         if check.hex is not None:
             self._used.add((check.hex.start, check.hex.end))
-            self.sites.append(ChecksumSite(check.hex, None, "RUN", "sha256sum",
-                                           self._file_url(step, check.file, sc, None),
-                                           check.file, step.stage, check.line))
+            url, spans = self._file_download(step, check.file, sc, None)
+            self.sites.append(ChecksumSite(check.hex, None, "RUN", "sha256sum", url,
+                                           check.file, step.stage, check.line, (), spans))
             return
         ref = _REF.match(check.expr)
         if ref is None:
             self._computed(check, check.expr)
             return
         name = ref.group(1) or ref.group(2)
+        url, spans = self._file_download(step, check.file, sc, None)
         arms = sc.arms.get(name, [])
         if arms:
             for arm in arms:
                 self._tie_assign(step, sc, check, arm.vars[name], arm)
         elif name in sc.vars:
             self._tie_assign(step, sc, check, sc.vars[name], None)
-        elif not self._held(step, name, "sha256sum",
-                            self._file_url(step, check.file, sc, None), check.file):
+        elif not self._held(step, name, "sha256sum", url, check.file, url_values=spans):
             self.unmanaged.append(Unmanaged(
                 check.text, f"the sha256 comes from ${name}, which holds no sha256 written in "
                 "the Dockerfile: pinlock has no value to pin", check.line))
@@ -473,15 +488,15 @@ class Recognizer:
     def _tie_assign(self, step: Step, sc: _Script, check: _Check, value: _Assign,
                     arm: _Arm | None) -> None:
         arch = arm.patterns if arm is not None else ()
-        url = self._file_url(step, check.file, sc, arm)
+        url, spans = self._file_download(step, check.file, sc, arm)
         if value.hex is not None:
             self._used.add((value.hex.start, value.hex.end))
             self.sites.append(ChecksumSite(value.hex, None, "RUN", "sha256sum", url, check.file,
-                                           step.stage, value.line, arch))
+                                           step.stage, value.line, arch, spans))
             return
         ref = _REF.match(value.text)
         if ref and self._held(step, ref.group(1) or ref.group(2), "sha256sum", url,
-                              check.file, arch):
+                              check.file, arch, spans):
             return
         self._computed(check, value.text)
 
@@ -495,15 +510,50 @@ class Recognizer:
 
     def _file_url(self, step: Step, file: str, sc: _Script, arm: _Arm | None) -> str | None:
         """The URL ``file`` was downloaded from (this RUN, else earlier in the stage)."""
+        return self._file_download(step, file, sc, arm)[0]
+
+    def _file_download(self, step: Step, file: str, sc: _Script, arm: _Arm | None
+                       ) -> tuple[str | None, tuple[Value, ...]]:
+        """The URL ``file`` was downloaded from, and the spans of the words it was read from."""
         want = self._resolve(step, file, sc, arm)
-        for f, u, _line in reversed(sc.downloads):
+        for f, u, _line, span in reversed(sc.downloads):
             got = self._resolve(step, f, sc, arm)
             if got == want or (os.path.basename(got) == os.path.basename(want) and got):
-                return self._resolve(step, u, sc, arm)
-        for f, u in self._stage_files.items():
+                return self._resolve(step, u, sc, arm), self._spans(u, span, sc, arm)
+        for f, (u, spans) in self._stage_files.items():
             if f == want or (os.path.basename(f) == os.path.basename(want) and f):
-                return u
-        return None
+                return u, spans
+        return None, ()
+
+    def _spans(self, word: str, span: Value | None, sc: _Script, arm: _Arm | None
+               ) -> tuple[Value, ...]:
+        """The exact spans ``word`` (a URL as the command reads it) is written in: its own,
+        and those of the RUN's assignments it reads, as ``_resolve`` follows them. Empty
+        when one of them has no exact span: a version there could not be placed."""
+        if span is None:
+            return ()
+        out = [span]
+        todo, seen = [word], set()
+        for _ in range(3):
+            nxt = []
+            for w in todo:
+                for name in _names(w):
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    if arm is not None and name in arm.vars:
+                        got = arm.vars[name]
+                    elif name in sc.vars and "$" + name not in sc.vars[name].text \
+                            and "${" + name not in sc.vars[name].text:
+                        got = sc.vars[name]
+                    else:
+                        continue  # an ARG/ENV reference: the kind expands it
+                    if got.span is None:
+                        return ()
+                    out.append(got.span)
+                    nxt.append(got.text)
+            todo = nxt
+        return tuple(out)
 
     def _resolve(self, step: Step, word: str, sc: _Script, arm: _Arm | None) -> str:
         """``word`` with the script's own variables substituted (a case arm's first); ARG
@@ -539,6 +589,31 @@ class Recognizer:
         if e - s != 64:
             return None  # a line continuation inside the digits: no exact span to rewrite
         return Value(digits, s, e, step.df.line_of(s))
+
+    def _unquoted_value(self, step: Step, text: Text, start: int, end: int) -> Value | None:
+        """The characters ``[start, end)`` hold, one pair of outer quotes aside, when they
+        sit contiguously in the source (no line continuation inside): else None."""
+        raw = text.text[start:end]
+        if len(raw) >= 2 and raw[0] in "'\"" and raw[-1] == raw[0] and raw[0] not in raw[1:-1]:
+            start, end = start + 1, end - 1
+        if end <= start:
+            return None
+        s, e = text.source_span(start, end)
+        if e - s != end - start:
+            return None
+        return Value(text.text[start:end], s, e, step.df.line_of(s))
+
+    def _word_value(self, step: Step, text: Text, w: shell.Word) -> Value | None:
+        return self._unquoted_value(step, text, w.start, w.end)
+
+    def _assigned(self, step: Step, text: Text, w: shell.Word, name: str, value: str
+                  ) -> Value | None:
+        """Where the value of ``NAME=value`` sits, exactly as written, quotes aside."""
+        raw = text.text[w.start:w.end]
+        if not raw.startswith(name + "="):
+            return None
+        got = self._unquoted_value(step, text, w.start + len(name) + 1, w.end)
+        return got if got is not None and got.text == value else None
 
     def _line(self, step: Step, text: Text, w: shell.Word) -> int:
         return step.df.line_of(text.source_span(w.start, w.end)[0])
