@@ -7,8 +7,9 @@ import re
 from collections.abc import Sequence
 
 from pinlock.digest import is_sha256
-from pinlock.dockerfile.sites import ArgDecl, Sites, expand
+from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, expand
 from pinlock.kinds.base import Detection
+from pinlock.kinds.release import literal, schema
 from pinlock.kinds.release.model import (
     AssetIntent,
     LockedAsset,
@@ -17,6 +18,7 @@ from pinlock.kinds.release.model import (
     ReleaseLocked,
 )
 from pinlock.model import Skipped
+from pinlock.values import first_bad
 
 # Names a release's assets use for each platform (GNU/kernel, Go, Debian spellings).
 ARCH_ALIASES: dict[str, tuple[str, ...]] = {
@@ -158,19 +160,106 @@ def detect(found: Detection) -> None:
 
 
 def _literal_versions(found: Detection) -> None:
-    """Checked release downloads whose version is written in the URL: reported, not locked
-    (a download the URL list already holds is reported as untied there)."""
+    """Checked release downloads whose tag is written in the URL (``…/download/1.17/gosu-amd64``
+    in each arm of a ``case``): one input per repository and tag, its version the tag (a ``v``
+    aside), every place the version is written in the URL words a pin site, and an ARG/ENV
+    ``*_VERSION`` holding the same version too. What cannot be placed exactly is reported."""
     sites = found.sites
     seen = {u.url for u in sites.urls}
+    taken = found.taken_spans()
+    groups: dict[tuple[str, str, str], list[ChecksumSite]] = {}
     for c in sites.checksums.sites:
         m = _GH_URL.match(c.url or "")
-        if m is None or "$" in m.group("tag") or c.url in seen:
+        if m is None or "$" in m.group("tag"):
             continue
-        seen.add(m.group(0))
-        found.skipped.append(Skipped(
-            m.group(0), "a checked release download whose version is written in the URL, not "
-            "in an ARG or ENV: pinlock cannot move it; put the version in an ARG named "
-            "<NAME>_VERSION to have pinlock keep it", found.path, c.line))
+        if c.holder is not None or c.held_in != "RUN" or "$" in m.group(0) \
+                or (c.value.start, c.value.end) in taken:
+            if c.url not in seen:
+                seen.add(m.group(0))
+                found.skipped.append(Skipped(
+                    m.group(0), "a checked release download whose version is written in the "
+                    "URL, not in an ARG or ENV: pinlock cannot move it; put the version in an "
+                    "ARG named <NAME>_VERSION to have pinlock keep it", found.path, c.line))
+            continue
+        groups.setdefault((m.group("owner"), m.group("repo"), m.group("tag")), []).append(c)
+    for (owner, repo, tag), checks in groups.items():
+        _adopt_literal(found, owner, repo, tag, checks, taken)
+
+
+def _adopt_literal(found: Detection, owner: str, repo: str, tag: str,
+                   checks: list[ChecksumSite], taken: set[tuple[int, int]]) -> None:
+    first = checks[0]
+
+    def skip(reason: str) -> None:
+        found.skipped.append(Skipped(first.url or "", reason, found.path, first.line))
+
+    vless = tag[1:] if re.match(r"^v[0-9]", tag) else tag
+    tag_t = "v{version}" if vless != tag else "{version}"
+    if not any(ch.isdigit() for ch in vless):
+        skip(f"the release tag {tag} names no version pinlock can move")
+        return
+    shas: dict[str, set[str]] = {}
+    for c in checks:
+        url = c.url or ""
+        fname = url.rsplit("/", 1)[-1]
+        if literal.count(url, vless) != literal.count(tag, vless) + literal.count(fname, vless):
+            skip(f"version {vless} is also written in {url} outside the tag and file name: "
+                 "pinlock cannot tell which occurrence moves")
+            return
+        if literal.places(url, c.url_values, vless) is None:
+            skip(f"version {vless} is written in {url} (line {c.line}) where pinlock has no "
+                 "exact place to rewrite it (a URL assembled from several words, or split "
+                 "by a line continuation); write the URL in one word to have pinlock keep it")
+            return
+        shas.setdefault(fname, set()).add(c.value.text.lower())
+    for fname, values in shas.items():
+        if len(values) != 1:
+            skip(f"{fname} is checked against {len(values)} different sha256 values; make "
+                 "them one")
+            return
+    # An ARG/ENV that holds the same version moves with the URLs.
+    named = sorted({d.name for d in (*found.sites.args, *found.sites.checksums.env)
+                    if d.name.endswith("_VERSION") and d.value is not None
+                    and d.value.text in (vless, tag)})
+    version_arg = None
+    if len(named) > 1:
+        skip(f"{', '.join(named)} all hold version {vless}: pinlock cannot tell which one "
+             "belongs with these downloads")
+        return
+    if named:
+        decls = [d for d in (*found.sites.args, *found.sites.checksums.env)
+                 if d.name == named[0] and d.value is not None]
+        if any((d.value.start, d.value.end) in taken for d in decls if d.value is not None) \
+                or any(d.value is not None and d.value.text != decls[0].value.text
+                       for d in decls if decls[0].value is not None):
+            skip(f"{named[0]} holds version {vless} but is kept elsewhere or declared with "
+                 "different values; pinlock would move the URLs without it")
+            return
+        if decls[0].value is not None and decls[0].value.text != vless:
+            skip(f"{named[0]} holds the tag {tag}, not the version {vless}; pinlock keeps a "
+                 "version ARG/ENV that holds the version")
+            return
+        version_arg = named[0]
+    assets = tuple(AssetIntent(literal.template(fname, vless), None) for fname in sorted(shas))
+    intent = ReleaseIntent(repository=f"{owner}/{repo}", version_arg=version_arg,
+                           assets=assets, tag_template=tag_t)
+    locked = []
+    for planned in intent.plan([], version=vless):
+        url = intent.url_for(tag=tag, version=vless, name=planned.name)
+        locked.append(LockedAsset(name=planned.name, sha256_arg=None, platform=None, url=url,
+                                  sha256=next(iter(shas[planned.name]))))
+    if {a.url for a in locked} != {c.url for c in checks}:
+        skip(f"the release URL template does not give back the URLs written for {tag}")
+        return
+    name = found.unique_name(repo)
+    inp = ReleaseInput(name, intent, ReleaseLocked(vless, tag, tuple(locked)))
+    bad = first_bad(schema.values(inp, f"inputs.{name}"))
+    if bad is not None:
+        skip(f"{bad[0].split('.', 2)[-1]}: {bad[1]}")
+        return
+    found.inputs[name] = inp
+    mine = {a.url for a in locked}
+    found.used_urls.update(i for i, u in enumerate(found.sites.urls) if u.url in mine)
 
 
 def _uses(var: str, url: str) -> bool:

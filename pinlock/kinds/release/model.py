@@ -46,7 +46,9 @@ def _fill_arch(template: str | None, arch: str) -> str | None:
 @dataclass(frozen=True)
 class ReleaseIntent:
     repository: str  # "owner/name" on GitHub
-    version_arg: str  # the ARG that holds the version
+    # The ARG or ENV that holds the version; None: the version is written only in the URLs
+    # (each place in their words is a pin site, found from the checks of the assets).
+    version_arg: str | None
     assets: tuple[AssetIntent, ...]
     tag_template: str = "v{version}"
     arch_map: Mapping[str, str] = field(default_factory=dict)  # platform -> arch name
@@ -79,6 +81,15 @@ class ReleaseIntent:
         """``download_url`` with ``{repository}``, ``{tag}``, ``{version}``, ``{name}`` filled."""
         return (self.download_url.replace("{repository}", self.repository)
                 .replace("{tag}", tag).replace("{version}", version).replace("{name}", name))
+
+
+def tag_version(tag_template: str, tag: str) -> str | None:
+    """The version ``tag`` names under ``tag_template`` ("v{version}", "v1.2.3" -> "1.2.3")."""
+    pre, mark, post = tag_template.partition("{version}")
+    if not mark or not tag.startswith(pre) or not tag.endswith(post) \
+            or len(tag) <= len(pre) + len(post):
+        return None
+    return tag[len(pre):len(tag) - len(post)]
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ written in RUN text, and ADD --checksum."""
 
 from __future__ import annotations
 
-from pinlock.dockerfile.sites import ArgDecl, Sites, Value, expand
+from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
-from pinlock.kinds.release.model import ReleaseInput
+from pinlock.kinds.release import literal
+from pinlock.kinds.release.model import LockedAsset, ReleaseInput, tag_version
 from pinlock.pins import PinSite
 
 
@@ -37,12 +38,15 @@ def values(sites: Sites) -> dict[str, str]:
 def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
     lock, sites, path = scope.lock, scope.sites, scope.path
     out = []
-    kw, found = held_values(sites, inp.intent.version_arg, inp.name, path)
-    for v in found:
-        out.append(PinSite(inp.name, f"{kw} {inp.intent.version_arg}", v, inp.locked.version))
+    if inp.intent.version_arg is not None:
+        kw, found = held_values(sites, inp.intent.version_arg, inp.name, path)
+        for v in found:
+            out.append(PinSite(inp.name, f"{kw} {inp.intent.version_arg}", v,
+                               inp.locked.version))
     locked = {a.name: a for a in inp.locked.assets}
     known = values(sites)
-    known[inp.intent.version_arg] = inp.locked.version
+    if inp.intent.version_arg is not None:
+        known[inp.intent.version_arg] = inp.locked.version
     literal: list[str] = []
     for planned in inp.intent.plan(lock.platforms, version=inp.locked.version):
         fname, arg = planned.name, planned.sha256_arg
@@ -62,6 +66,21 @@ def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
     spans: set[tuple[int, int]] = set()
     for c in sites.checksums.sites:
         if c.holder is not None or c.held_in != "RUN" or c.url is None:
+            continue
+        if "$" not in c.url and (found_literal := _literal(inp, c, locked, path)) is not None:
+            # The version written in the URL: the file the lock wants at its version.
+            la, at = found_literal
+            if (c.value.start, c.value.end) in spans:
+                continue
+            spans.add((c.value.start, c.value.end))
+            tied.add(la.name)
+            out.append(PinSite(inp.name, f"sha256 in RUN ({la.name})", c.value,
+                               la.sha256 or c.value.text, pinned=la.sha256 is not None))
+            for v in at:
+                if (v.start, v.end) not in spans:
+                    spans.add((v.start, v.end))
+                    out.append(PinSite(inp.name, f"version in URL ({la.name})", v,
+                                       inp.locked.version))
             continue
         expanded = expand(c.url, known)
         la = by_url.get(expanded[0]) if expanded else None
@@ -90,3 +109,49 @@ def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
                               "written in the Dockerfile where the file is downloaded",
                               hint="put the sha256 check back, or fix the input in the lock file")
     return out
+
+
+def _literal(inp: ReleaseInput, c: ChecksumSite, locked: dict[str, LockedAsset], path: str
+             ) -> tuple[LockedAsset, list[Value]] | None:
+    """The locked asset a literal URL is a version of (the Dockerfile's version, which a bump
+    moves), and where that version is written in the URL's words; None: not this input's."""
+    if c.url is None:
+        return None
+    split = split_release_url(inp.intent.download_url, inp.intent.repository, c.url)
+    if split is None:
+        return None
+    tag, fname = split
+    written = tag_version(inp.intent.tag_template, tag)
+    if written is None:
+        return None
+    for asset in inp.intent.assets:
+        if asset.per_arch or asset.sha256_arg is not None \
+                or asset.name.replace("{version}", written) != fname:
+            continue
+        la = locked.get(asset.name.replace("{version}", inp.locked.version))
+        if la is None:
+            return None
+        at = literal.places(c.url, c.url_values, written)
+        if at is None:
+            raise DockerfileError(path, f"input {inp.name!r}: version {written} is written in "
+                                  f"{c.url} (line {c.line}) where pinlock cannot place each "
+                                  "occurrence exactly",
+                                  hint="write the URL in one word, or fix the input in the "
+                                  "lock file")
+        return la, at
+    return None
+
+
+def split_release_url(download_url: str, repository: str, url: str) -> tuple[str, str] | None:
+    """(tag, file name) of ``url`` read through ``download_url``; None when it does not fit."""
+    pre, tag_mark, rest = download_url.replace("{repository}", repository).partition("{tag}")
+    mid, name_mark, post = rest.partition("{name}")
+    if not tag_mark or not name_mark or "{" in pre + mid + post:
+        return None
+    if not url.startswith(pre) or not url.endswith(post):
+        return None
+    body = url[len(pre):len(url) - len(post)]
+    tag, sep, fname = body.partition(mid)
+    if not sep or not tag or not fname or "/" in tag or "/" in fname:
+        return None
+    return tag, fname

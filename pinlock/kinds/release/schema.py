@@ -40,7 +40,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ReleaseInput:
     arch_map = r.str_map("arch-map")
     intent_r = ReleaseIntent(
         repository=repo,
-        version_arg=r.text("version-arg", required=True),
+        version_arg=r.opt_str("version-arg"),
         assets=tuple(assets),
         tag_template=r.text("tag-template", "v{version}"),
         arch_map=arch_map,
@@ -107,7 +107,8 @@ def values(inp: ReleaseInput, at: str) -> Iterator[Value]:
     lk = f"{at}.locked"
     r, rl = inp.intent, inp.locked
     yield f"{at}.repository", r.repository, grammar.github_repository
-    yield f"{at}.version-arg", r.version_arg, grammar.arg_name
+    if r.version_arg is not None:
+        yield f"{at}.version-arg", r.version_arg, grammar.arg_name
     yield f"{at}.tag-template", r.tag_template, template(grammar.release_tag)
     yield f"{at}.download-url", r.download_url, template(grammar.url)
     for n, asset in enumerate(r.assets):
