@@ -25,6 +25,7 @@ from pinlock.kinds.download.model import (
     VersionsFrom,
     fill,
 )
+from pinlock.kinds.release import literal as literal_version
 from pinlock.kinds.release.detect import ARCH_ALIASES
 
 # Shared with the release kind: ARG and ENV defaults read the same way.
@@ -151,11 +152,20 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
         version = literal[0]
         text = _value(decls, version) or ""
         if url_arg is None:
-            skip(f"the version {text} ({version}) is written inside RUN text, where pinlock has "
-                 f"no exact place to rewrite it; write the URL with ${{{version}}} to have "
-                 "pinlock keep it", key=version)
-            return version, None, None
-        template = url.replace(text, "{version}")
+            # Written in the RUN's URL words: each place a pin site, when each has an exact
+            # span and the URL holds the version only as a whole version.
+            if any(d.value is not None and (d.value.start, d.value.end) in taken
+                   for d in decls[version]):
+                return None, None, None  # another input keeps this version already
+            if literal_version.places(url, c.url_values, text) is None \
+                    or literal_version.count(url, text) != url.count(text):
+                skip(f"the version {text} ({version}) is written inside RUN text, where "
+                     "pinlock has no exact place to rewrite it; write the URL with "
+                     f"${{{version}}} to have pinlock keep it", key=version)
+                return version, None, None
+            template = literal_version.template(url, text)
+        else:
+            template = url.replace(text, "{version}")
     if "$" in template or "`" in template:
         skip("the URL is built with shell expansions pinlock cannot rewrite "
              f"({url}); write it with plain ${{NAME}} references to have pinlock keep it")

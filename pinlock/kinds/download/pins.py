@@ -3,10 +3,11 @@ holding its URL, the sha256s written in RUN text, and ADD --checksum."""
 
 from __future__ import annotations
 
-from pinlock.dockerfile.sites import expand
+from pinlock.dockerfile.sites import Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
-from pinlock.kinds.download.model import DownloadInput
+from pinlock.kinds.download.model import DownloadInput, LockedFile
+from pinlock.kinds.release import literal as literal_version
 
 # Shared with the release kind, which reads ARGs and ENVs the same way.
 from pinlock.kinds.release.pins import held_values, values
@@ -39,6 +40,14 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
         out.extend(PinSite(inp.name, f"{kw} {d.url_arg}", v, planned_files[0].url)
                    for v in found)
     known = values(sites)
+    # The version the Dockerfile holds now (a bump moves it): a URL written with it literally
+    # is the planned file of the same platform at the locked version.
+    written = known.get(d.version_arg)
+    by_written: dict[str, LockedFile] = {}
+    if written is not None and d.url_arg is None:
+        for old, new in zip(d.plan(written, lock.platforms), planned_files, strict=True):
+            if new.name in locked:
+                by_written[old.url] = locked[new.name]
     known[d.version_arg] = dl.version
     if d.url_arg is not None and planned_files:
         known[d.url_arg] = planned_files[0].url
@@ -51,13 +60,28 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
         for c in sites.checksums.sites:
             if c.holder is not None or c.held_in != "RUN" or c.url is None:
                 continue
-            expanded = expand(c.url, known)
-            if expanded is not None and "$" in expanded[0]:
-                # `$X_URL` whose default holds `${X_VERSION}`: one level more.
-                expanded = expand(expanded[0], known)
-            lf = by_url.get(expanded[0]) if expanded else None
+            at: list[Value] = []
+            if "$" not in c.url and c.url in by_written and written is not None:
+                lf = by_written[c.url]
+                at_or_none = literal_version.places(c.url, c.url_values, written)
+                if at_or_none is None:
+                    raise DockerfileError(
+                        path, f"input {inp.name!r}: version {written} is written in {c.url} "
+                        f"(line {c.line}) where pinlock cannot place each occurrence exactly",
+                        hint="write the URL in one word, or fix the input in the lock file")
+                at = at_or_none
+            else:
+                expanded = expand(c.url, known)
+                if expanded is not None and "$" in expanded[0]:
+                    # `$X_URL` whose default holds `${X_VERSION}`: one level more.
+                    expanded = expand(expanded[0], known)
+                lf = by_url.get(expanded[0]) if expanded else None
             if lf is None or lf.sha256_arg is not None or (c.value.start, c.value.end) in spans:
                 continue
+            for v in at:
+                if (v.start, v.end) not in spans:
+                    spans.add((v.start, v.end))
+                    out.append(PinSite(inp.name, f"version in URL ({lf.name})", v, dl.version))
             spans.add((c.value.start, c.value.end))
             tied.add(lf.name)
             out.append(PinSite(inp.name, f"sha256 in RUN ({lf.name})", c.value,
