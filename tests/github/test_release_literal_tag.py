@@ -70,8 +70,9 @@ def test_init_adopts_a_literal_tag_and_verify_agrees(
     assert ('version-arg = "TOOL_VERSION"' in lock) == env
     assert df.read_text() == text
     assert run_cli(capsys, "verify", "tool", "--strict").code == 0
-    # The version edited in one arm's URL alone: verify names that line.
-    df.write_text(text.replace("/v1.0.0/tool-v1.0.0.linux-arm64", "/v1.0.1/tool-v1.0.0.linux-arm64"))
+    # The version edited in one arm's URL alone: verify rejects it.
+    df.write_text(text.replace("/v1.0.0/tool-v1.0.0.linux-arm64",
+                               "/v1.0.1/tool-v1.0.0.linux-arm64"))
     bad = run_cli(capsys, "verify")
     assert bad.code != 0, bad.out
 
