@@ -127,9 +127,9 @@ RUN wget -O haproxy.tar.gz "$HAPROXY_URL"; \\
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    # The docker-library golang block as published: the version written inside RUN text.
+    # The version written inside RUN text, split by a line continuation: no exact place.
     ("ENV GOLANG_VERSION 1.22.1\n"
-     "RUN case \"$arch\" in amd64) url='https://dl.google.com/go/go1.22.1.linux-amd64.tar.gz'; "
+     "RUN case \"$arch\" in amd64) url='https://dl.google.com/go/go1.22\\\n.1.linux-amd64.tar.gz'; "
      f"sha256='{A}' ;; arm64) url='https://dl.google.com/go/go1.22.1.linux-arm64.tar.gz'; "
      f"sha256='{B}' ;; esac; curl -o go.tgz \"$url\"; echo \"$sha256 *go.tgz\" | sha256sum -c -\n",
      "is written inside RUN text"),
