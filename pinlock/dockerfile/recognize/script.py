@@ -107,9 +107,15 @@ def _assignments(script: Script, words: list[shell.Word]) -> None:
         assert m is not None
         name, value = m.group(1), m.group(2)
         known: str | None = value
-        if w.has_expansion and ("$(" in value or "`" in value or expand_word(
-                value, values_of(script.step.scope)).missing):
+        missing = expand_word(value, values_of(script.step.scope)).missing if (
+            w.has_expansion) else ()
+        if w.has_expansion and ("$(" in value or "`" in value):
             known = None
+        elif missing:
+            # Read from the script's own variables (url=…/${rustArch}/…): per arm when any
+            # of them is, else decided at build time.
+            per_arm = any(script.assigned.get(m) == PER_ARM for m in missing)
+            known = PER_ARM if per_arm and all(m in script.assigned for m in missing) else None
         if arm or (name in script.assigned and script.assigned[name] != known):
             known = PER_ARM
         script.assigned[name] = known
