@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -252,14 +253,18 @@ class Sources:
         self._built: dict[str, Upstream] = {}
         self._client: httpx.Client | None = None
         self.lock: Lock | None = None  # the lock being changed, for sources that read others
+        # Inputs may be asked on several threads (outdated): each source and the client are
+        # built once. Re-entrant: building a source asks for the client.
+        self._guard = threading.RLock()
 
     @property
     def http(self) -> httpx.Client:
-        if self._client is None:
-            from pinlock.http import make_client
+        with self._guard:
+            if self._client is None:
+                from pinlock.http import make_client
 
-            self._client = make_client()
-        return self._client
+                self._client = make_client()
+            return self._client
 
     @property
     def environ(self) -> Mapping[str, str]:
@@ -267,9 +272,10 @@ class Sources:
 
     def upstream(self, inp: Input) -> Upstream:
         """The source of ``inp``'s kind, built on first use."""
-        if inp.kind not in self._built:
-            self._built[inp.kind] = kind_of(inp).upstream(self)
-        return self._built[inp.kind]
+        with self._guard:
+            if inp.kind not in self._built:
+                self._built[inp.kind] = kind_of(inp).upstream(self)
+            return self._built[inp.kind]
 
 
     def notes(self, inp: Input) -> list[Finding]:
