@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from pinlock.dockerfile.sites import Sites, expand
+from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Row
+from pinlock.pins import PinSite
 
 
 class PinnedFile(Protocol):
@@ -52,3 +55,31 @@ def file_rows(name: str, old: Sequence[PinnedFile], new: Sequence[PinnedFile]) -
 def legend(files: Sequence[PinnedFile], meanings: Mapping[str, str]) -> dict[str, str]:
     """The `verified-by` words ``files`` use, with what each means."""
     return {w: meanings[w] for f in files for w in f.verified_by if w in meanings}
+
+
+def add_checksum_pins(name: str, sites: Sites, known: dict[str, str],
+                      by_url: Mapping[str, PinnedFile], tied: set[str]) -> list[PinSite]:
+    """``ADD --checksum=sha256:<hex>`` on a locked file's URL stays in sync with it (its name
+    joins ``tied``). A checksum written as ``sha256:${X}`` is pinned where X is declared."""
+    out: list[PinSite] = []
+    for u in sites.urls:
+        if u.checksum is None or "$" in u.checksum.text:
+            continue
+        expanded = expand(u.url, known)
+        if expanded is None or expanded[0] not in by_url:
+            continue
+        f = by_url[expanded[0]]
+        tied.add(f.name)
+        if f.sha256:
+            out.append(PinSite(name, f"ADD --checksum ({f.name})", u.checksum,
+                               f"sha256:{f.sha256}"))
+    return out
+
+
+def require_written(path: str, name: str, literal: Sequence[str], tied: set[str]) -> None:
+    """Each file whose sha256 the lock says is written literally has it written somewhere."""
+    missing = [f for f in literal if f not in tied]
+    if missing:
+        raise DockerfileError(path, f"input {name!r}: no sha256 of {', '.join(missing)} is "
+                              "written in the Dockerfile where the file is downloaded",
+                              hint="put the sha256 check back, or fix the input in the lock file")

@@ -7,6 +7,7 @@ from pinlock.dockerfile.sites import Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
 from pinlock.kinds.download.model import DownloadInput, LockedFile
+from pinlock.kinds.files import add_checksum_pins, require_written
 from pinlock.kinds.release import literal as literal_version
 
 # Shared with the release kind, which reads ARGs and ENVs the same way.
@@ -86,22 +87,6 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
             tied.add(lf.name)
             out.append(PinSite(inp.name, f"sha256 in RUN ({lf.name})", c.value,
                                lf.sha256 or c.value.text, pinned=lf.sha256 is not None))
-    # ADD --checksum= on a locked file's URL stays in sync with it. A checksum written as
-    # `sha256:${X_SHA256}` is the ARG's pin site already, not a second one.
-    for u in sites.urls:
-        if u.checksum is None or "$" in u.checksum.text:
-            continue
-        expanded = expand(u.url, known)
-        if expanded is None or expanded[0] not in by_url:
-            continue
-        lf = by_url[expanded[0]]
-        tied.add(lf.name)
-        if lf.sha256:
-            out.append(PinSite(inp.name, f"ADD --checksum ({lf.name})", u.checksum,
-                               f"sha256:{lf.sha256}"))
-    missing = [f for f in literal if f not in tied]
-    if missing:
-        raise DockerfileError(path, f"input {inp.name!r}: no sha256 of {', '.join(missing)} is "
-                              "written in the Dockerfile where the file is downloaded",
-                              hint="put the sha256 check back, or fix the input in the lock file")
+    out += add_checksum_pins(inp.name, sites, known, by_url, tied)
+    require_written(path, inp.name, literal, tied)
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
+from pinlock.kinds.files import add_checksum_pins, require_written
 from pinlock.kinds.release import literal
 from pinlock.kinds.release.model import LockedAsset, ReleaseInput, tag_version
 from pinlock.pins import PinSite
@@ -90,24 +91,8 @@ def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
         tied.add(la.name)
         out.append(PinSite(inp.name, f"sha256 in RUN ({la.name})", c.value,
                            la.sha256 or c.value.text, pinned=la.sha256 is not None))
-    # ADD --checksum= on a URL that is a locked asset stays in sync with it; a checksum
-    # given as ${ARG} is pinned where the ARG is declared (above), not in the ADD.
-    for u in sites.urls:
-        if u.checksum is None or "$" in u.checksum.text:
-            continue
-        expanded = expand(u.url, known)
-        if expanded is None or expanded[0] not in by_url:
-            continue
-        la = by_url[expanded[0]]
-        tied.add(la.name)
-        if la.sha256:
-            out.append(PinSite(inp.name, f"ADD --checksum ({la.name})", u.checksum,
-                               f"sha256:{la.sha256}"))
-    missing = [f for f in literal if f not in tied]
-    if missing:
-        raise DockerfileError(path, f"input {inp!r}: no sha256 of {', '.join(missing)} is "
-                              "written in the Dockerfile where the file is downloaded",
-                              hint="put the sha256 check back, or fix the input in the lock file")
+    out += add_checksum_pins(inp.name, sites, known, by_url, tied)
+    require_written(path, inp.name, literal, tied)
     return out
 
 
