@@ -12,9 +12,8 @@ from urllib.parse import urlsplit
 
 from pinlock.deadlines import run_bounded
 from pinlock.errors import InputError, PinlockError, UpstreamError
-from pinlock.secrets import is_loopback, register, token_problem
+from pinlock.secrets import TOKEN_VARIABLES, is_loopback, register, token_problem
 
-_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN")
 _GIT_TIMEOUT = 3600.0  # any one git command; the command deadline usually ends it first
 
 
@@ -89,7 +88,7 @@ class Git:
             problem = token_problem(self.token)
             if problem is not None:
                 env = {**os.environ, **(self.env or {})}
-                variable = next((v for v in _TOKEN_VARIABLES
+                variable = next((v for v in TOKEN_VARIABLES
                                  if (env.get(v) or "").strip() == self.token),
                                 "the GitHub token")
                 raise InputError(f"{variable} holds {problem}; refusing to use it as a token",
@@ -146,7 +145,7 @@ class Git:
                     "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
         # Hooks and helpers git starts (a local remote's pre-receive hook, too) inherit
         # the environment: the token reaches git only through the header below.
-        for name in _TOKEN_VARIABLES:
+        for name in TOKEN_VARIABLES:
             full_env.pop(name, None)
         if auth is not None:
             full_env.update(config_env(full_env, self._auth_config(auth)))

@@ -11,6 +11,9 @@ from pinlock.dockerfile.sitemodel import ArgDecl
 
 VAR_RE = re.compile(
     r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+# A plain ``${NAME}`` or ``$NAME`` (name in group 1 or 2); ONE_VAR_RE: a word that is just one.
+NAME_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+ONE_VAR_RE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 
 # The ARGs BuildKit sets itself in the global scope, from the platform of each build: a FROM
 # may read them undeclared, and their value differs from one platform to the next.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from pinlock.dockerfile import shell
 from pinlock.dockerfile.parser import Text
-from pinlock.dockerfile.recognize.args import _quoted_words
+from pinlock.dockerfile.recognize.args import NAME_VAR_RE, ONE_VAR_RE, _quoted_words
 from pinlock.dockerfile.recognize.context import Step, flag_value, split_ws, strip_prefix_words
 from pinlock.dockerfile.sitemodel import (
     ArgDecl,
@@ -44,8 +44,6 @@ from pinlock.dockerfile.sitemodel import (
 )
 
 _HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
-_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
-_SHELL_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 _SUMS_FILE = re.compile(r"(\.sha256(sum)?|sha256sums?(\.txt)?|shasums256\.txt|checksums?\.txt)$",
@@ -217,7 +215,7 @@ class Recognizer:
             if not cv or not cv[0].lower().startswith("sha256:"):
                 continue
             digest = cv[0][len("sha256:"):]
-            ref = _REF.match(digest)
+            ref = ONE_VAR_RE.match(digest)
             span = flag.span(cv[1] + len("sha256:"), len(flag.value))
             if _HEX.fullmatch(digest) and span:
                 self.sites.append(ChecksumSite(step.value(text, span[0], span[1]), None, "ADD",
@@ -372,7 +370,7 @@ class Recognizer:
     def _url_like(self, step: Step, word: str, sc: _Script) -> bool:
         if _URL.match(word):
             return True
-        ref = _REF.match(word)
+        ref = ONE_VAR_RE.match(word)
         if ref is None:
             return _URL.match(self._resolve(step, word, sc, None)) is not None
         name = ref.group(1) or ref.group(2)
@@ -413,7 +411,7 @@ class Recognizer:
         shown = " ".join(x.value for x in words)
         if _HEX.fullmatch(expr):
             sc.checks.append(_Check(expr, self._hex_in(step, text, w, expr), file_v, line, shown))
-        elif _REF.match(expr) or "$(" in expr or "`" in expr:
+        elif ONE_VAR_RE.match(expr) or "$(" in expr or "`" in expr:
             sc.checks.append(_Check(expr, None, file_v, line, shown))
 
     def _checker(self, prog: str, vals: list[str], here: list[shell.Word], step: Step,
@@ -468,7 +466,7 @@ class Recognizer:
             self.sites.append(ChecksumSite(check.hex, None, "RUN", "sha256sum", url,
                                            check.file, step.stage, check.line, (), spans))
             return
-        ref = _REF.match(check.expr)
+        ref = ONE_VAR_RE.match(check.expr)
         if ref is None:
             self._computed(check, check.expr)
             return
@@ -494,7 +492,7 @@ class Recognizer:
             self.sites.append(ChecksumSite(value.hex, None, "RUN", "sha256sum", url, check.file,
                                            step.stage, value.line, arch, spans))
             return
-        ref = _REF.match(value.text)
+        ref = ONE_VAR_RE.match(value.text)
         if ref and self._held(step, ref.group(1) or ref.group(2), "sha256sum", url,
                               check.file, arch, spans):
             return
@@ -569,7 +567,7 @@ class Recognizer:
 
         out = word
         for _ in range(3):  # url="$base/$file": a few levels, never a loop
-            nxt = _SHELL_VAR.sub(sub, out)
+            nxt = NAME_VAR_RE.sub(sub, out)
             if nxt == out:
                 break
             out = nxt
@@ -626,7 +624,7 @@ def _shift(t: shell.Token, offset: int) -> shell.Token:
 
 
 def _names(text: str) -> list[str]:
-    return [m.group(1) or m.group(2) for m in _SHELL_VAR.finditer(text)]
+    return [m.group(1) or m.group(2) for m in NAME_VAR_RE.finditer(text)]
 
 
 def _basename(url: str) -> str:

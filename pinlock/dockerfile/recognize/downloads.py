@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pinlock.dockerfile.recognize.args import expand_word, values_of
+from pinlock.dockerfile.recognize.args import ONE_VAR_RE, expand_word, values_of
 from pinlock.dockerfile.recognize.context import (
     PER_ARM,
     Command,
@@ -63,7 +63,7 @@ def command(cmd: Command, out: Found) -> bool:
             out.unmanaged.append(Unmanaged(
                 cmd.text, f"{cmd.prog} downloads from a URL a command prints while the image "
                 "builds: pinlock cannot read or check it", script.line_of(w)))
-        elif operand and w.has_expansion and _VARIABLE.match(w.value):
+        elif operand and w.has_expansion and ONE_VAR_RE.match(w.value):
             # curl "$url": a URL held in a shell variable, an ENV or an ARG. Listed when it
             # can be read from the Dockerfile; else said, never guessed.
             held = _held(w.value, script)
@@ -79,8 +79,6 @@ def command(cmd: Command, out: Found) -> bool:
     return True
 
 
-# A word that is one variable: $url, ${url}, "${TOOL_URL}".
-_VARIABLE = re.compile(r"^\$(?:\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
 
 
 def _held(word: str, script: Script) -> str | None:

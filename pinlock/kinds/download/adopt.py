@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pinlock.dockerfile.recognize.args import NAME_VAR_RE, ONE_VAR_RE
 from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, expand
 from pinlock.kinds.base import Detection
 from pinlock.kinds.download import schema
@@ -26,16 +27,13 @@ from pinlock.kinds.download.model import (
     fill,
 )
 from pinlock.kinds.release import literal as literal_version
-from pinlock.kinds.release.detect import ARCH_ALIASES
+from pinlock.kinds.release.detect import ARCH_ALIASES, RELEASE_DOWNLOAD
 
 # Shared with the release kind: ARG and ENV defaults read the same way.
 from pinlock.kinds.release.pins import values as held_defaults
 from pinlock.model import Skipped
 from pinlock.values import first_bad
 
-_GH_RELEASE = re.compile(r"^https://github\.com/[^/]+/[^/]+/releases/download/")
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-_REF = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 _SEPARATORS = "-_./"
 # Debian and Alpine spellings of a `case` arm the release kind's table does not list.
 _MORE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -73,7 +71,7 @@ def adopt(found: Detection) -> set[str]:
         if c.url is None or c.how == "name" or (c.value.start, c.value.end) in taken:
             continue
         url, url_arg = c.url, None
-        ref = _REF.match(url)
+        ref = ONE_VAR_RE.match(url)
         if ref is not None:
             name = ref.group(1) or ref.group(2)
             held = _value(decls, name)
@@ -81,7 +79,7 @@ def adopt(found: Detection) -> set[str]:
                 continue
             url, url_arg = held, name
         expanded = expand(url, known)
-        if _GH_RELEASE.match(url) or (expanded and _GH_RELEASE.match(expanded[0])):
+        if RELEASE_DOWNLOAD.match(url) or (expanded and RELEASE_DOWNLOAD.match(expanded[0])):
             continue  # the release kind's, which reports what it cannot tie
         version, check, url_arg = _read(found, c, url, url_arg, decls, taken, reported)
         if version is None:
@@ -126,7 +124,7 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
             reported.add(key)
             found.skipped.append(Skipped(url, reason, found.path, c.line))
 
-    names = [m.group(1) or m.group(2) for m in _VAR.finditer(url)]
+    names = [m.group(1) or m.group(2) for m in NAME_VAR_RE.finditer(url)]
     versions = sorted({n for n in names if _is_version(n) and n in decls})
     if len(versions) > 1:
         skip(f"the URL holds {' and '.join(versions)}: pinlock cannot tell which one is the "

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from pinlock.digest import is_sha256
+from pinlock.dockerfile.recognize.args import NAME_VAR_RE
 from pinlock.dockerfile.sites import ArgDecl, UrlSite
 from pinlock.kinds.base import Detection
 from pinlock.kinds.download import schema
@@ -18,12 +19,10 @@ from pinlock.kinds.download.model import (
     DownloadLocked,
     LockedFile,
 )
-from pinlock.kinds.release.detect import ARCH_ALIASES
+from pinlock.kinds.release.detect import ARCH_ALIASES, RELEASE_DOWNLOAD
 from pinlock.model import Skipped
 from pinlock.values import first_bad
 
-_GH_RELEASE = re.compile(r"^https://github\.com/[^/]+/[^/]+/releases/download/")
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # The names real projects give one checksum of a download: TOOL_SHA256, TOOL_CHECKSUM.
 _SINGLE = ("_SHA256", "_CHECKSUM", "_SHA256SUM")
 _CHECK_FILES = (".sha256", ".sha256sum", ".asc", ".sig", "SHA256SUMS", "SHASUMS256.txt")
@@ -56,17 +55,17 @@ def detect(found: Detection) -> None:
                 if i not in found.used_urls and _uses(u.url, vname)]
         if not mine:
             continue
-        if any(_GH_RELEASE.match(u.url) and _uses(u.url, vname) for u in sites.urls):
+        if any(RELEASE_DOWNLOAD.match(u.url) and _uses(u.url, vname) for u in sites.urls):
             # The release kind pins this ARG: a second input on it would fight over it.
             _skip(found, mine, f"ARG {vname} also versions a GitHub release download; add this "
                   "download's checksum to that release input by hand")
             continue
         _detect_one(found, vname, refs, decls, [m for m in mine
-                                                 if not _GH_RELEASE.match(m.site.url)])
+                                                 if not RELEASE_DOWNLOAD.match(m.site.url)])
 
 
 def _uses(url: str, name: str) -> bool:
-    return any(m.group(1) == name or m.group(2) == name for m in _VAR.finditer(url))
+    return any(m.group(1) == name or m.group(2) == name for m in NAME_VAR_RE.finditer(url))
 
 
 def _skip(found: Detection, urls: list[_Url], reason: str) -> None:
@@ -88,7 +87,7 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
               "one URL per download input: add one input per URL by hand (docs/lockfile.md)")
         return
     written = main[0].site.url
-    others = sorted({m.group(1) or m.group(2) for m in _VAR.finditer(written)} - {vname})
+    others = sorted({m.group(1) or m.group(2) for m in NAME_VAR_RE.finditer(written)} - {vname})
     if len(others) > 1:
         _skip(found, urls, f"the URL holds ${{{others[0]}}} and ${{{others[1]}}} besides "
               f"${{{vname}}}: pinlock cannot tell which one is the architecture")

@@ -30,6 +30,8 @@ ARCH_ALIASES: dict[str, tuple[str, ...]] = {
     "linux/s390x": ("s390x",),
     "linux/riscv64": ("riscv64",),
 }
+# Where GitHub serves release assets; the download kind leaves these to this one.
+RELEASE_DOWNLOAD = re.compile(r"^https://github\.com/[^/]+/[^/]+/releases/download/")
 _GH_URL = re.compile(
     r"^https://github\.com/(?P<owner>[^/]+)/(?P<repo>[^/]+)/releases/download/"
     r"(?P<tag>[^/]+)/(?P<file>[^/]+)$")
