@@ -252,6 +252,12 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
                  f"({by_platform[ch.platform]} and {ch.template}); pinlock manages one URL "
                  "per platform")
             return
+    absent = [p for p in found.platforms if p not in by_platform]
+    if fixed and per_arch and absent:
+        # Nothing would check the file those platforms build with: not locked half.
+        skip(f"the `case` block checks no sha256 for {', '.join(absent)}; add its arm (or "
+             "leave the platform out of the lock) to have pinlock keep it")
+        return
     arch_map: dict[str, str] = {}
     platforms: tuple[str, ...] = ()
     if per_arch and len(set(by_platform.values())) > 1:
@@ -262,12 +268,6 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
             return
         template, arch_map = derived
         platforms = tuple(sorted(arch_map))
-        absent = [p for p in found.platforms if p not in arch_map]
-        if fixed and absent:
-            # Nothing would check the file those platforms build with: not locked half.
-            skip(f"the `case` block checks no sha256 for {', '.join(absent)}; add its arm (or "
-                 "leave the platform out of the lock) to have pinlock keep it")
-            return
     else:
         template = next(iter(by_platform.values()))
     # Where each file's sha256 is held: literally (RUN/ADD) or in one ARG/ENV.
