@@ -145,9 +145,10 @@ RUN wget -O haproxy.tar.gz "$HAPROXY_URL"; \\
      f"sha256='{A}' ;; arm64) url='https://x.example.org/arm/t-${{T_VERSION}}-aarch64.tgz'; "
      f"sha256='{B}' ;; esac; curl -o t.tgz \"$url\"; echo \"$sha256 *t.tgz\" | sha256sum -c -\n",
      "differ in more than one place"),
-    # A version no ARG or ENV holds.
-    (f"RUN curl -o t.tgz https://x.example.org/t-1.0.tgz && echo \"{A}  t.tgz\" "
-     "| sha256sum -c -\n", "no version ARG or ENV in its URL"),
+    # No version ARG or ENV, and a URL assembled at build time (written whole, it is a
+    # fixed download: tests/download/test_download_fixed.py).
+    (f"RUN d=\"$(date +%Y)\"; curl -o t.tgz \"https://x.example.org/$d/t.tgz\" && "
+     f"echo \"{A}  t.tgz\" | sha256sum -c -\n", "assembled from values known at build time"),
     # A URL built with a shell expansion.
     (f"ENV T_VERSION 1.0.1\nENV T_SHA256 {A}\n"
      "RUN curl -o t.tgz \"https://x.example.org/${T_VERSION%.*}/t-$T_VERSION.tgz\" "

@@ -3,14 +3,17 @@ checksums the Dockerfile checks them with (``sites.checksums``): the docker-libr
 
 One input per version ARG/ENV: its per-platform files are the URLs of a ``case`` block's arms
 (a template with ``{arch}``), or the one URL the version is written in; its sha256s are the
-literals of the arms (rewritten by exact span) or the ARG/ENV that holds them. What cannot be
-tied completely is reported in ``Detection.skipped`` with its line and why, never locked half.
+literals of the arms (rewritten by exact span) or the ARG/ENV that holds them. A checked
+download whose URL is written whole, with no version ARG/ENV in it, is a fixed download (one
+input per file, or per ``case`` block): its sha256s are kept and checked, never moved. What
+cannot be tied completely is reported in ``Detection.skipped`` with its line and why, never
+locked half.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pinlock.dockerfile.recognize.args import NAME_VAR_RE, ONE_VAR_RE
@@ -24,6 +27,7 @@ from pinlock.kinds.download.model import (
     DownloadLocked,
     LockedFile,
     VersionsFrom,
+    file_name,
     fill,
 )
 from pinlock.kinds.release import literal as literal_version
@@ -43,6 +47,11 @@ _MORE_ALIASES: dict[str, tuple[str, ...]] = {
     "linux/loong64": ("loong64", "loongarch64"),
 }
 # Upstreams whose version index is documented: where `update` finds versions and sha256s.
+# Upstreams that publish a `.sha256` sidecar beside each file (docker-library's rust images
+# take their rustup-init sha256s from https://static.rust-lang.org/rustup/archive/…/*.sha256).
+_SIDECARS = re.compile(r"^https://static\.rust-lang\.org/rustup/archive/")
+# The group key of a fixed download: no ARG/ENV name starts with it.
+_FIXED = "\0fixed:"
 _GO = re.compile(r"^https://(dl\.google\.com/go|go\.dev/dl)/go\{version\}\.")
 _NODE = re.compile(r"^https://nodejs\.org/dist/v\{version\}/")
 
@@ -144,9 +153,7 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
                    and (v := _value(decls, n)) and v in url and any(ch.isdigit() for ch in v)}
         literal = sorted(written, key=lambda n: -len(written[n]))
         if not literal:
-            skip("a checked download with no version ARG or ENV in its URL: pinlock has "
-                 "nothing to move it by; its sha256 stays as written")
-            return None, None, None
+            return _fixed(c, url, url_arg, skip)
         version = literal[0]
         text = _value(decls, version) or ""
         if url_arg is None:
@@ -170,13 +177,38 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
         return version, None, None
     platform = None
     if c.arch:
-        platforms = {_platform(p) for p in c.arch}
-        if len(platforms) != 1 or None in platforms:
+        platform = _arm_platform(c.arch)
+        if platform is None:
             skip(f"the `case` arm {' | '.join(c.arch)} names no single platform pinlock knows "
                  "(linux/amd64, linux/arm64, …)")
             return version, None, None
-        platform = platforms.pop()
     return version, _Check(c, template, platform), url_arg
+
+
+def _fixed(c: ChecksumSite, url: str, url_arg: str | None, skip: Callable[[str], None]
+           ) -> tuple[str | None, _Check | None, str | None]:
+    """A checked download with no version in its URL: a fixed download (its group key and
+    check) when the URL is written whole; one arm that is not poisons its whole `case` block."""
+    key = f"{_FIXED}{c.stage}:{c.file or url}" + ("" if c.arch else f":{url}")
+    if url_arg is not None or "$" in url or "`" in url:
+        held = f"held in {url_arg}" if url_arg else "assembled from values known at build time"
+        skip(f"a checked download with no version ARG or ENV in its URL, which is {held}: "
+             "pinlock has nothing to move it by and no one URL to keep; its sha256 stays as "
+             "written")
+        return key, None, None
+    platform = None
+    if c.arch:
+        platform = _arm_platform(c.arch)
+        if platform is None:
+            skip(f"the `case` arm {' | '.join(c.arch)} names no single platform pinlock knows "
+                 "(linux/amd64, linux/arm64, …)")
+            return key, None, None
+    return key, _Check(c, url, platform), None
+
+
+def _arm_platform(patterns: Sequence[str]) -> str | None:
+    platforms = {_platform(p) for p in patterns}
+    return platforms.pop() if len(platforms) == 1 else None
 
 
 def _platform(pattern: str) -> str | None:
@@ -196,15 +228,19 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     def skip(reason: str) -> None:
         found.skipped.append(Skipped(checks[0].template, reason, found.path, first.line))
 
-    version_decls = decls[version_name]
-    version = version_decls[0].value.text if version_decls[0].value else ""
-    if any(d.value is None or d.value.text != version for d in version_decls):
-        skip(f"{version_name} is declared with different values; make them equal")
-        return
+    fixed = version_name.startswith(_FIXED)
+    downloads = "the download" if fixed else f"the downloads versioned by {version_name}"
+    version = ""
+    if not fixed:
+        version_decls = decls[version_name]
+        version = version_decls[0].value.text if version_decls[0].value else ""
+        if any(d.value is None or d.value.text != version for d in version_decls):
+            skip(f"{version_name} is declared with different values; make them equal")
+            return
     per_arch = [ch for ch in checks if ch.platform is not None]
     if per_arch and len(per_arch) != len(checks):
-        skip(f"downloads versioned by {version_name} are checked both in a per-arch `case` "
-             "block and outside it; pinlock keeps one or the other")
+        skip(f"{downloads} are checked both in a per-arch `case` block and outside it; "
+             "pinlock keeps one or the other")
         return
     # The file of each platform (None: one file for every platform).
     by_platform: dict[str | None, str] = {}
@@ -214,6 +250,12 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
                  f"({by_platform[ch.platform]} and {ch.template}); pinlock manages one URL "
                  "per platform")
             return
+    absent = [p for p in found.platforms if p not in by_platform]
+    if fixed and per_arch and absent:
+        # Nothing would check the file those platforms build with: not locked half.
+        skip(f"the `case` block checks no sha256 for {', '.join(absent)}; add its arm (or "
+             "leave the platform out of the lock) to have pinlock keep it")
+        return
     arch_map: dict[str, str] = {}
     platforms: tuple[str, ...] = ()
     if per_arch and len(set(by_platform.values())) > 1:
@@ -230,13 +272,13 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     holders = {ch.site.holder for ch in checks if ch.site.holder is not None}
     in_run = any(ch.site.holder is None and ch.site.held_in == "RUN" for ch in checks)
     if len(holders) > 1 or (holders and (in_run or platforms)):
-        skip(f"the sha256s of the downloads versioned by {version_name} are held in "
+        skip(f"the sha256s of {downloads} are held in "
              f"{', '.join(sorted(holders))}{' and written in RUN text' if in_run else ''}; "
              "pinlock keeps them when they are all literals, or one ARG/ENV for one file")
         return
     sha256_arg = holders.pop() if holders else None
-    base = version_name[: -len("_VERSION")]
-    if sha256_arg is None and not platforms:
+    base = _fixed_name(template) if fixed else version_name[: -len("_VERSION")]
+    if sha256_arg is None and not platforms and not fixed:
         # An ARG/ENV named for this file's sha256 but holding another value: one is stale.
         written = {ch.site.value.text.lower() for ch in checks}
         for suffix in ("_SHA256", "_CHECKSUM", "_SHA256SUM"):
@@ -252,10 +294,13 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
         shas.setdefault(ch.platform if platforms else None, set()).add(
             ch.site.value.text.lower())
     versions, sums_from = _sources(template)
+    if fixed and _SIDECARS.match(template):
+        sums_from = ChecksumsFrom("sidecar")
     if sums_from is None and not platforms and _sidecar(
             found.sites, fill(template, version=version), {**known, version_name: version}):
         sums_from = ChecksumsFrom("sidecar")
-    intent = DownloadIntent(url=template, version_arg=version_name, sha256_arg=sha256_arg,
+    intent = DownloadIntent(url=template, version_arg=None if fixed else version_name,
+                            sha256_arg=sha256_arg,
                             arch_map=arch_map, url_arg=url_arg, platforms=platforms,
                             versions=versions, checksums=sums_from)
     files = []
@@ -289,7 +334,11 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     found.used_urls.update(i for i, u in enumerate(found.sites.urls)
                            if (expand(u.url, {**known, version_name: version}) or ("",))[0]
                            in mine)
-    if intent.versions is None:
+    if fixed:
+        found.notes.append(
+            f"{name}: a fixed download (its URL holds no version ARG or ENV): pinlock keeps "
+            "and checks its sha256s, and `pinlock update` leaves it as it is")
+    elif intent.versions is None:
         found.notes.append(
             f"{name}: set `versions` in its lock table (where new versions of {template} come "
             'from, e.g. versions = { from = "json-index", url = "…" }) so that `pinlock update` '
@@ -299,6 +348,11 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
             f"{name}: set `checksums` in its lock table (e.g. checksums = {{ from = "
             '"sums-file", url = "…/SHA256SUMS" }) so that `pinlock lock` can check the sha256 '
             "upstream; until then only --deep can")
+
+
+def _fixed_name(template: str) -> str:
+    """An input name for a fixed download: its file name, extensions aside."""
+    return file_name(template).replace("{arch}", "").split(".", 1)[0].strip("-_") or "download"
 
 
 def _filled(checks: Sequence[_Check], platform: str | None, version: str,

@@ -32,7 +32,8 @@ class DownloadKind(TypedKind[DownloadInput]):
 
 
     def version(self, inp: Input) -> str:
-        return self.own(inp).locked.version
+        # A fixed download has no version: its URLs are what the lock names.
+        return self.own(inp).locked.version or "fixed"
 
     def needs_lock(self, inp: Input, lock: Lock) -> bool:
         files = self.own(inp).locked.files

@@ -1,10 +1,10 @@
-"""A download input: a URL template, its version ARG or ENV, and the sha256s that check it (held
-in ARGs/ENVs, or written literally where the file is checked)."""
+"""A download input: a URL template, its version ARG or ENV (none for a fixed download), and the
+sha256s that check it (held in ARGs/ENVs, or written literally where the file is checked)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from pinlock.model import platform_arch
@@ -74,7 +74,9 @@ def fill(template: str, *, version: str, arch: str | None = None, name: str | No
 @dataclass(frozen=True)
 class DownloadIntent:
     url: str  # "https://nodejs.org/dist/v{version}/node-v{version}-linux-{arch}.tar.xz"
-    version_arg: str  # an ARG, else an ENV, of that name
+    # An ARG, else an ENV, of that name. None: a fixed download, whose URLs hold no version
+    # pinlock can move (`fixed = true`): its sha256s are kept and checked, never moved.
+    version_arg: str | None
     # "NODE_SHA256" or, per platform, "NODE_SHA256_{ARCH}" (an ARG, else an ENV); None: each
     # file's sha256 is written literally in the RUN (or ADD --checksum) that checks it.
     sha256_arg: str | None
@@ -96,6 +98,10 @@ class DownloadIntent:
     def per_arch(self) -> bool:
         return "{arch}" in self.url
 
+    @property
+    def fixed(self) -> bool:
+        return self.version_arg is None
+
     def arch_for(self, platform: str) -> str:
         """The upstream arch name of a platform: arch_map by platform, then by arch, else as is."""
         arch = platform_arch(platform)
@@ -113,10 +119,16 @@ class DownloadIntent:
             arg = (fill(self.sha256_arg, version=version, arch=arch)
                    if self.sha256_arg is not None else None)
             out.append(PlannedFile(file_name(url), url, arg, platform, arch))
+        names = [f.name for f in out]
+        if len(set(names)) != len(names):
+            # One file name in every arch's folder (rustup's `{arch}/rustup-init`): the lock
+            # keys each file by name, so the arch goes into the key.
+            out = [replace(f, name=f"{f.name}@{f.arch}") for f in out]
         return out
 
 
 def file_name(url: str) -> str:
+    """The URL's last path segment: the name a sidecar or sums file lists the file by."""
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 

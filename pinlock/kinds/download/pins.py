@@ -18,8 +18,10 @@ from pinlock.pins import PinSite
 def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
     lock, sites, path = scope.lock, scope.sites, scope.path
     d, dl = inp.intent, inp.locked
-    kw, found = held_values(sites, d.version_arg, inp.name, path)
-    out = [PinSite(inp.name, f"{kw} {d.version_arg}", v, dl.version) for v in found]
+    out: list[PinSite] = []
+    if d.version_arg is not None:
+        kw, found = held_values(sites, d.version_arg, inp.name, path)
+        out.extend(PinSite(inp.name, f"{kw} {d.version_arg}", v, dl.version) for v in found)
     locked = {f.name: f for f in dl.files}
     planned_files = d.plan(dl.version, lock.platforms)
     literal: list[str] = []
@@ -43,13 +45,14 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
     known = values(sites)
     # The version the Dockerfile holds now (a bump moves it): a URL written with it literally
     # is the planned file of the same platform at the locked version.
-    written = known.get(d.version_arg)
+    written = known.get(d.version_arg) if d.version_arg is not None else None
     by_written: dict[str, LockedFile] = {}
     if written is not None and d.url_arg is None:
         for old, new in zip(d.plan(written, lock.platforms), planned_files, strict=True):
             if new.name in locked:
                 by_written[old.url] = locked[new.name]
-    known[d.version_arg] = dl.version
+    if d.version_arg is not None:
+        known[d.version_arg] = dl.version
     if d.url_arg is not None and planned_files:
         known[d.url_arg] = planned_files[0].url
     by_url = {f.url: f for f in dl.files}
@@ -88,5 +91,13 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
             out.append(PinSite(inp.name, f"sha256 in RUN ({lf.name})", c.value,
                                lf.sha256 or c.value.text, pinned=lf.sha256 is not None))
     out += add_checksum_pins(inp.name, sites, known, by_url, tied)
+    missing = [f for f in literal if f not in tied]
+    if missing and d.fixed:
+        # Its URLs are the identity of a fixed download: one edited by hand is another file.
+        urls = ", ".join(f.url for f in dl.files if f.name in missing)
+        raise DockerfileError(path, f"input {inp.name!r}: no sha256 check of {urls} is written "
+                              "in the Dockerfile (a fixed download keeps its URLs as locked)",
+                              hint="put the download and its sha256 check back, or run "
+                              "`pinlock init` again for the new URL")
     require_written(path, inp.name, literal, tied)
     return out

@@ -25,7 +25,7 @@ from pinlock.values import template, word
 
 INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
                          "checksums", "signature", "allow-prerelease", "group", "min-age",
-                         "url-arg", "platforms", "locked"})
+                         "url-arg", "platforms", "fixed", "locked"})
 # The keys each `versions.from` takes (besides `from`); the first ones listed are required.
 _VERSION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "github-tags": (("repository",), ("template",)),
@@ -50,8 +50,17 @@ _KEYRING = re.compile(r"[A-Za-z0-9_./~+@-]{1,4096}", re.ASCII)
 def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput:
     path = r.path
     url = r.text("url", required=True)
-    if "{version}" not in url:
-        raise r.fail("url", "a URL template containing {version}", url)
+    # A fixed download: URLs without a version to move, their sha256s kept and checked.
+    fixed = r.flag("fixed", False)
+    if fixed:
+        for key in ("version-arg", "versions", "url-arg", "allow-prerelease"):
+            if key in r.data:
+                raise LockfileError(path, "a fixed download has no version to move: remove "
+                                    f"{key}, or fixed = true", key=r.qualified(key))
+        if "{version}" in url:
+            raise r.fail("url", "a URL without {version}, since fixed = true", url)
+    elif "{version}" not in url:
+        raise r.fail("url", "a URL template containing {version} (or fixed = true)", url)
     # Absent: each file's sha256 is written literally where the Dockerfile checks it.
     sha256_arg = r.opt_str("sha256-arg")
     arch_map = r.str_map("arch-map")
@@ -59,7 +68,8 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     checksums = _checksums(r, versions)
     signature = _signature(r, checksums)
     intent = DownloadIntent(
-        url=url, version_arg=r.text("version-arg", required=True), sha256_arg=sha256_arg,
+        url=url, version_arg=None if fixed else r.text("version-arg", required=True),
+        sha256_arg=sha256_arg,
         arch_map=arch_map, versions=versions, checksums=checksums, signature=signature,
         allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r),
         url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()))
@@ -85,6 +95,9 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
         raise r.fail("sha256-arg", "a name without {ARCH}: url holds no {arch}, so one file "
                      "serves every platform", sha256_arg)
     locked = r.table("locked")
+    if fixed and "version" in locked.data:
+        raise LockfileError(path, "a fixed download locks no version: remove it, or fixed = "
+                            "true", key=locked.qualified("version"))
     files = []
     files_tbl = locked.table("files")
     for fname in files_tbl.data:
@@ -99,7 +112,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
             verified_by=f.str_list("verified-by", ()),
         ))
     return DownloadInput(name, intent, DownloadLocked(
-        version=locked.text("version", required=True), files=tuple(files)))
+        version="" if fixed else locked.text("version", required=True), files=tuple(files)))
 
 
 def _only(t: TableReader, allowed: tuple[str, ...], what: str) -> None:
@@ -183,7 +196,8 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
         signature = Replace(_present((("url", s.url), ("fingerprint", s.fingerprint),
                                       ("key-url", s.key_url), ("keyring", s.keyring))))
     intent: dict[str, object] = {
-        "kind": inp.kind, "url": d.url, "version-arg": d.version_arg,
+        "kind": inp.kind, "url": d.url, "fixed": d.fixed or None,
+        "version-arg": d.version_arg,
         "sha256-arg": d.sha256_arg, "allow-prerelease": d.allow_prerelease or None,
         "group": d.group, "min-age": d.min_age, "url-arg": d.url_arg,
         "platforms": list(d.platforms) or None,
@@ -195,7 +209,7 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
         files[f.name] = _present((
             ("sha256", f.sha256), ("sha256-arg", f.sha256_arg), ("platform", f.platform),
             ("url", f.url), ("size", f.size), ("verified-by", sorted(f.verified_by))))
-    return intent, {"version": dl.version, "files": files or None}
+    return intent, {"version": None if d.fixed else dl.version, "files": files or None}
 
 
 def _present(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
@@ -205,7 +219,8 @@ def _present(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
 def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     d, dl = inp.intent, inp.locked
     yield f"{at}.url", d.url, template(grammar.url)
-    yield f"{at}.version-arg", d.version_arg, grammar.arg_name
+    if d.version_arg is not None:
+        yield f"{at}.version-arg", d.version_arg, grammar.arg_name
     if d.sha256_arg is not None:
         yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
     if d.url_arg is not None:
@@ -235,7 +250,8 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
         if s.keyring is not None:
             yield f"{at}.signature.keyring", s.keyring, keyring_path
     lk = f"{at}.locked"
-    yield f"{lk}.version", dl.version, grammar.release_version
+    if not d.fixed:
+        yield f"{lk}.version", dl.version, grammar.release_version
     for f in dl.files:
         fk = f"{lk}.files.{f.name}"
         yield f"{lk}.files", f.name, grammar.asset_name

@@ -16,7 +16,7 @@ import httpx
 
 from pinlock import grammar
 from pinlock.clock import parse_time
-from pinlock.errors import IntegrityError, UpstreamDataError
+from pinlock.errors import IntegrityError, UpstreamDataError, UsageError
 from pinlock.http import MAX_DOCUMENT, KiB, MiB
 from pinlock.kinds.base import Value
 from pinlock.kinds.download.model import (
@@ -26,6 +26,7 @@ from pinlock.kinds.download.model import (
     LockedFile,
     PlannedFile,
     VersionsFrom,
+    file_name,
     fill,
 )
 from pinlock.kinds.download.schema import fetched_url
@@ -120,6 +121,14 @@ class DownloadSource:
     def resolve(self, inp: DownloadInput, ctx: Context, *,
                 version: str | None = None) -> DownloadInput:
         d = inp.intent
+        if d.fixed:
+            if version is not None:
+                raise UsageError(
+                    f"{inp.name} is a fixed download: its URLs hold no version pinlock can "
+                    "move, so there is nothing to bump",
+                    hint=f"edit its URLs and sha256s in the Dockerfile, then run `pinlock init` "
+                    f"again; or give {inp.name} a version-arg (docs/lockfile.md)")
+            return self._resolve(inp, ctx, "")
         target = version or inp.locked.version or None
         if target is None:
             cand = self.newest(inp, ctx, allow_major=True)
@@ -128,13 +137,18 @@ class DownloadSource:
             target = cand.version
         # Before it is put into any URL: a version is a word, never shell or URL syntax.
         require(f"download {inp.name}", [("version", target, grammar.release_version)])
+        return self._resolve(inp, ctx, target)
+
+    def _resolve(self, inp: DownloadInput, ctx: Context, target: str) -> DownloadInput:
+        """Every file of ``target`` ("" for a fixed download) with its sha256."""
+        d = inp.intent
         previous: dict[tuple[str, str | None], LockedFile] = {}
         if target == inp.locked.version:
             previous = {(f.name, f.platform): f for f in inp.locked.files}
         files: list[LockedFile] = []
         for planned in d.plan(target, ctx.platforms):
             _require_planned(inp, planned)
-            what = f"{inp.name}: {_where(planned)} {target}"
+            what = _what(inp, planned, target)
             prior = previous.get((planned.name, planned.platform))
             if d.checksums is None and not self.deep and prior is not None and prior.sha256:
                 # Adopted by `init`, nothing upstream to ask: kept as the Dockerfile holds
@@ -157,7 +171,7 @@ class DownloadSource:
                 self.notes.append(_single_source_note(inp, what, values))
             files.append(LockedFile(planned.name, planned.sha256_arg, planned.platform,
                                     planned.url, sha256, size, tuple(sorted(verified))))
-        require(f"download {inp.name} {grammar.shown(target)}", [
+        require(f"download {inp.name} {grammar.shown(target or 'fixed')}", [
             *((f"sha256 of {f.name}", f.sha256 or "", grammar.sha256_hex) for f in files),
         ])
         return replace(inp, locked=DownloadLocked(target, tuple(files)))
@@ -168,6 +182,12 @@ class DownloadSource:
         (the source's flag, or a version like ``1.0rc1``) only when allowed; without
         ``allow_major`` the locked version's leading number is kept."""
         d = inp.intent
+        if d.fixed:
+            self.notes.append(Finding(
+                inp.name, "warning", "no-versions-source",
+                f"{inp.name}: a fixed download (no version in its URLs): nothing to move; "
+                "`pinlock verify --online` checks its sha256s upstream"))
+            return None
         if d.versions is None:
             self.notes.append(Finding(
                 inp.name, "warning", "no-versions-source",
@@ -207,7 +227,7 @@ class DownloadSource:
         for lf in dl.files:
             arch = d.arch_for(lf.platform) if lf.platform is not None else None
             planned = PlannedFile(lf.name, lf.url, lf.sha256_arg, lf.platform, arch)
-            what = f"{inp.name}: {_where(planned)} {dl.version}"
+            what = _what(inp, planned, dl.version)
             try:
                 values, _signed, _size = self._checksums(inp, dl.version, planned, what=what)
                 current = reconcile(values, what=what)
@@ -299,7 +319,7 @@ class DownloadSource:
         arch = planned.arch
 
         def url_of(template: str) -> str:
-            url = fill(template, version=version, arch=arch, name=planned.name)
+            url = fill(template, version=version, arch=arch, name=file_name(planned.url))
             require(f"download {inp.name}", [("checksum URL", url, fetched_url)])
             return url
 
@@ -311,16 +331,17 @@ class DownloadSource:
                 self._check_signature(inp, version, planned, url, data)
                 signed = True
             word = SIDECAR if c.source == "sidecar" else SUMS_FILE
-            values[word] = _parse_sums(data, planned.name, f"{what}: {word} {url}")
+            values[word] = _parse_sums(data, file_name(planned.url), f"{what}: {word} {url}")
         elif c is not None and c.source == "json-index":
             index_url = c.url or (d.versions.url if d.versions else None)
             assert index_url is not None  # the schema requires one
             ref = tag_for(d.versions.template if d.versions else "{version}", version)
-            sha, size = json_index_sha256(self._index(url_of(index_url)), ref, planned.name,
+            sha, size = json_index_sha256(self._index(url_of(index_url)), ref,
+                                          file_name(planned.url),
                                           source=f"download {inp.name}: {index_url}")
             if sha is None:
                 raise ChecksumFileError(f"{what}: the JSON index lists no sha256 for "
-                                        f"{planned.name} in version {ref}")
+                                        f"{file_name(planned.url)} in version {ref}")
             require(f"download {inp.name}: {index_url}", [("sha256", sha, grammar.sha256_hex)])
             values[JSON_INDEX] = sha
         if self.deep:
@@ -341,7 +362,7 @@ class DownloadSource:
         key = (url, hashlib.sha256(data).hexdigest())
         if key in self._signed:
             return
-        sig_url = fill(sig.url, version=version, arch=planned.arch, name=planned.name)
+        sig_url = fill(sig.url, version=version, arch=planned.arch, name=file_name(planned.url))
         require(f"download {inp.name}", [("signature URL", sig_url, fetched_url)])
         signature = self._document(sig_url, limit=MAX_SIGNATURE)
         what = f"{inp.name}: signature {sig_url} of {url}"
@@ -418,6 +439,10 @@ def _require_planned(inp: DownloadInput, planned: PlannedFile) -> None:
 
 def _where(p: PlannedFile) -> str:
     return f"{p.name} ({p.platform})" if p.platform else p.name
+
+
+def _what(inp: DownloadInput, p: PlannedFile, version: str) -> str:
+    return f"{inp.name}: {_where(p)}" + (f" {version}" if version else " (fixed)")
 
 
 def _single_source_note(inp: DownloadInput, what: str, values: Mapping[str, str]) -> Finding:
