@@ -16,7 +16,8 @@ references are the FROM, `COPY/ADD --from=` and `RUN --mount=…,from=` operands
 `${V:-x}`, quotes) so that `FROM base-${TYPE}` counts as the stage it names (one that reads a
 variable with no default, `FROM $BASE_IMAGE`, names no image until a build gives it one: it is
 counted apart, as "more read a variable with no default"); checksummed
-downloads are the distinct 64-hex values in the file other than `@sha256:` digests. "Adopted" is
+downloads are the distinct 64-hex values in the file outside comment lines, other than
+`@sha256:` digests. "Adopted" is
 what init's lock records: an image reference is adopted when an image input of the lock names
 its repository with the same tag (or no tag) and digest as written (one input serves every site
 of one reference), and a checksum when the lock records it under any input that is not an image
@@ -187,7 +188,9 @@ def found(text: str) -> tuple[list[str], set[str]]:
                 if m and m.group(1).lower() not in stages and not m.group(1).isdigit():
                     images.append(m.group(1))
     digests = set(DIGEST.findall(text))
-    sums = {h.lower() for h in HEX64.findall(text)} - digests
+    # A comment line is no check of a download (a commit hash quoted in a `# https://…` link).
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    sums = {h.lower() for h in HEX64.findall(code)} - digests
     return images, sums
 
 
