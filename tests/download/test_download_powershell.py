@@ -174,3 +174,21 @@ RUN $url = ('https://www.python.org/ftp/python/{{0}}/python-{{1}}-amd64.exe' -f 
     assert not any(i.get("kind") == "download" for i in inputs.values()), inputs
     assert "-replace" in out and "cannot reproduce exactly" in out, out
     assert (project / "docker" / "Dockerfile").read_text() == text
+
+
+def test_a_release_url_held_whole_in_an_env_is_reported(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = "https://github.com/docker/buildx/releases/download/v0.36.1/buildx-v0.36.1.windows-amd64.exe"
+    text = f"""\
+FROM scratch
+{SHELL}
+ENV DOCKER_BUILDX_VERSION 0.36.1
+ENV DOCKER_BUILDX_URL {url}
+ENV DOCKER_BUILDX_SHA256 {sha256_hex(b"buildx")}
+RUN $plugin = ('{{0}}\\docker-buildx.exe' -f $env:ProgramFiles); \\
+\tInvoke-WebRequest -Uri $env:DOCKER_BUILDX_URL -OutFile $plugin; \\
+\tif ((Get-FileHash $plugin -Algorithm sha256).Hash -ne $env:DOCKER_BUILDX_SHA256) {{ exit 1 }}
+"""
+    inputs, out = _init(project, text, capsys)
+    assert not any(i.get("kind") in ("release", "download") for i in inputs.values()), inputs
+    assert "held whole in DOCKER_BUILDX_URL" in out, out
