@@ -184,7 +184,9 @@ class ChecksumSite:
     value: Value
     holder: str | None
     held_in: str  # "ARG", "ENV", "RUN", "ADD"
-    how: str  # "sha256sum", "add-checksum", "name" (a hex default no check was seen using)
+    # "sha256sum", "add-checksum", "get-filehash" (PowerShell, recognize/powershell.py),
+    # "name" (a hex default no check was seen using)
+    how: str
     url: str | None
     file: str | None  # the local file checked (RUN), or the ADD destination
     stage: int

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pinlock.dockerfile.parser import Dockerfile
 from pinlock.dockerfile.recognize import args as _args
-from pinlock.dockerfile.recognize import checksums, downloads, images, script
+from pinlock.dockerfile.recognize import checksums, downloads, images, powershell, script
 from pinlock.dockerfile.recognize.apt import APT_LIST_READERS, APT_TOOLS
 from pinlock.dockerfile.recognize.args import expand
 from pinlock.dockerfile.recognize.context import Found, Step
@@ -59,6 +61,7 @@ def find_sites(df: Dockerfile) -> Sites:
     named: set[str] = set()  # what a later FROM may write to name an earlier named stage
     stage = -1
     sums = checksums.Recognizer()
+    pwsh = powershell.Recognizer()
     for ins in df.instructions:
         kw = ins.keyword
         if kw == "FROM":
@@ -86,12 +89,20 @@ def find_sites(df: Dockerfile) -> Sites:
             if kw == "RUN":
                 images.mount_from(step, found)
                 script.run(step, found)
+                pwsh.run(step)
             else:
                 images.copy_from(step, found)
                 if kw == "ADD":
                     downloads.add(step, found)
             sums.instruction(step)
     sums_found, sums_unmanaged = sums.result()
+    if pwsh.sites or pwsh.unmanaged:
+        # A holder a Get-FileHash check reads is tied: no longer one known by its name alone.
+        tied = {(c.value.start, c.value.end) for c in pwsh.sites}
+        sums_found = replace(sums_found, sites=tuple(
+            c for c in sums_found.sites
+            if c.how != "name" or (c.value.start, c.value.end) not in tied) + tuple(pwsh.sites))
+        sums_unmanaged = [*sums_unmanaged, *pwsh.unmanaged]
     return Sites(tuple(stages), tuple(args), tuple(images.shared_args(df, found.images)),
                  tuple(found.urls), tuple(found.apt),
                  tuple(u for u in found.unmanaged if not isinstance(u, UnsafeApt))

@@ -187,8 +187,11 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
     versions = checksums = signature = None
     if d.versions is not None:
         v = d.versions
-        versions = Replace(_present((("from", v.source), ("repository", v.repository),
-                                     ("url", v.url), ("template", v.template))))
+        # Only the keys its source takes: "directory" has no template, and load refuses one.
+        takes = {"from", *(k for keys in _VERSION_KEYS[v.source] for k in keys)}
+        versions = Replace(_present(tuple(
+            (k, val) for k, val in (("from", v.source), ("repository", v.repository),
+                                    ("url", v.url), ("template", v.template)) if k in takes)))
     if d.checksums is not None:
         checksums = Replace(_present((("from", d.checksums.source), ("url", d.checksums.url))))
     if d.signature is not None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 
 from pinlock.digest import is_sha256
+from pinlock.dockerfile.recognize.args import ONE_VAR_RE
 from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, expand
 from pinlock.kinds.base import Detection
 from pinlock.kinds.release import literal, schema
@@ -170,7 +171,23 @@ def _literal_versions(found: Detection) -> None:
     seen = {u.url for u in sites.urls}
     taken = found.taken_spans()
     groups: dict[tuple[str, str, str], list[ChecksumSite]] = {}
+    held = {d.name: d.value.text for d in (*sites.args, *sites.checksums.env)
+            if d.value is not None}
     for c in sites.checksums.sites:
+        ref = ONE_VAR_RE.match(c.url or "")
+        if ref is not None:
+            # `Invoke-WebRequest -Uri $env:X_URL`, `curl "$X_URL"`: the release URL is written
+            # whole in an ARG/ENV, which no version moves; seen, so said.
+            name = ref.group(1) or ref.group(2)
+            url = held.get(name, "")
+            if _GH_URL.match(url) and (c.value.start, c.value.end) not in taken \
+                    and url not in seen:
+                seen.add(url)
+                found.skipped.append(Skipped(
+                    url, f"a checked release download whose URL is held whole in {name}: "
+                    "pinlock cannot move it with a version; write the URL with "
+                    "${<NAME>_VERSION} in its tag to have pinlock keep it", found.path, c.line))
+            continue
         m = _GH_URL.match(c.url or "")
         if m is None or "$" in m.group("tag"):
             continue
