@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from pinlock.kinds.download.expansion import fill_version
 from pinlock.model import platform_arch
 
 # Where new versions come from, and where the expected sha256 comes from.
@@ -62,8 +63,9 @@ class PlannedFile:
 
 def fill(template: str, *, version: str, arch: str | None = None, name: str | None = None
          ) -> str:
-    """``{version}``, ``{arch}``, ``{ARCH}`` (upper case, '-' as '_') and ``{name}`` filled."""
-    out = template.replace("{version}", version)
+    """``{version}`` (and its expansions, ``{version%%[a-z]*}``), ``{arch}``, ``{ARCH}`` (upper
+    case, '-' as '_') and ``{name}`` filled."""
+    out = fill_version(template, version)
     if arch is not None:
         out = out.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
     if name is not None:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pinlock import grammar
 from pinlock.errors import LockfileError
 from pinlock.grammar import GrammarError
-from pinlock.kinds.base import Value
+from pinlock.kinds.base import Check, Value
+from pinlock.kinds.download.expansion import OPS, PatternError, check_template, has_version
 from pinlock.kinds.download.model import (
     CHECKSUM_SOURCES,
     VERSION_SOURCES,
@@ -57,9 +58,9 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
             if key in r.data:
                 raise LockfileError(path, "a fixed download has no version to move: remove "
                                     f"{key}, or fixed = true", key=r.qualified(key))
-        if "{version}" in url:
+        if has_version(url):
             raise r.fail("url", "a URL without {version}, since fixed = true", url)
-    elif "{version}" not in url:
+    elif not has_version(url):
         raise r.fail("url", "a URL template containing {version} (or fixed = true)", url)
     # Absent: each file's sha256 is written literally where the Dockerfile checks it.
     sha256_arg = r.opt_str("sha256-arg")
@@ -218,7 +219,7 @@ def _present(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
 
 def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     d, dl = inp.intent, inp.locked
-    yield f"{at}.url", d.url, template(grammar.url)
+    yield f"{at}.url", d.url, url_template
     if d.version_arg is not None:
         yield f"{at}.version-arg", d.version_arg, grammar.arg_name
     if d.sha256_arg is not None:
@@ -240,10 +241,10 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
             yield f"{at}.versions.url", v.url, fetched_url
         yield f"{at}.versions.template", v.template, template(grammar.release_tag)
     if d.checksums is not None and d.checksums.url is not None:
-        yield f"{at}.checksums.url", d.checksums.url, template(fetched_url)
+        yield f"{at}.checksums.url", d.checksums.url, fetched_template
     if d.signature is not None:
         s = d.signature
-        yield f"{at}.signature.url", s.url, template(fetched_url)
+        yield f"{at}.signature.url", s.url, fetched_template
         yield f"{at}.signature.fingerprint", s.fingerprint, fingerprint
         if s.key_url is not None:
             yield f"{at}.signature.key-url", s.key_url, fetched_url
@@ -266,6 +267,22 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
             yield f"{fk}.verified-by", w, word
 
 
+def _expanding(check: Check, what: str) -> Check:
+    """A template's grammar, its ``{version<op><pattern>}`` expansions checked first: each
+    pattern one pinlock evaluates exactly, then written ``{version}`` for ``check``."""
+    plain = template(check)
+
+    def run(value: str) -> None:
+        try:
+            rest = check_template(value)
+        except PatternError as exc:
+            raise GrammarError(what, value, f"{{version<op><pattern>}} with op one of "
+                               f"{', '.join(OPS)} and a pattern pinlock evaluates exactly "
+                               f"({exc})") from None
+        plain(rest)
+    return run
+
+
 def fetched_url(value: str) -> None:
     """A URL only pinlock reads (an index, a checksum file), never written to the Dockerfile:
     ``grammar.url`` plus a query (``?mode=json&include=all``)."""
@@ -273,6 +290,10 @@ def fetched_url(value: str) -> None:
     grammar.url(path)
     if sep and _QUERY.fullmatch(query) is None:
         raise GrammarError("URL", value, "a query of letters, digits and '._~:/@=+,%&-'")
+
+
+url_template = _expanding(grammar.url, "URL template")
+fetched_template = _expanding(fetched_url, "URL template")
 
 
 def fingerprint(value: str) -> None:
