@@ -305,10 +305,19 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     if sums_from is None and not platforms and _sidecar(
             found.sites, fill(template, version=version), version_name, version, known):
         sums_from = ChecksumsFrom("sidecar")
+    more_urls: dict[str, str] = {}
+    if not fixed:
+        # The other URLs the version is written in (a signature's): they move with it.
+        more_urls, stuck = _more_urls(decls, _other_url_values(decls, url_arg, version),
+                                      version_name, version, found.taken_spans())
+        if url_arg is not None and stuck:
+            skip(f"{', '.join(stuck)} also hold(s) version {version} in a URL; pinlock would "
+                 f"move {url_arg} without it: write ${{{version_name}}} there instead")
+            return
     intent = DownloadIntent(url=template, version_arg=None if fixed else version_name,
                             sha256_arg=sha256_arg,
                             arch_map=arch_map, url_arg=url_arg, platforms=platforms,
-                            versions=versions, checksums=sums_from)
+                            versions=versions, checksums=sums_from, more_urls=more_urls)
     files = []
     for planned in intent.plan(version, found.platforms):
         values = shas.get(planned.platform, set())
@@ -327,11 +336,6 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     bad = first_bad(schema.values(inp, f"inputs.{name}"))
     if bad is not None:
         skip(f"{bad[0].split('.', 2)[-1]}: {bad[1]}")
-        return
-    if url_arg is not None and _other_url_values(decls, url_arg, version):
-        others = _other_url_values(decls, url_arg, version)
-        skip(f"{', '.join(others)} also hold(s) version {version} in a URL; pinlock would "
-             f"move {url_arg} without it: write ${{{version_name}}} there instead")
         return
     found.inputs[name] = inp
     # The files, and their sidecars and signatures the Dockerfile fetches along.
@@ -430,7 +434,27 @@ def _common_start(texts: list[str]) -> str:
     return texts[0][:n]
 
 
-def _other_url_values(decls: dict[str, list[ArgDecl]], url_arg: str, version: str
+def _more_urls(decls: dict[str, list[ArgDecl]], names: list[str], version_name: str,
+               version: str, taken: set[tuple[int, int]]) -> tuple[dict[str, str], list[str]]:
+    """The URL-valued ARGs/ENVs named for the download (``PHP_ASC_URL`` for ``PHP_VERSION``)
+    that write its version only as a whole version, each with its template; and the others."""
+    prefix = version_name[: -len("_VERSION")] + "_"
+    more: dict[str, str] = {}
+    stuck: list[str] = []
+    for n in names:
+        held = [d.value for d in decls[n] if d.value is not None]
+        texts = {v.text for v in held}
+        text = next(iter(texts))
+        if not n.startswith(prefix) or len(texts) != 1 \
+                or any((v.start, v.end) in taken for v in held) \
+                or literal_version.count(text, version) != text.count(version):
+            stuck.append(n)
+        else:
+            more[n] = literal_version.template(text, version)
+    return more, stuck
+
+
+def _other_url_values(decls: dict[str, list[ArgDecl]], url_arg: str | None, version: str
                       ) -> list[str]:
     return sorted(n for n, ds in decls.items() if n != url_arg and any(
         d.value is not None and "://" in d.value.text and version in d.value.text for d in ds))

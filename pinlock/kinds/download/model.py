@@ -92,6 +92,9 @@ class DownloadIntent:
     # The ARG/ENV whose default is the file's URL with the version written in it (`ENV
     # HAPROXY_URL https://…/haproxy-2.8.26.tar.gz`): rewritten whole when the version moves.
     url_arg: str | None = None
+    # Other ARGs/ENVs whose default is a URL with the version written in it (`ENV PHP_ASC_URL
+    # https://…/php-8.5.0.tar.xz.asc`): name -> that URL's template, rewritten with the version.
+    more_urls: Mapping[str, str] = field(default_factory=dict)
     # The platforms a per-arch `case` block downloads a file for: planned whatever the lock's
     # platforms, since a version move must move every arm's URL and sha256 together.
     platforms: tuple[str, ...] = ()

@@ -26,7 +26,7 @@ from pinlock.values import template, word
 
 INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
                          "checksums", "signature", "allow-prerelease", "group", "min-age",
-                         "url-arg", "platforms", "fixed", "locked"})
+                         "url-arg", "more-urls", "platforms", "fixed", "locked"})
 # The keys each `versions.from` takes (besides `from`); the first ones listed are required.
 _VERSION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "github-tags": (("repository",), ("template",)),
@@ -54,7 +54,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     # A fixed download: URLs without a version to move, their sha256s kept and checked.
     fixed = r.flag("fixed", False)
     if fixed:
-        for key in ("version-arg", "versions", "url-arg", "allow-prerelease"):
+        for key in ("version-arg", "versions", "url-arg", "more-urls", "allow-prerelease"):
             if key in r.data:
                 raise LockfileError(path, "a fixed download has no version to move: remove "
                                     f"{key}, or fixed = true", key=r.qualified(key))
@@ -73,7 +73,14 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
         sha256_arg=sha256_arg,
         arch_map=arch_map, versions=versions, checksums=checksums, signature=signature,
         allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r),
-        url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()))
+        url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()),
+        more_urls=r.str_map("more-urls") if "more-urls" in r.data else {})
+    for arg, more in intent.more_urls.items():
+        if not has_version(more):
+            raise LockfileError(path, f"a URL template containing {{version}}, got {more!r}",
+                                key=f"{r.where}.more-urls.{arg}",
+                                hint="more-urls lists the ARGs/ENVs whose URL moves with the "
+                                "version; remove the ones that do not")
     arch_in_arg = sha256_arg is not None and ("{ARCH}" in sha256_arg or "{arch}" in sha256_arg)
     if intent.url_arg is not None and intent.per_arch:
         raise r.fail("url-arg", "no url-arg: one ARG holds one URL, and url holds {arch}",
@@ -203,6 +210,7 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
         "group": d.group, "min-age": d.min_age, "url-arg": d.url_arg,
         "platforms": list(d.platforms) or None,
         "arch-map": Replace(sorted(d.arch_map.items())) or None,
+        "more-urls": Replace(sorted(d.more_urls.items())) or None,
         "versions": versions, "checksums": checksums, "signature": signature,
     }
     files = Replace()
@@ -226,6 +234,9 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
         yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
     if d.url_arg is not None:
         yield f"{at}.url-arg", d.url_arg, grammar.arg_name
+    for arg, more in sorted(d.more_urls.items()):
+        yield f"{at}.more-urls", arg, grammar.arg_name
+        yield f"{at}.more-urls.{arg}", more, url_template
     for plat in d.platforms:
         yield f"{at}.platforms", plat, grammar.platform
     for plat, arch in sorted(d.arch_map.items()):
