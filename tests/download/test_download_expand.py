@@ -82,6 +82,16 @@ def test_the_template_grammar_checks_each_pattern() -> None:
             "inputs.t"), "t", ("linux/amd64",))
 
 
+def test_a_directory_listing_cannot_follow_a_removal() -> None:
+    # The listing of …/python/ names folders "3.14.0", not the version "3.14.0rc1".
+    with pytest.raises(LockfileError, match="directory listing"):
+        schema.load(TableReader("image.lock.toml", tomllib.loads(
+            'url = "https://x.example.org/{version%%[a-z]*}/t-{version}.tgz"\n'
+            'version-arg = "T_VERSION"\nsha256-arg = "T_SHA256"\n'
+            'versions = { from = "directory" }\n[locked]\nversion = "1.0"\n'),
+            "inputs.t"), "t", ("linux/amd64",))
+
+
 def _init(project: Path, text: str,
           capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     (project / "docker" / "Dockerfile").write_text(text)

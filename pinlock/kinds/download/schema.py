@@ -9,7 +9,13 @@ from pinlock import grammar
 from pinlock.errors import LockfileError
 from pinlock.grammar import GrammarError
 from pinlock.kinds.base import Check, Value
-from pinlock.kinds.download.expansion import OPS, PatternError, check_template, has_version
+from pinlock.kinds.download.expansion import (
+    OPS,
+    PLACE_RE,
+    PatternError,
+    check_template,
+    has_version,
+)
 from pinlock.kinds.download.model import (
     CHECKSUM_SOURCES,
     VERSION_SOURCES,
@@ -81,6 +87,12 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
                                 key=f"{r.where}.more-urls.{arg}",
                                 hint="more-urls lists the ARGs/ENVs whose URL moves with the "
                                 "version; remove the ones that do not")
+    if versions is not None and versions.source == "directory" and not fixed:
+        head = url[: url.find("{version}")] if "{version}" in url else url
+        if PLACE_RE.search(head):
+            # The listing names folders by what the removal leaves: not the version.
+            raise r.fail("versions", "a source other than a directory listing: url holds "
+                         "the version through a removal before it holds it whole", url)
     arch_in_arg = sha256_arg is not None and ("{ARCH}" in sha256_arg or "{arch}" in sha256_arg)
     if intent.url_arg is not None and intent.per_arch:
         raise r.fail("url-arg", "no url-arg: one ARG holds one URL, and url holds {arch}",
