@@ -228,3 +228,35 @@ def test_an_env_version_and_sha256sum_are_adopted_by_name(
     assert r.code == 0, r
     assert (project / "docker" / "Dockerfile").read_text() == _packer(base, "1.8.0", new)
     assert run_cli(capsys, "verify").code == 0
+
+
+def _quoted(base: str, version: str, sha: str, name: str) -> str:
+    """Quoted ARG values, the checksum named `<NAME>_CHECKSUM` or `<NAME>_SHA256SUM`."""
+    return f"""\
+FROM scratch
+ARG TOOL_VERSION="{version}"
+ARG TOOL_{name}="{sha}"
+RUN curl -fsSL -o /usr/local/bin/tool "{base}/v${{TOOL_VERSION#v}}/tool-${{TOOL_VERSION}}" \\
+ && echo "${{TOOL_{name}}}  /usr/local/bin/tool" | sha256sum -c
+"""
+
+
+@pytest.mark.parametrize("name", ["CHECKSUM", "SHA256SUM"])
+def test_quoted_arg_values_and_checksum_names(
+        name: str, project: Path, host: DownloadHost,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    base = f"{host.url}/dl"
+    files = {v: f"tool {v}".encode() for v in ("1.21.0", "1.22.0")}
+    for v, data in files.items():
+        host.put(f"/dl/v{v}/tool-{v}", data)
+        host.put(f"/dl/v{v}/tool-{v}.sha256", f"{sha256_hex(data)}  tool-{v}\n")
+    old, new = sha256_hex(files["1.21.0"]), sha256_hex(files["1.22.0"])
+    inputs = _init(project, _quoted(base, "1.21.0", old, name), capsys)
+    tool = inputs["tool"]
+    assert tool["url"] == f"{base}/v{{version#v}}/tool-{{version}}"
+    assert tool["sha256-arg"] == f"TOOL_{name}"
+    _add_sidecar(project, 'version-arg = "TOOL_VERSION"\n')
+    r = run_cli(capsys, "bump", "tool", "1.22.0")
+    assert r.code == 0, r
+    assert (project / "docker" / "Dockerfile").read_text() == _quoted(base, "1.22.0", new, name)
+    assert run_cli(capsys, "verify").code == 0
