@@ -149,16 +149,21 @@ RUN wget -O haproxy.tar.gz "$HAPROXY_URL"; \\
     # fixed download: tests/download/test_download_fixed.py).
     (f"RUN d=\"$(date +%Y)\"; curl -o t.tgz \"https://x.example.org/$d/t.tgz\" && "
      f"echo \"{A}  t.tgz\" | sha256sum -c -\n", "assembled from values known at build time"),
-    # A URL built with a shell expansion.
+    # A URL built with a shell expansion pinlock does not evaluate (a substitution).
     (f"ENV T_VERSION 1.0.1\nENV T_SHA256 {A}\n"
-     "RUN curl -o t.tgz \"https://x.example.org/${T_VERSION%.*}/t-$T_VERSION.tgz\" "
+     "RUN curl -o t.tgz \"https://x.example.org/${T_VERSION/./-}/t-$T_VERSION.tgz\" "
      "&& echo \"$T_SHA256 *t.tgz\" | sha256sum -c -\n", "shell expansions"),
-    # Another URL holds the version literally and would be left behind.
+    # A removal whose pattern shells read differently ("^" in a bracket expression).
+    (f"ENV T_VERSION 1.0.1\nENV T_SHA256 {A}\n"
+     "RUN curl -o t.tgz \"https://x.example.org/${T_VERSION%%[^0-9.]*}/t-$T_VERSION.tgz\" "
+     "&& echo \"$T_SHA256 *t.tgz\" | sha256sum -c -\n", "cannot evaluate exactly"),
+    # Another URL, not named for the download, holds the version literally and would be left
+    # behind (one named for it moves with it: test_download_expand.py).
     (f"ENV T_VERSION 1.0\nENV T_URL https://x.example.org/t-1.0.tgz\n"
-     "ENV T_ASC_URL https://x.example.org/t-1.0.tgz.asc\n"
+     "ENV OTHER_ASC_URL https://x.example.org/t-1.0.tgz.asc\n"
      f"ENV T_SHA256 {A}\n"
      "RUN curl -o t.tgz \"$T_URL\" && echo \"$T_SHA256 *t.tgz\" | sha256sum -c -\n",
-     "T_ASC_URL also hold(s) version 1.0"),
+     "OTHER_ASC_URL also hold(s) version 1.0"),
 ])
 def test_an_incomplete_block_is_reported_not_locked(
         text: str, reason: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:

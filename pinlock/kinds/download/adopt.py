@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pinlock.dockerfile.recognize.args import NAME_VAR_RE, ONE_VAR_RE
 from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, expand
 from pinlock.kinds.base import Detection
-from pinlock.kinds.download import schema
+from pinlock.kinds.download import expansion, schema
 from pinlock.kinds.download.model import (
     ChecksumsFrom,
     DownloadInput,
@@ -133,7 +133,8 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
             reported.add(key)
             found.skipped.append(Skipped(url, reason, found.path, c.line))
 
-    names = [m.group(1) or m.group(2) for m in NAME_VAR_RE.finditer(url)]
+    names = [m.group(1) or m.group(2) for m in NAME_VAR_RE.finditer(url)] + sorted(
+        expansion.names_in(url))
     versions = sorted({n for n in names if _is_version(n) and n in decls})
     if len(versions) > 1:
         skip(f"the URL holds {' and '.join(versions)}: pinlock cannot tell which one is the "
@@ -144,8 +145,13 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
         return None, None, None  # another input keeps this version already
     if versions:
         version = versions[0]
-        template = url.replace(f"${{{version}}}", "{version}").replace(f"${version}",
-                                                                      "{version}")
+        try:
+            # ${V%%[a-z]*} and its kin kept as {version%%[a-z]*}: filled the same way later.
+            template = expansion.to_template(url, version)
+        except expansion.PatternError as exc:
+            skip(f"the URL reads {version} through a pattern pinlock cannot evaluate exactly "
+                 f"({exc}); write the part it removes by hand, or use ${{{version}}}")
+            return version, None, None
         url_arg = None  # its ${VERSION} moves with the version itself
     else:
         # The version written literally in the URL: movable where its whole text has a span.
@@ -297,12 +303,21 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     if fixed and _SIDECARS.match(template):
         sums_from = ChecksumsFrom("sidecar")
     if sums_from is None and not platforms and _sidecar(
-            found.sites, fill(template, version=version), {**known, version_name: version}):
+            found.sites, fill(template, version=version), version_name, version, known):
         sums_from = ChecksumsFrom("sidecar")
+    more_urls: dict[str, str] = {}
+    if not fixed:
+        # The other URLs the version is written in (a signature's): they move with it.
+        more_urls, stuck = _more_urls(decls, _other_url_values(decls, url_arg, version),
+                                      version_name, version, found.taken_spans())
+        if url_arg is not None and stuck:
+            skip(f"{', '.join(stuck)} also hold(s) version {version} in a URL; pinlock would "
+                 f"move {url_arg} without it: write ${{{version_name}}} there instead")
+            return
     intent = DownloadIntent(url=template, version_arg=None if fixed else version_name,
                             sha256_arg=sha256_arg,
                             arch_map=arch_map, url_arg=url_arg, platforms=platforms,
-                            versions=versions, checksums=sums_from)
+                            versions=versions, checksums=sums_from, more_urls=more_urls)
     files = []
     for planned in intent.plan(version, found.platforms):
         values = shas.get(planned.platform, set())
@@ -322,18 +337,12 @@ def _adopt_one(found: Detection, version_name: str, url_arg: str | None,
     if bad is not None:
         skip(f"{bad[0].split('.', 2)[-1]}: {bad[1]}")
         return
-    if url_arg is not None and _other_url_values(decls, url_arg, version):
-        others = _other_url_values(decls, url_arg, version)
-        skip(f"{', '.join(others)} also hold(s) version {version} in a URL; pinlock would "
-             f"move {url_arg} without it: write ${{{version_name}}} there instead")
-        return
     found.inputs[name] = inp
     # The files, and their sidecars and signatures the Dockerfile fetches along.
     mine = {f.url + suffix for f in files for suffix in ("", ".sha256", ".sha256sum", ".asc",
                                                           ".sig")}
     found.used_urls.update(i for i, u in enumerate(found.sites.urls)
-                           if (expand(u.url, {**known, version_name: version}) or ("",))[0]
-                           in mine)
+                           if _resolved(u.url, version_name, version, known) in mine)
     if fixed:
         found.notes.append(
             f"{name}: a fixed download (its URL holds no version ARG or ENV): pinlock keeps "
@@ -363,9 +372,22 @@ def _filled(checks: Sequence[_Check], platform: str | None, version: str,
     return None
 
 
-def _sidecar(sites: Sites, url: str, known: dict[str, str]) -> bool:
+def _sidecar(sites: Sites, url: str, version_name: str, version: str,
+             known: dict[str, str]) -> bool:
     """The Dockerfile downloads the file's ``.sha256`` too: upstream publishes one."""
-    return any((expand(u.url, known) or ("",))[0] == url + ".sha256" for u in sites.urls)
+    return any(_resolved(u.url, version_name, version, known) == url + ".sha256"
+               for u in sites.urls)
+
+
+def _resolved(url: str, version_name: str, version: str, known: dict[str, str]) -> str:
+    """A URL as the build fetches it at ``version`` (its removal expansions evaluated); ""
+    when it reads what is not known."""
+    if not version_name.startswith(_FIXED):
+        try:
+            url = fill(expansion.to_template(url, version_name), version=version)
+        except expansion.PatternError:
+            return ""
+    return (expand(url, {**known, version_name: version}) or ("",))[0]
 
 
 def _sources(template: str) -> tuple[VersionsFrom | None, ChecksumsFrom | None]:
@@ -412,7 +434,27 @@ def _common_start(texts: list[str]) -> str:
     return texts[0][:n]
 
 
-def _other_url_values(decls: dict[str, list[ArgDecl]], url_arg: str, version: str
+def _more_urls(decls: dict[str, list[ArgDecl]], names: list[str], version_name: str,
+               version: str, taken: set[tuple[int, int]]) -> tuple[dict[str, str], list[str]]:
+    """The URL-valued ARGs/ENVs named for the download (``PHP_ASC_URL`` for ``PHP_VERSION``)
+    that write its version only as a whole version, each with its template; and the others."""
+    prefix = version_name[: -len("_VERSION")] + "_"
+    more: dict[str, str] = {}
+    stuck: list[str] = []
+    for n in names:
+        held = [d.value for d in decls[n] if d.value is not None]
+        texts = {v.text for v in held}
+        text = next(iter(texts))
+        if not n.startswith(prefix) or len(texts) != 1 \
+                or any((v.start, v.end) in taken for v in held) \
+                or literal_version.count(text, version) != text.count(version):
+            stuck.append(n)
+        else:
+            more[n] = literal_version.template(text, version)
+    return more, stuck
+
+
+def _other_url_values(decls: dict[str, list[ArgDecl]], url_arg: str | None, version: str
                       ) -> list[str]:
     return sorted(n for n, ds in decls.items() if n != url_arg and any(
         d.value is not None and "://" in d.value.text and version in d.value.text for d in ds))

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from pinlock.digest import is_sha256
 from pinlock.dockerfile.recognize.args import NAME_VAR_RE
-from pinlock.dockerfile.sites import ArgDecl, UrlSite
+from pinlock.dockerfile.sites import ArgDecl, Sites, UrlSite
 from pinlock.kinds.base import Detection
-from pinlock.kinds.download import schema
+from pinlock.kinds.download import expansion, schema
 from pinlock.kinds.download.adopt import adopt
 from pinlock.kinds.download.model import (
     ChecksumsFrom,
@@ -40,7 +40,8 @@ def detect(found: Detection) -> None:
     handled = adopt(found)
     sites = found.sites
     decls: dict[str, list[ArgDecl]] = {}
-    for a in sites.args:
+    # ENV after ARG: a version or checksum kept in ENV (`ENV PACKER_SHA256SUM=…`) is read alike.
+    for a in (*sites.args, *sites.checksums.env):
         if a.value is not None:
             decls.setdefault(a.name, []).append(a)
     taken = found.taken_spans()
@@ -57,8 +58,8 @@ def detect(found: Detection) -> None:
             continue
         if any(RELEASE_DOWNLOAD.match(u.url) and _uses(u.url, vname) for u in sites.urls):
             # The release kind pins this ARG: a second input on it would fight over it.
-            _skip(found, mine, f"ARG {vname} also versions a GitHub release download; add this "
-                  "download's checksum to that release input by hand")
+            _skip(found, mine, f"{_kw(sites, vname)} {vname} also versions a GitHub release "
+                  "download; add this download's checksum to that release input by hand")
             continue
         _detect_one(found, vname, refs, decls, [m for m in mine
                                                  if not RELEASE_DOWNLOAD.match(m.site.url)])
@@ -66,6 +67,10 @@ def detect(found: Detection) -> None:
 
 def _uses(url: str, name: str) -> bool:
     return any(m.group(1) == name or m.group(2) == name for m in NAME_VAR_RE.finditer(url))
+
+
+def _kw(sites: Sites, name: str) -> str:
+    return "ARG" if sites.args_named(name) else "ENV"
 
 
 def _skip(found: Detection, urls: list[_Url], reason: str) -> None:
@@ -78,12 +83,13 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
                 decls: dict[str, list[ArgDecl]], urls: list[_Url]) -> None:
     if not urls:
         return
+    kw = _kw(found.sites, vname)
     checks = [u for u in urls if u.site.url.endswith(_CHECK_FILES)]
     main = [u for u in urls if u not in checks]
     if not main:
         return
     if len({u.site.url for u in main}) != 1:
-        _skip(found, urls, f"several downloads are versioned by ARG {vname}; pinlock manages "
+        _skip(found, urls, f"several downloads are versioned by {kw} {vname}; pinlock manages "
               "one URL per download input: add one input per URL by hand (docs/lockfile.md)")
         return
     written = main[0].site.url
@@ -93,9 +99,12 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
               f"${{{vname}}}: pinlock cannot tell which one is the architecture")
         return
     arch_var = others[0] if others else None
-    template = written
-    for r in refs:
-        template = template.replace(r, "{version}")
+    try:
+        template = expansion.to_template(written, vname)
+    except expansion.PatternError as exc:
+        _skip(found, urls, f"the URL reads {vname} through a pattern pinlock cannot evaluate "
+              f"exactly ({exc})")
+        return
     if arch_var is not None:
         template = template.replace(f"${{{arch_var}}}", "{arch}").replace(f"${arch_var}",
                                                                           "{arch}")
@@ -106,7 +115,7 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
     version_decls = decls[vname]
     version = version_decls[0].value.text if version_decls[0].value else ""
     if any(d.value is None or d.value.text != version for d in version_decls):
-        _skip(found, urls, f"ARG {vname} is declared with different defaults; make them equal")
+        _skip(found, urls, f"{kw} {vname} is declared with different values; make them equal")
         return
     single = [prefix + s for s in _SINGLE if prefix + s in decls]
     per_arch = _per_arch_args(prefix, decls)
@@ -115,7 +124,7 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
         if len(single) != 1:
             why = ("no checksum ARG named " + " or ".join(prefix + s for s in _SINGLE[:2])
                    if not single else "several checksum ARGs: " + ", ".join(single))
-            _skip(found, urls, f"a download versioned by ARG {vname} with {why}; pinlock "
+            _skip(found, urls, f"a download versioned by {kw} {vname} with {why}; pinlock "
                   "keeps a download whose sha256 one ARG holds")
             return
         sha_template = single[0]
@@ -136,18 +145,19 @@ def _detect_one(found: Detection, vname: str, refs: tuple[str, str],
                             checksums=ChecksumsFrom("sidecar") if sidecar else None)
     files = []
     for planned in intent.plan(version, found.platforms):
-        values = decls.get(planned.sha256_arg or "", [])
+        arg = planned.sha256_arg or ""
+        values = decls.get(arg, [])
         texts = {d.value.text for d in values if d.value is not None}
         if len(texts) != 1 or not is_sha256(next(iter(texts))):
-            _skip(found, urls, f"ARG {planned.sha256_arg} does not hold one sha256 (it holds "
-                  f"{', '.join(sorted(texts)) or 'nothing'}); pinlock adopts only a sha256")
+            _skip(found, urls, f"{_kw(found.sites, arg)} {arg} does not hold one sha256 (it "
+                  f"holds {', '.join(sorted(texts)) or 'nothing'}); pinlock adopts only a sha256")
             return
         sha = texts.pop()
         for u in main:
             c = u.site.checksum
             if c is not None and "$" not in c.text and c.text != f"sha256:{sha}":
-                _skip(found, urls, f"ADD --checksum={c.text} disagrees with ARG "
-                      f"{planned.sha256_arg}; make them equal")
+                _skip(found, urls, f"ADD --checksum={c.text} disagrees with "
+                      f"{_kw(found.sites, arg)} {arg}; make them equal")
                 return
         files.append(LockedFile(planned.name, planned.sha256_arg, planned.platform, planned.url,
                                 sha))

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from pinlock.kinds.download.expansion import fill_version
 from pinlock.model import platform_arch
 
 # Where new versions come from, and where the expected sha256 comes from.
@@ -62,8 +63,9 @@ class PlannedFile:
 
 def fill(template: str, *, version: str, arch: str | None = None, name: str | None = None
          ) -> str:
-    """``{version}``, ``{arch}``, ``{ARCH}`` (upper case, '-' as '_') and ``{name}`` filled."""
-    out = template.replace("{version}", version)
+    """``{version}`` (and its expansions, ``{version%%[a-z]*}``), ``{arch}``, ``{ARCH}`` (upper
+    case, '-' as '_') and ``{name}`` filled."""
+    out = fill_version(template, version)
     if arch is not None:
         out = out.replace("{arch}", arch).replace("{ARCH}", arch.upper().replace("-", "_"))
     if name is not None:
@@ -90,6 +92,9 @@ class DownloadIntent:
     # The ARG/ENV whose default is the file's URL with the version written in it (`ENV
     # HAPROXY_URL https://…/haproxy-2.8.26.tar.gz`): rewritten whole when the version moves.
     url_arg: str | None = None
+    # Other ARGs/ENVs whose default is a URL with the version written in it (`ENV PHP_ASC_URL
+    # https://…/php-8.5.0.tar.xz.asc`): name -> that URL's template, rewritten with the version.
+    more_urls: Mapping[str, str] = field(default_factory=dict)
     # The platforms a per-arch `case` block downloads a file for: planned whatever the lock's
     # platforms, since a version move must move every arm's URL and sha256 together.
     platforms: tuple[str, ...] = ()

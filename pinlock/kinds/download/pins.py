@@ -6,7 +6,7 @@ from __future__ import annotations
 from pinlock.dockerfile.sites import Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
-from pinlock.kinds.download.model import DownloadInput, LockedFile
+from pinlock.kinds.download.model import DownloadInput, LockedFile, fill
 from pinlock.kinds.files import add_checksum_pins, require_written
 from pinlock.kinds.release import literal as literal_version
 
@@ -42,6 +42,11 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
         kw, found = held_values(sites, d.url_arg, inp.name, path)
         out.extend(PinSite(inp.name, f"{kw} {d.url_arg}", v, planned_files[0].url)
                    for v in found)
+    for arg, more in sorted(d.more_urls.items()):
+        # Another URL held whole in an ARG/ENV, its version written in it (a signature's).
+        kw, found = held_values(sites, arg, inp.name, path)
+        want = fill(more, version=dl.version)
+        out.extend(PinSite(inp.name, f"{kw} {arg}", v, want) for v in found)
     known = values(sites)
     # The version the Dockerfile holds now (a bump moves it): a URL written with it literally
     # is the planned file of the same platform at the locked version.
@@ -55,6 +60,7 @@ def pin_sites(inp: DownloadInput, scope: Scope) -> list[PinSite]:
         known[d.version_arg] = dl.version
     if d.url_arg is not None and planned_files:
         known[d.url_arg] = planned_files[0].url
+    known.update({arg: fill(more, version=dl.version) for arg, more in d.more_urls.items()})
     by_url = {f.url: f for f in dl.files}
     tied: set[str] = set()
     spans: set[tuple[int, int]] = set()

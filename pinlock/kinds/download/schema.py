@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from pinlock import grammar
 from pinlock.errors import LockfileError
 from pinlock.grammar import GrammarError
-from pinlock.kinds.base import Value
+from pinlock.kinds.base import Check, Value
+from pinlock.kinds.download.expansion import (
+    OPS,
+    PLACE_RE,
+    PatternError,
+    check_template,
+    has_version,
+)
 from pinlock.kinds.download.model import (
     CHECKSUM_SOURCES,
     VERSION_SOURCES,
@@ -25,7 +32,7 @@ from pinlock.values import template, word
 
 INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
                          "checksums", "signature", "allow-prerelease", "group", "min-age",
-                         "url-arg", "platforms", "fixed", "locked"})
+                         "url-arg", "more-urls", "platforms", "fixed", "locked"})
 # The keys each `versions.from` takes (besides `from`); the first ones listed are required.
 _VERSION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "github-tags": (("repository",), ("template",)),
@@ -53,13 +60,13 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     # A fixed download: URLs without a version to move, their sha256s kept and checked.
     fixed = r.flag("fixed", False)
     if fixed:
-        for key in ("version-arg", "versions", "url-arg", "allow-prerelease"):
+        for key in ("version-arg", "versions", "url-arg", "more-urls", "allow-prerelease"):
             if key in r.data:
                 raise LockfileError(path, "a fixed download has no version to move: remove "
                                     f"{key}, or fixed = true", key=r.qualified(key))
-        if "{version}" in url:
+        if has_version(url):
             raise r.fail("url", "a URL without {version}, since fixed = true", url)
-    elif "{version}" not in url:
+    elif not has_version(url):
         raise r.fail("url", "a URL template containing {version} (or fixed = true)", url)
     # Absent: each file's sha256 is written literally where the Dockerfile checks it.
     sha256_arg = r.opt_str("sha256-arg")
@@ -72,7 +79,20 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
         sha256_arg=sha256_arg,
         arch_map=arch_map, versions=versions, checksums=checksums, signature=signature,
         allow_prerelease=r.flag("allow-prerelease", False), group=group(r), min_age=min_age(r),
-        url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()))
+        url_arg=r.opt_str("url-arg"), platforms=r.str_list("platforms", ()),
+        more_urls=r.str_map("more-urls") if "more-urls" in r.data else {})
+    for arg, more in intent.more_urls.items():
+        if not has_version(more):
+            raise LockfileError(path, f"a URL template containing {{version}}, got {more!r}",
+                                key=f"{r.where}.more-urls.{arg}",
+                                hint="more-urls lists the ARGs/ENVs whose URL moves with the "
+                                "version; remove the ones that do not")
+    if versions is not None and versions.source == "directory" and not fixed:
+        head = url[: url.find("{version}")] if "{version}" in url else url
+        if PLACE_RE.search(head):
+            # The listing names folders by what the removal leaves: not the version.
+            raise r.fail("versions", "a source other than a directory listing: url holds "
+                         "the version through a removal before it holds it whole", url)
     arch_in_arg = sha256_arg is not None and ("{ARCH}" in sha256_arg or "{arch}" in sha256_arg)
     if intent.url_arg is not None and intent.per_arch:
         raise r.fail("url-arg", "no url-arg: one ARG holds one URL, and url holds {arch}",
@@ -205,6 +225,7 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
         "group": d.group, "min-age": d.min_age, "url-arg": d.url_arg,
         "platforms": list(d.platforms) or None,
         "arch-map": Replace(sorted(d.arch_map.items())) or None,
+        "more-urls": Replace(sorted(d.more_urls.items())) or None,
         "versions": versions, "checksums": checksums, "signature": signature,
     }
     files = Replace()
@@ -221,13 +242,16 @@ def _present(pairs: tuple[tuple[str, object], ...]) -> dict[str, object]:
 
 def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     d, dl = inp.intent, inp.locked
-    yield f"{at}.url", d.url, template(grammar.url)
+    yield f"{at}.url", d.url, url_template
     if d.version_arg is not None:
         yield f"{at}.version-arg", d.version_arg, grammar.arg_name
     if d.sha256_arg is not None:
         yield f"{at}.sha256-arg", d.sha256_arg, template(grammar.arg_name, "X1")
     if d.url_arg is not None:
         yield f"{at}.url-arg", d.url_arg, grammar.arg_name
+    for arg, more in sorted(d.more_urls.items()):
+        yield f"{at}.more-urls", arg, grammar.arg_name
+        yield f"{at}.more-urls.{arg}", more, url_template
     for plat in d.platforms:
         yield f"{at}.platforms", plat, grammar.platform
     for plat, arch in sorted(d.arch_map.items()):
@@ -243,10 +267,10 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
             yield f"{at}.versions.url", v.url, fetched_url
         yield f"{at}.versions.template", v.template, template(grammar.release_tag)
     if d.checksums is not None and d.checksums.url is not None:
-        yield f"{at}.checksums.url", d.checksums.url, template(fetched_url)
+        yield f"{at}.checksums.url", d.checksums.url, fetched_template
     if d.signature is not None:
         s = d.signature
-        yield f"{at}.signature.url", s.url, template(fetched_url)
+        yield f"{at}.signature.url", s.url, fetched_template
         yield f"{at}.signature.fingerprint", s.fingerprint, fingerprint
         if s.key_url is not None:
             yield f"{at}.signature.key-url", s.key_url, fetched_url
@@ -269,6 +293,22 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
             yield f"{fk}.verified-by", w, word
 
 
+def _expanding(check: Check, what: str) -> Check:
+    """A template's grammar, its ``{version<op><pattern>}`` expansions checked first: each
+    pattern one pinlock evaluates exactly, then written ``{version}`` for ``check``."""
+    plain = template(check)
+
+    def run(value: str) -> None:
+        try:
+            rest = check_template(value)
+        except PatternError as exc:
+            raise GrammarError(what, value, f"{{version<op><pattern>}} with op one of "
+                               f"{', '.join(OPS)} and a pattern pinlock evaluates exactly "
+                               f"({exc})") from None
+        plain(rest)
+    return run
+
+
 def fetched_url(value: str) -> None:
     """A URL only pinlock reads (an index, a checksum file), never written to the Dockerfile:
     ``grammar.url`` plus a query (``?mode=json&include=all``)."""
@@ -276,6 +316,10 @@ def fetched_url(value: str) -> None:
     grammar.url(path)
     if sep and _QUERY.fullmatch(query) is None:
         raise GrammarError("URL", value, "a query of letters, digits and '._~:/@=+,%&-'")
+
+
+url_template = _expanding(grammar.url, "URL template")
+fetched_template = _expanding(fetched_url, "URL template")
 
 
 def fingerprint(value: str) -> None:
