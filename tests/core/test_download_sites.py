@@ -38,3 +38,21 @@ def test_a_url_assembled_at_build_time_is_said_not_guessed(text: str, said: str)
     sites = find_sites(parse(text))
     assert not sites.urls
     assert [(u.line, said in u.reason) for u in sites.unmanaged] == [(2, True)]
+
+
+@pytest.mark.parametrize("text", [
+    # a flag without a value before the URL variable
+    f'FROM alpine\nARG TOOL_URL="{URL}"\nRUN curl -L ${{TOOL_URL}} -o /t.tgz\n',
+    f'FROM alpine\nARG TOOL_URL="{URL}"\nRUN wget -q "$TOOL_URL" -O /t.tgz\n',
+])
+def test_a_url_variable_after_a_flag_is_the_download(text: str) -> None:
+    sites = find_sites(parse(text))
+    assert [u.url for u in sites.urls] == [URL]
+
+
+def test_a_url_arg_is_read_as_written_so_its_version_variable_shows() -> None:
+    text = ("FROM alpine\nARG T_VERSION=1.0\n"
+            'ARG T_URL="https://github.com/o/t/releases/download/${T_VERSION}/t_amd64"\n'
+            "RUN curl -L ${T_URL} -o /t\n")
+    assert [u.url for u in find_sites(parse(text)).urls] == [
+        "https://github.com/o/t/releases/download/${T_VERSION}/t_amd64"]

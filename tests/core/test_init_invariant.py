@@ -46,3 +46,26 @@ def test_init_leaves_out_what_it_cannot_tie_and_verify_accepts_its_lock(
     assert "github-release" not in lock and "{arch}" not in lock and 'kind = "apt"' not in lock
     v = run_cli(capsys, "verify", "--dockerfile", "Dockerfile")
     assert v.code == 0, v.out + v.err
+
+
+def test_a_release_url_held_in_an_arg_is_adopted_with_its_checksum_arg(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sha = "b" * 64
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "Dockerfile").write_text(f"""\
+FROM alpine:3.20
+ARG FLUXCTL_VERSION="1.21.0"
+ARG FLUXCTL_CHECKSUM="{sha}"
+ARG FLUXCTL_URL="https://github.com/fluxcd/flux/releases/download/${{FLUXCTL_VERSION}}/fluxctl_linux_amd64"
+RUN curl -L ${{FLUXCTL_URL}} -o /usr/local/bin/fluxctl \\
+ && echo "${{FLUXCTL_CHECKSUM}}  /usr/local/bin/fluxctl" | sha256sum -c
+""")
+    r = run_cli(capsys, "init", "--dockerfile", "Dockerfile")
+    assert r.code == 0, r.err
+    lock = (tmp_path / "image.lock.toml").read_text()
+    assert 'repository = "fluxcd/flux"' in lock and f'sha256 = "{sha}"' in lock
+    assert run_cli(capsys, "verify", "--dockerfile", "Dockerfile").code == 0
+    (tmp_path / "Dockerfile").write_text(
+        (tmp_path / "Dockerfile").read_text().replace(sha, "c" * 64))
+    assert run_cli(capsys, "verify", "--dockerfile", "Dockerfile").code == 1

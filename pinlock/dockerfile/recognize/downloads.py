@@ -56,7 +56,7 @@ def command(cmd: Command, out: Found) -> bool:
     step = script.step
     words = cmd.words
     for at, w in enumerate(words[1:], start=1):
-        operand = not words[at - 1].value.startswith("-")  # not the value of `-o FILE`
+        operand = not _takes_value(cmd.prog, words[at - 1].value)  # not `-o FILE`
         if _URL_RE.match(w.value):
             out.urls.append(UrlSite(w.value, "RUN", step.stage, step.ins.line))
         elif operand and w.has_expansion and w.value.startswith(("$(", "`")):
@@ -81,10 +81,38 @@ def command(cmd: Command, out: Found) -> bool:
 
 
 
+# The options of curl and wget that take the next word as their value (a file, a header, …).
+_VALUE_SHORT = {"curl": frozenset("oHduAexTFmwXcbrKCEzY"), "wget": frozenset("OPUtToaiewQ")}
+_VALUE_LONG = frozenset({
+    "--output", "--header", "--data", "--data-binary", "--data-raw", "--data-urlencode",
+    "--user", "--user-agent", "--referer", "--proxy", "--upload-file", "--form", "--max-time",
+    "--write-out", "--request", "--cookie-jar", "--cookie", "--range", "--config",
+    "--continue-at", "--cert", "--key", "--cacert", "--capath", "--retry", "--retry-delay",
+    "--retry-max-time", "--connect-timeout", "--time-cond", "--output-document",
+    "--directory-prefix", "--tries", "--timeout", "--password", "--http-user",
+    "--http-password", "--input-file", "--append-output", "--output-file", "--wait",
+    "--quota", "--ca-certificate", "--certificate", "--private-key", "--post-data",
+    "--post-file", "--method", "--body-data", "--load-cookies", "--save-cookies"})
+
+
+def _takes_value(prog: str, option: str) -> bool:
+    """``option`` (the word before) is one that takes the next word as its value."""
+    if option.startswith("--"):
+        return "=" not in option and option in _VALUE_LONG
+    if option.startswith("-") and len(option) > 1:
+        return option[-1] in _VALUE_SHORT.get(prog, frozenset())
+    return False
+
+
 def _held(word: str, script: Script) -> str | None:
     """The value of a one-variable word: a shell variable the script assigned a literal,
     else an ARG or ENV in scope; None when neither says."""
     name = word.strip("${}")
     if name in script.assigned:
         return script.assigned[name]
+    decl = script.step.scope.get(name)
+    if decl is not None and decl.value is not None and _URL_RE.match(decl.value.text):
+        # The URL as the ARG/ENV writes it (…/download/${TOOL_VERSION}/…), as if written
+        # here: the kinds read the version variable in it like in any URL.
+        return decl.value.text
     return expand_word(word, values_of(script.step.scope)).resolved
