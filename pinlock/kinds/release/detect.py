@@ -18,6 +18,7 @@ from pinlock.kinds.release.model import (
     ReleaseIntent,
     ReleaseLocked,
 )
+from pinlock.kinds.release.pins import read_url
 from pinlock.model import Skipped
 from pinlock.values import first_bad
 
@@ -173,7 +174,7 @@ def _literal_versions(found: Detection) -> None:
     groups: dict[tuple[str, str, str], list[ChecksumSite]] = {}
     held = {d.name: d.value.text for d in (*sites.args, *sites.checksums.env)
             if d.value is not None}
-    for c in sites.checksums.sites:
+    for c in (read_url(c, sites) for c in sites.checksums.sites):
         ref = ONE_VAR_RE.match(c.url or "")
         if ref is not None:
             # `Invoke-WebRequest -Uri $env:X_URL`, `curl "$X_URL"`: the release URL is written
@@ -191,8 +192,9 @@ def _literal_versions(found: Detection) -> None:
         m = _GH_URL.match(c.url or "")
         if m is None or "$" in m.group("tag"):
             continue
-        if c.holder is not None or c.held_in != "RUN" or "$" in m.group(0) \
-                or (c.value.start, c.value.end) in taken:
+        if (c.holder is None and c.held_in != "RUN") or "$" in m.group(0) \
+                or (c.value.start, c.value.end) in taken or (c.holder is not None
+                                                           and not c.url_values):
             if c.url not in seen:
                 seen.add(m.group(0))
                 found.skipped.append(Skipped(
@@ -218,6 +220,7 @@ def _adopt_literal(found: Detection, owner: str, repo: str, tag: str,
         skip(f"the release tag {tag} names no version pinlock can move")
         return
     shas: dict[str, set[str]] = {}
+    holders: dict[str, set[str | None]] = {}  # what holds each file's sha256 (None: RUN text)
     for c in checks:
         url = c.url or ""
         fname = url.rsplit("/", 1)[-1]
@@ -231,8 +234,9 @@ def _adopt_literal(found: Detection, owner: str, repo: str, tag: str,
                  "by a line continuation); write the URL in one word to have pinlock keep it")
             return
         shas.setdefault(fname, set()).add(c.value.text.lower())
+        holders.setdefault(fname, set()).add(c.holder)
     for fname, values in shas.items():
-        if len(values) != 1:
+        if len(values) != 1 or len(holders[fname]) != 1:
             skip(f"{fname} is checked against {len(values)} different sha256 values; make "
                  "them one")
             return
@@ -259,13 +263,15 @@ def _adopt_literal(found: Detection, owner: str, repo: str, tag: str,
                  "version ARG/ENV that holds the version")
             return
         version_arg = named[0]
-    assets = tuple(AssetIntent(literal.template(fname, vless), None) for fname in sorted(shas))
+    assets = tuple(AssetIntent(literal.template(fname, vless), next(iter(holders[fname])))
+                   for fname in sorted(shas))
     intent = ReleaseIntent(repository=f"{owner}/{repo}", version_arg=version_arg,
                            assets=assets, tag_template=tag_t)
     locked = []
     for planned in intent.plan([], version=vless):
         url = intent.url_for(tag=tag, version=vless, name=planned.name)
-        locked.append(LockedAsset(name=planned.name, sha256_arg=None, platform=None, url=url,
+        locked.append(LockedAsset(name=planned.name, sha256_arg=planned.sha256_arg,
+                                  platform=None, url=url,
                                   sha256=next(iter(shas[planned.name]))))
     if {a.url for a in locked} != {c.url for c in checks}:
         skip(f"the release URL template does not give back the URLs written for {tag}")

@@ -3,6 +3,10 @@ written in RUN text, and ADD --checksum."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
+
+from pinlock.dockerfile.recognize.args import ONE_VAR_RE
 from pinlock.dockerfile.sites import ArgDecl, ChecksumSite, Sites, Value, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Scope
@@ -65,8 +69,29 @@ def pin_sites(inp: ReleaseInput, scope: Scope) -> list[PinSite]:
     by_url = {a.url: a for a in inp.locked.assets}
     tied: set[str] = set()
     spans: set[tuple[int, int]] = set()
-    for c in sites.checksums.sites:
-        if c.holder is not None or c.held_in != "RUN" or c.url is None:
+    for c in map(partial(read_url, sites=sites), sites.checksums.sites):
+        if c.url is None:
+            continue
+        if c.holder is not None:
+            # A sha256 an ARG/ENV holds is pinned there (above); a literal URL it checks
+            # still writes the version (``ENV TOOL_URL https://…/v1.2/…``): those places move.
+            held = _literal(inp, c, locked, path) if "$" not in c.url else None
+            if held is not None:
+                for v in held[1]:
+                    if (v.start, v.end) not in spans:
+                        spans.add((v.start, v.end))
+                        out.append(PinSite(inp.name, f"version in URL ({held[0].name})", v,
+                                           inp.locked.version))
+            elif ("$" not in c.url and len(c.url_values) == 1 and c.url_values[0].text == c.url
+                  and split_release_url(inp.intent.download_url, inp.intent.repository,
+                                        c.url) is not None):
+                # This input's release URL, written whole, that is no version of a locked
+                # asset checked by that ARG/ENV (edited by hand): the URL the lock wants.
+                la = next((a for a in locked.values() if a.sha256_arg == c.holder), None)
+                if la is not None:
+                    out.append(PinSite(inp.name, f"URL ({la.name})", c.url_values[0], la.url))
+            continue
+        if c.held_in != "RUN":
             continue
         if "$" not in c.url and (found_literal := _literal(inp, c, locked, path)) is not None:
             # The version written in the URL: the file the lock wants at its version.
@@ -110,7 +135,7 @@ def _literal(inp: ReleaseInput, c: ChecksumSite, locked: dict[str, LockedAsset],
     if written is None:
         return None
     for asset in inp.intent.assets:
-        if asset.per_arch or asset.sha256_arg is not None \
+        if asset.per_arch or asset.sha256_arg != c.holder \
                 or asset.name.replace("{version}", written) != fname:
             continue
         la = locked.get(asset.name.replace("{version}", inp.locked.version))
@@ -140,3 +165,20 @@ def split_release_url(download_url: str, repository: str, url: str) -> tuple[str
     if not sep or not tag or not fname or "/" in tag or "/" in fname:
         return None
     return tag, fname
+
+
+def read_url(c: ChecksumSite, sites: Sites) -> ChecksumSite:
+    """``c`` with the URL its download reads whole from an ARG or ENV (``curl "$TOOL_URL"``,
+    ``-Uri $env:TOOL_URL``) written out, and where: the declaration, as if the URL stood in
+    the RUN. Only for a name declared once, with a literal URL (no variable in it); else
+    ``c`` as it is."""
+    ref = ONE_VAR_RE.match(c.url or "")
+    if ref is None:
+        return c
+    name = ref.group(1) or ref.group(2)
+    found = [d for d in (*sites.args, *sites.envs) if d.name == name]
+    value = found[0].value if len(found) == 1 else None
+    if value is None or not value.text.startswith(("https://", "http://")) \
+            or "$" in value.text:
+        return c
+    return replace(c, url=value.text, url_values=(value,))
