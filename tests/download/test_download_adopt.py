@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.cli import init_and_verify as _init
 from support.cli import run_cli
 from support.download_host import DownloadHost, go_index, sha256_hex
 
@@ -38,16 +38,6 @@ RUN set -eux; \\
 \ttar -C /usr/local -xzf go.tgz
 """
 
-
-def _init(project: Path, text: str,
-          capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
-    (project / "docker" / "Dockerfile").write_text(text)
-    r = run_cli(capsys, "init")
-    assert r.code == 0, r
-    v = run_cli(capsys, "verify")
-    assert v.code == 0, v  # never a lock verify rejects
-    data = tomllib.loads((project / "image.lock.toml").read_text())
-    return data.get("inputs", {}), r.out + r.err
 
 
 def test_a_golang_case_block_is_adopted_with_go_s_index(

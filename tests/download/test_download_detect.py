@@ -4,25 +4,14 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.cli import init_and_verify as _init
 from support.cli import run_cli
 
 A, B = "a" * 64, "b" * 64
 
-
-def _init(project: Path, text: str,
-          capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], str]:
-    (project / "docker" / "Dockerfile").write_text(text)
-    r = run_cli(capsys, "init")
-    assert r.code == 0, r
-    v = run_cli(capsys, "verify")
-    assert v.code == 0, v  # never a lock verify rejects
-    data = tomllib.loads((project / "image.lock.toml").read_text())
-    return data.get("inputs", {}), r.out + r.err
 
 
 def test_a_sidecar_fetched_by_the_dockerfile_is_adopted_as_the_checksum_source(

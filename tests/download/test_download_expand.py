@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.cli import run_cli
+from support.cli import init_and_verify, run_cli
 from support.download_host import DownloadHost, sha256_hex
 
 from pinlock.errors import LockfileError
@@ -92,16 +92,8 @@ def test_a_directory_listing_cannot_follow_a_removal() -> None:
             "inputs.t"), "t", ("linux/amd64",))
 
 
-def _init(project: Path, text: str,
-          capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    (project / "docker" / "Dockerfile").write_text(text)
-    r = run_cli(capsys, "init")
-    assert r.code == 0, r
-    v = run_cli(capsys, "verify")
-    assert v.code == 0, v
-    inputs: dict[str, Any] = tomllib.loads(
-        (project / "image.lock.toml").read_text()).get("inputs", {})
-    return inputs
+def _init(project: Path, text: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    return init_and_verify(project, text, capsys)[0]
 
 
 def _add_sidecar(project: Path, after: str) -> None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 import tomlkit
+from support.cli import init_and_verify as _init
 from support.cli import run_cli, snapshot
 from support.download_host import DownloadHost, sha256_hex
 
@@ -53,16 +53,6 @@ RUN set -eux; \\
 def _shas() -> dict[str, str | None]:
     return {d: sha256_hex(_bytes(a)) for d, a in ARCHES.items()}
 
-
-def _init(project: Path, text: str, capsys: pytest.CaptureFixture[str]
-          ) -> tuple[dict[str, Any], str]:
-    (project / "docker" / "Dockerfile").write_text(text)
-    r = run_cli(capsys, "init")
-    assert r.code == 0, r
-    v = run_cli(capsys, "verify")
-    assert v.code == 0, v  # never a lock verify rejects
-    data = tomllib.loads((project / "image.lock.toml").read_text())
-    return data.get("inputs", {}), r.out + r.err
 
 
 def _codes(out: str) -> list[tuple[str, str]]:

@@ -7,11 +7,10 @@ rebuild exactly (a ``-replace`` on the version) is reported, never locked."""
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.cli import init_and_verify as _init
 from support.cli import run_cli
 from support.download_host import DownloadHost, go_index, sha256_hex
 
@@ -53,16 +52,6 @@ RUN $url = '{base}/go{version}.windows-amd64.zip'; \\
 \t}}
 """
 
-
-def _init(project: Path, text: str, capsys: pytest.CaptureFixture[str]
-          ) -> tuple[dict[str, Any], str]:
-    (project / "docker" / "Dockerfile").write_text(text)
-    r = run_cli(capsys, "init")
-    assert r.code == 0, r
-    v = run_cli(capsys, "verify")
-    assert v.code == 0, v  # never a lock verify rejects
-    data = tomllib.loads((project / "image.lock.toml").read_text())
-    return data.get("inputs", {}), r.out + r.err
 
 
 def _add_sources(project: Path, after: str, sources: str) -> None:

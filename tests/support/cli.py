@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,18 @@ def snapshot(folder: Path) -> dict[str, str]:
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*")) if p.is_file()
     }
+
+
+def init_and_verify(project: Path, text: str, capsys: pytest.CaptureFixture[str]
+                    ) -> tuple[dict[str, Any], str]:
+    """``text`` as the project's docker/Dockerfile, ``pinlock init``, then ``verify`` (which
+    must accept the lock init wrote): the lock's inputs, and what init printed."""
+    import tomllib
+
+    (project / "docker" / "Dockerfile").write_text(text)
+    r = run_cli(capsys, "init")
+    assert r.code == 0, r
+    v = run_cli(capsys, "verify")
+    assert v.code == 0, v  # never a lock verify rejects
+    data = tomllib.loads((project / "image.lock.toml").read_text())
+    return data.get("inputs", {}), r.out + r.err
