@@ -23,6 +23,7 @@ method call, a value fetched while the image builds) is ``Unmanaged``, with its 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from pinlock.dockerfile.parser import Text
@@ -506,28 +507,8 @@ def _words(t: str, s: int, e: int) -> list[tuple[int, int]]:
     return out
 
 
-def _split_top(t: str, s: int, e: int, sep: str) -> list[tuple[int, int]]:
-    """``t[s:e]`` split at ``sep`` outside strings and brackets."""
-    out, i, last = [], s, s
-    while i < e:
-        c = t[i]
-        if c in "'\"":
-            i = _skip_quoted(t, i)
-            continue
-        if c in "({[":
-            close = _closing(t, i)
-            i = e if close is None else close + 1
-            continue
-        if c == sep:
-            out.append((last, i))
-            last = i + 1
-        i += 1
-    out.append((last, e))
-    return out
-
-
-def _split_top_op(t: str, s: int, e: int, op: str) -> int | None:
-    """Where the operator ``op`` (``-f``) stands in ``t[s:e]``, outside strings and brackets."""
+def _top_level(t: str, s: int, e: int) -> Iterator[int]:
+    """The indexes of ``t[s:e]`` outside strings and brackets, in order."""
     i = s
     while i < e:
         c = t[i]
@@ -538,10 +519,27 @@ def _split_top_op(t: str, s: int, e: int, op: str) -> int | None:
             close = _closing(t, i)
             i = e if close is None else close + 1
             continue
+        yield i
+        i += 1
+
+
+def _split_top(t: str, s: int, e: int, sep: str) -> list[tuple[int, int]]:
+    """``t[s:e]`` split at ``sep`` outside strings and brackets."""
+    out, last = [], s
+    for i in _top_level(t, s, e):
+        if t[i] == sep:
+            out.append((last, i))
+            last = i + 1
+    out.append((last, e))
+    return out
+
+
+def _split_top_op(t: str, s: int, e: int, op: str) -> int | None:
+    """Where the operator ``op`` (``-f``) stands in ``t[s:e]``, outside strings and brackets."""
+    for i in _top_level(t, s, e):
         if (t.startswith(op, i) and i > s and t[i - 1].isspace()
                 and (i + len(op) >= e or t[i + len(op)].isspace())):
             return i
-        i += 1
     return None
 
 
