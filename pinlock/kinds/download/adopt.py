@@ -181,13 +181,9 @@ def _read(found: Detection, c: ChecksumSite, url: str, url_arg: str | None,
         skip("the URL is built with shell expansions pinlock cannot rewrite "
              f"({url}); write it with plain ${{NAME}} references to have pinlock keep it")
         return version, None, None
-    platform = None
-    if c.arch:
-        platform = _arm_platform(c.arch)
-        if platform is None:
-            skip(f"the `case` arm {' | '.join(c.arch)} names no single platform pinlock knows "
-                 "(linux/amd64, linux/arm64, …)")
-            return version, None, None
+    platform, known = _platform_of(c, skip)
+    if not known:
+        return version, None, None
     return version, _Check(c, template, platform), url_arg
 
 
@@ -202,14 +198,23 @@ def _fixed(c: ChecksumSite, url: str, url_arg: str | None, skip: Callable[[str],
              "pinlock has nothing to move it by and no one URL to keep; its sha256 stays as "
              "written")
         return key, None, None
-    platform = None
-    if c.arch:
-        platform = _arm_platform(c.arch)
-        if platform is None:
-            skip(f"the `case` arm {' | '.join(c.arch)} names no single platform pinlock knows "
-                 "(linux/amd64, linux/arm64, …)")
-            return key, None, None
+    platform, known = _platform_of(c, skip)
+    if not known:
+        return key, None, None
     return key, _Check(c, url, platform), None
+
+
+def _platform_of(c: ChecksumSite, skip: Callable[[str], None]) -> tuple[str | None, bool]:
+    """The platform of the check's `case` arm (None: not per-arch), and whether it is one
+    pinlock knows (an arm it does not is reported)."""
+    if not c.arch:
+        return None, True
+    platform = _arm_platform(c.arch)
+    if platform is None:
+        skip(f"the `case` arm {' | '.join(c.arch)} names no single platform pinlock knows "
+             "(linux/amd64, linux/arm64, …)")
+        return None, False
+    return platform, True
 
 
 def _arm_platform(patterns: Sequence[str]) -> str | None:
