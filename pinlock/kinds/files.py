@@ -3,13 +3,16 @@ rows in a pull request and the legend of their `verified-by` words."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol, TypeVar
 
 from pinlock.dockerfile.sites import Sites, expand
 from pinlock.errors import DockerfileError
 from pinlock.kinds.base import Row
 from pinlock.pins import PinSite
+from pinlock.tables import Replace, TableReader
+
+F = TypeVar("F")
 
 
 class PinnedFile(Protocol):
@@ -29,6 +32,36 @@ class PinnedFile(Protocol):
 
     @property
     def verified_by(self) -> tuple[str, ...]: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+
+def load_files(tbl: TableReader, make: Callable[..., F]) -> list[F]:
+    """The locked files of a ``[….locked.files]``/``assets`` table, one ``make(...)`` each, with
+    messages naming the key."""
+    out = []
+    for fname in tbl.data:
+        f = tbl.table(fname)
+        out.append(make(name=fname, sha256_arg=f.opt_str("sha256-arg"),
+                        platform=f.opt_str("platform"), url=f.text("url", required=True),
+                        sha256=f.sha256("sha256"), size=f.opt_int("size"),
+                        verified_by=f.str_list("verified-by", ())))
+    return out
+
+
+def encode_files(files: Sequence[PinnedFile]) -> Replace:
+    """The locked files as their table: by name, sorted, absent values left out."""
+    out = Replace()
+    for f in sorted(files, key=lambda f: f.name):
+        out[f.name] = {k: v for k, v in (
+            ("sha256", f.sha256), ("sha256-arg", f.sha256_arg), ("platform", f.platform),
+            ("url", f.url), ("size", f.size), ("verified-by", sorted(f.verified_by)),
+        ) if v is not None}
+    return out
 
 
 def file_rows(name: str, old: Sequence[PinnedFile], new: Sequence[PinnedFile]) -> list[Row]:

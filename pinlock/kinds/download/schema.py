@@ -27,6 +27,7 @@ from pinlock.kinds.download.model import (
     SignatureIntent,
     VersionsFrom,
 )
+from pinlock.kinds.files import encode_files, load_files
 from pinlock.tables import Replace, TableReader, group, min_age
 from pinlock.values import template, word
 
@@ -118,19 +119,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> DownloadInput
     if fixed and "version" in locked.data:
         raise LockfileError(path, "a fixed download locks no version: remove it, or fixed = "
                             "true", key=locked.qualified("version"))
-    files = []
-    files_tbl = locked.table("files")
-    for fname in files_tbl.data:
-        f = files_tbl.table(fname)
-        files.append(LockedFile(
-            name=fname,
-            sha256_arg=f.opt_str("sha256-arg"),
-            platform=f.opt_str("platform"),
-            url=f.text("url", required=True),
-            sha256=f.sha256("sha256"),
-            size=f.opt_int("size"),
-            verified_by=f.str_list("verified-by", ()),
-        ))
+    files = load_files(locked.table("files"), LockedFile)
     return DownloadInput(name, intent, DownloadLocked(
         version="" if fixed else locked.text("version", required=True), files=tuple(files)))
 
@@ -228,11 +217,7 @@ def encode(inp: DownloadInput) -> tuple[dict[str, object], dict[str, object]]:
         "more-urls": Replace(sorted(d.more_urls.items())) or None,
         "versions": versions, "checksums": checksums, "signature": signature,
     }
-    files = Replace()
-    for f in sorted(dl.files, key=lambda f: f.name):
-        files[f.name] = _present((
-            ("sha256", f.sha256), ("sha256-arg", f.sha256_arg), ("platform", f.platform),
-            ("url", f.url), ("size", f.size), ("verified-by", sorted(f.verified_by))))
+    files = encode_files(dl.files)
     return intent, {"version": None if d.fixed else dl.version, "files": files or None}
 
 

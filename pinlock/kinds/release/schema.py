@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pinlock import grammar
 from pinlock.errors import LockfileError
 from pinlock.kinds.base import Value
+from pinlock.kinds.files import encode_files, load_files
 from pinlock.kinds.release.model import (
     AssetIntent,
     LockedAsset,
@@ -60,19 +61,7 @@ def load(r: TableReader, name: str, platforms: tuple[str, ...]) -> ReleaseInput:
                 key=f"{r.where}.arch-map",
                 hint='map each platform to the name the assets use, e.g. '
                 '"linux/amd64" = "x86_64"')
-    locked_assets = []
-    assets_tbl = locked.table("assets")
-    for aname in assets_tbl.data:
-        a = assets_tbl.table(aname)
-        locked_assets.append(LockedAsset(
-            name=aname,
-            sha256_arg=a.opt_str("sha256-arg"),
-            platform=a.opt_str("platform"),
-            url=a.text("url", required=True),
-            sha256=a.sha256("sha256"),
-            size=a.opt_int("size"),
-            verified_by=a.str_list("verified-by", ()),
-        ))
+    locked_assets = load_files(locked.table("assets"), LockedAsset)
     return ReleaseInput(name, intent_r, ReleaseLocked(
         version=locked.text("version", required=True),
         tag=locked.text("tag", required=True),
@@ -90,15 +79,7 @@ def encode(inp: ReleaseInput) -> tuple[dict[str, object], dict[str, object]]:
         "assets": [{k: v for k, v in (("name", a.name), ("sha256-arg", a.sha256_arg))
                     if v is not None} for a in r.assets],
     }
-    assets = Replace()
-    for a in sorted(rl.assets, key=lambda a: a.name):
-        assets[a.name] = {
-            k: v for k, v in (
-                ("sha256", a.sha256), ("sha256-arg", a.sha256_arg), ("platform", a.platform),
-                ("url", a.url), ("size", a.size),
-                ("verified-by", sorted(a.verified_by)),
-            ) if v is not None
-        }
+    assets = encode_files(rl.assets)
     locked: dict[str, object] = {"version": rl.version, "tag": rl.tag, "assets": assets or None}
     return intent, locked
 
