@@ -3,12 +3,12 @@ rows in a pull request and the legend of their `verified-by` words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from pinlock.dockerfile.sites import Sites, expand
 from pinlock.errors import DockerfileError
-from pinlock.kinds.base import Row
+from pinlock.kinds.base import Row, Value
 from pinlock.pins import PinSite
 from pinlock.tables import Replace, TableReader
 
@@ -116,3 +116,23 @@ def require_written(path: str, name: str, literal: Sequence[str], tied: set[str]
         raise DockerfileError(path, f"input {name!r}: no sha256 of {', '.join(missing)} is "
                               "written in the Dockerfile where the file is downloaded",
                               hint="put the sha256 check back, or fix the input in the lock file")
+
+
+def file_values(at: str, files: Sequence[PinnedFile]) -> Iterator[Value]:
+    """Every value of the locked files under ``at`` (``inputs.x.locked.files``), with its
+    grammar."""
+    from pinlock import grammar
+    from pinlock.values import word
+
+    for f in files:
+        fk = f"{at}.{f.name}"
+        yield at, f.name, grammar.asset_name
+        if f.sha256_arg is not None:
+            yield f"{fk}.sha256-arg", f.sha256_arg, grammar.arg_name
+        if f.platform is not None:
+            yield f"{fk}.platform", f.platform, grammar.platform
+        yield f"{fk}.url", f.url, grammar.url
+        if f.sha256 is not None:
+            yield f"{fk}.sha256", f.sha256, grammar.sha256_hex
+        for w in f.verified_by:
+            yield f"{fk}.verified-by", w, word

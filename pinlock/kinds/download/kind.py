@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from pinlock.kinds.base import Parts, Row, TypedKind, Upstream, Upstreams
 from pinlock.kinds.download import detect, pins, schema
 from pinlock.kinds.download.model import DownloadInput
 from pinlock.kinds.files import file_rows, legend
 from pinlock.model import Input, Lock
-
-if TYPE_CHECKING:
-    pass
 
 # What each `verified-by` word of the lock means, for the legend under the pins table.
 VERIFIED = {
@@ -29,7 +25,6 @@ class DownloadKind(TypedKind[DownloadInput]):
     input_type = DownloadInput
     intent_keys = schema.INTENT_KEYS
     parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
-
 
     def version(self, inp: Input) -> str:
         # A fixed download has no version: its URLs are what the lock names.

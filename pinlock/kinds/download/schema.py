@@ -17,8 +17,6 @@ from pinlock.kinds.download.expansion import (
     has_version,
 )
 from pinlock.kinds.download.model import (
-    CHECKSUM_SOURCES,
-    VERSION_SOURCES,
     ChecksumsFrom,
     DownloadInput,
     DownloadIntent,
@@ -27,9 +25,9 @@ from pinlock.kinds.download.model import (
     SignatureIntent,
     VersionsFrom,
 )
-from pinlock.kinds.files import encode_files, load_files
+from pinlock.kinds.files import encode_files, file_values, load_files
 from pinlock.tables import Replace, TableReader, group, min_age
-from pinlock.values import template, word
+from pinlock.values import template
 
 INTENT_KEYS = frozenset({"kind", "url", "version-arg", "sha256-arg", "arch-map", "versions",
                          "checksums", "signature", "allow-prerelease", "group", "min-age",
@@ -131,17 +129,24 @@ def _only(t: TableReader, allowed: tuple[str, ...], what: str) -> None:
                                 f"{', '.join(allowed)}", key=t.qualified(key))
 
 
+def _source(t: TableReader, what: str,
+            keys: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> str:
+    """The table's ``from``, checked, with the keys that source requires and takes."""
+    source = t.text("from", required=True)
+    if source not in keys:
+        raise t.fail("from", "one of " + ", ".join(keys), source)
+    required, optional = keys[source]
+    _only(t, ("from", *required, *optional), f'{what} from "{source}"')
+    for key in required:
+        t.text(key, required=True)
+    return source
+
+
 def _versions(r: TableReader) -> VersionsFrom | None:
     if "versions" not in r.data:
         return None
     t = r.table("versions")
-    source = t.text("from", required=True)
-    if source not in _VERSION_KEYS:
-        raise t.fail("from", "one of " + ", ".join(VERSION_SOURCES), source)
-    required, optional = _VERSION_KEYS[source]
-    _only(t, ("from", *required, *optional), f'versions from "{source}"')
-    for key in required:
-        t.text(key, required=True)
+    source = _source(t, "versions", _VERSION_KEYS)
     out = VersionsFrom(source, repository=t.opt_str("repository"), url=t.opt_str("url"),
                        template=t.text("template", "v{version}"))
     if out.template.count("{version}") != 1:
@@ -156,13 +161,7 @@ def _checksums(r: TableReader, versions: VersionsFrom | None) -> ChecksumsFrom |
     if "checksums" not in r.data:
         return None
     t = r.table("checksums")
-    source = t.text("from", required=True)
-    if source not in _CHECKSUM_KEYS:
-        raise t.fail("from", "one of " + ", ".join(CHECKSUM_SOURCES), source)
-    required, optional = _CHECKSUM_KEYS[source]
-    _only(t, ("from", *required, *optional), f'checksums from "{source}"')
-    for key in required:
-        t.text(key, required=True)
+    source = _source(t, "checksums", _CHECKSUM_KEYS)
     url = t.opt_str("url")
     if source == "json-index" and url is None and (
             versions is None or versions.source != "json-index"):
@@ -264,18 +263,7 @@ def values(inp: DownloadInput, at: str) -> Iterator[Value]:
     lk = f"{at}.locked"
     if not d.fixed:
         yield f"{lk}.version", dl.version, grammar.release_version
-    for f in dl.files:
-        fk = f"{lk}.files.{f.name}"
-        yield f"{lk}.files", f.name, grammar.asset_name
-        if f.sha256_arg is not None:
-            yield f"{fk}.sha256-arg", f.sha256_arg, grammar.arg_name
-        if f.platform is not None:
-            yield f"{fk}.platform", f.platform, grammar.platform
-        yield f"{fk}.url", f.url, grammar.url
-        if f.sha256 is not None:
-            yield f"{fk}.sha256", f.sha256, grammar.sha256_hex
-        for w in f.verified_by:
-            yield f"{fk}.verified-by", w, word
+    yield from file_values(f"{lk}.files", dl.files)
 
 
 def _expanding(check: Check, what: str) -> Check:

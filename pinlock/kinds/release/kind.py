@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from pinlock.kinds.base import Parts, Row, TypedKind, Upstream, Upstreams
 from pinlock.kinds.files import file_rows, legend
 from pinlock.kinds.release import detect, pins, schema
 from pinlock.kinds.release.model import ReleaseInput
 from pinlock.model import Input, Lock
-
-if TYPE_CHECKING:
-    pass
 
 # What each `verified-by` word of the lock means, for the legend under the pins table.
 VERIFIED = {
@@ -27,7 +23,6 @@ class ReleaseKind(TypedKind[ReleaseInput]):
     input_type = ReleaseInput
     intent_keys = schema.INTENT_KEYS
     parts = Parts(schema.load, schema.encode, schema.values, pins.pin_sites, detect.detect)
-
 
     def version(self, inp: Input) -> str:
         return self.own(inp).locked.version

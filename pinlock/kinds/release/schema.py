@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pinlock import grammar
 from pinlock.errors import LockfileError
 from pinlock.kinds.base import Value
-from pinlock.kinds.files import encode_files, load_files
+from pinlock.kinds.files import encode_files, file_values, load_files
 from pinlock.kinds.release.model import (
     AssetIntent,
     LockedAsset,
@@ -16,7 +16,7 @@ from pinlock.kinds.release.model import (
     ReleaseLocked,
 )
 from pinlock.tables import Replace, TableReader, group, min_age
-from pinlock.values import template, word
+from pinlock.values import template
 
 INTENT_KEYS = frozenset({"kind", "repository", "version-arg", "assets", "tag-template",
                          "download-url", "arch-map", "allow-prerelease", "group", "min-age",
@@ -104,18 +104,7 @@ def values(inp: ReleaseInput, at: str) -> Iterator[Value]:
         yield f"{lk}.version", rl.version, grammar.release_version
     if rl.tag:
         yield f"{lk}.tag", rl.tag, grammar.release_tag
-    for a in rl.assets:
-        ak = f"{lk}.assets.{a.name}"
-        yield f"{lk}.assets", a.name, grammar.asset_name
-        if a.sha256_arg is not None:
-            yield f"{ak}.sha256-arg", a.sha256_arg, grammar.arg_name
-        if a.platform is not None:
-            yield f"{ak}.platform", a.platform, grammar.platform
-        yield f"{ak}.url", a.url, grammar.url
-        if a.sha256 is not None:
-            yield f"{ak}.sha256", a.sha256, grammar.sha256_hex
-        for v in a.verified_by:
-            yield f"{ak}.verified-by", v, word
+    yield from file_values(f"{lk}.assets", rl.assets)
 
 
 def _arch_map_key(value: str) -> None:
