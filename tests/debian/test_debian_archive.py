@@ -11,11 +11,12 @@ import httpx
 import pytest
 from support.debian_archive import SNAP1, SNAP2, ArchiveServer
 
-from pinlock.errors import IntegrityError
+from pinlock.errors import InputError, IntegrityError
 from pinlock.http import make_client
 from pinlock.sources.debian.archive import Archive, Location, check_index, security_template
 from pinlock.sources.debian.deb822 import INDEX_CACHE_FORMAT, IndexFile
 from pinlock.sources.debian.errors import ArchiveError, SignatureError
+from pinlock.sources.debian.source import AptSourceConfig
 
 
 def _archive(tmp: Path | None = None) -> Archive:
@@ -46,7 +47,38 @@ def test_debian_missing_by_hash_falls_back_to_the_plain_name(
     rel = a.release(_loc(archive_server), "trixie", SNAP1)
     recs = a.packages(_loc(archive_server), rel, "main", "arm64", SNAP1)
     assert any(r.package == "native" and r.version == "1.0-1" for r in recs)
-    assert any(p.endswith("/binary-arm64/Packages.xz") for p in archive_server.requests)
+    assert any(p.endswith("/binary-arm64/Packages.gz") for p in archive_server.requests)
+
+
+@pytest.mark.parametrize(("compression", "fetched", "skipped"),
+                         [("gz", ".gz", ".xz"), ("xz", ".xz", ".gz")])
+def test_debian_index_form_follows_the_compression_order(
+    archive_server: ArchiveServer, compression: str, fetched: str, skipped: str,
+) -> None:
+    # Both forms are listed; the one asked for first is fetched, the other never, and both
+    # give the same verified records.
+    archive_server.faults.add("no-by-hash")
+    a = Archive(make_client(timeout=10), compression=compression)
+    rel = a.release(_loc(archive_server), "trixie", SNAP1)
+    recs = a.packages(_loc(archive_server), rel, "main", "arm64", SNAP1)
+    asked = [p for p in archive_server.requests
+             if "/binary-arm64/" in p and "/by-hash/" not in p]  # by-hash: 404 here
+    assert asked == [p for p in asked if p.endswith(f"/Packages{fetched}")], asked
+    assert asked and not any(p.endswith(f"/Packages{skipped}") for p in asked), asked
+    other = Archive(make_client(timeout=10), compression="xz" if compression == "gz" else "gz")
+    again = other.packages(_loc(archive_server), rel, "main", "arm64", SNAP1)
+    assert [(r.package, r.version, r.sha256) for r in recs] == [
+        (r.package, r.version, r.sha256) for r in again]
+
+
+def test_debian_index_compression_from_the_environment() -> None:
+    assert AptSourceConfig.from_env({}).compression == "gz"
+    env = {"PINLOCK_DEBIAN_INDEX_COMPRESSION": "xz"}
+    assert AptSourceConfig.from_env(env).compression == "xz"
+    with pytest.raises(InputError) as bad:
+        AptSourceConfig.from_env({"PINLOCK_DEBIAN_INDEX_COMPRESSION": "zstd"})
+    assert "PINLOCK_DEBIAN_INDEX_COMPRESSION='zstd'" in bad.value.message
+    assert "gz, xz" in (bad.value.hint or "")
 
 
 def test_debian_snapshot_timestamp_redirects_to_the_last_run(
@@ -126,7 +158,7 @@ def test_debian_index_cache_is_content_addressed(
     a.packages(_loc(archive_server), rel, "main", "amd64", SNAP1)
     cached = sorted(tmp.iterdir())
     # the scanned index, the bytes
-    assert [p.suffix for p in cached] == [f".index-v{INDEX_CACHE_FORMAT}", ".xz"]
+    assert [p.suffix for p in cached] == [".gz", f".index-v{INDEX_CACHE_FORMAT}"]
     assert len({p.name.split(".")[0] for p in cached}) == 1  # both named by the index sha256
     for p in cached:
         p.write_bytes(b"garbage")  # a corrupted cache entry is refetched, not trusted

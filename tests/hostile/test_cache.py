@@ -4,6 +4,7 @@ can write, a decompression bomb and a junk-appended index in a signed archive.""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import lzma
 import os
@@ -100,8 +101,8 @@ def _plant(world: World, key: bytes) -> int:
     planted = 0
     for index_file in world.cache.glob(f"*.index-v{INDEX_CACHE_FORMAT}"):
         sha = index_file.name.split(".", 1)[0]
-        (xz,) = world.cache.glob(f"{sha}.xz")
-        text = lzma.decompress(xz.read_bytes()).replace(
+        (gz,) = world.cache.glob(f"{sha}.gz")
+        text = gzip.decompress(gz.read_bytes()).replace(
             b"\nVersion: ", f"\nVersion: {EVIL}+".encode())
         chunks = PackagesIndex.parse(text).serialize(sha, key=key)
         index_file.write_bytes(b"".join(bytes(c) for c in chunks))
@@ -244,9 +245,10 @@ def test_decompression_bomb(archive: BuiltArchive, tmp_path: Path, stated: bool,
     honest = (folder / "binary-amd64" / "Packages").read_bytes()
     bomb = _bomb(honest, filler)
     assert len(bomb) < 300_000
-    files: dict[str, bytes | None] = {"Packages.xz": bomb}
+    # the .gz (fetched first when listed) dropped: the bomb is the only compressed form
+    files: dict[str, bytes | None] = {"Packages.xz": bomb, "Packages.gz": None}
     if not stated:  # only the .xz listed: no uncompressed size to go by
-        files.update({"Packages": None, "Packages.gz": None})
+        files.update({"Packages": None})
     p, world = _lock_from(_resign(archive, tmp_path / "hostile", files), tmp_path)
     p.assert_clean()
     assert p.seconds < 20, p.seconds
@@ -288,10 +290,10 @@ def test_junk_appended_index_is_refused(archive: BuiltArchive, tmp_path: Path) -
     hostile = tmp_path / "hostile"
     shutil.copytree(archive.root, hostile, ignore=shutil.ignore_patterns("S.*"))
     folder = hostile / "archive" / "debian" / SNAP2 / "dists" / "trixie" / "main" / "binary-amd64"
-    xz = folder / "Packages.xz"
-    signed_sha = _sha(xz.read_bytes())
+    gz = folder / "Packages.gz"  # the form fetched first
+    signed_sha = _sha(gz.read_bytes())
     junk = os.urandom(1 << 20) * 20
-    for target in (xz, folder / "by-hash" / "SHA256" / signed_sha):
+    for target in (gz, folder / "by-hash" / "SHA256" / signed_sha):
         target.write_bytes(target.read_bytes() + junk)
     p, world = _lock_from(BuiltArchive(hostile, archive.keyring, archive.untrusted_keyring,
                                        hostile / "gnupg"), tmp_path)

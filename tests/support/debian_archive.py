@@ -191,6 +191,7 @@ def build_archive(dest: Path,
                 # a tampered copy (one more paragraph) served by the "tampered-index" fault
                 evil = raw + b"\nPackage: evil\nVersion: 6.6.6\nArchitecture: all\n"
                 (folder / "tampered-Packages.xz").write_bytes(lzma.compress(evil))
+                (folder / "tampered-Packages.gz").write_bytes(gzip.compress(evil, mtime=0))
             codename = suite.split("-")[0]
             # Dated at the run's own time, as snapshot.debian.org's runs are: a lock's
             # snapshot is never older than the InRelease it read.
@@ -269,8 +270,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         for fault in ("bad-signature", "untrusted-signer", "two-signers", "expired"):
             if fault in srv.faults and path.endswith("/InRelease"):
                 path = f"{path}.{fault}"
-        if "tampered-index" in srv.faults and path.endswith("/Packages.xz"):
-            path = path[: -len("Packages.xz")] + "tampered-Packages.xz"
+        if "tampered-index" in srv.faults and path.endswith(("/Packages.xz", "/Packages.gz")):
+            head, name = path.rsplit("/", 1)
+            path = f"{head}/tampered-{name}"
         if "tampered-index" in srv.faults and "/by-hash/" in path:
             self.send_error(404)
             return

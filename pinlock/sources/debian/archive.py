@@ -52,7 +52,10 @@ from pinlock.transport import Hop, RedirectPolicy, Refusal, follow_redirects
 SNAPSHOT_FORMAT = "%Y%m%dT%H%M%SZ"
 DEFAULT_DEBIAN = "https://snapshot.debian.org/archive/debian/{snapshot}/"
 DEFAULT_SECURITY = "https://snapshot.debian.org/archive/debian-security/{snapshot}/"
-_COMPRESSIONS = (".xz", ".gz", "")
+# The order a Packages index is chosen in among those InRelease lists: gzip first, as it
+# expands about three times faster than xz (0.18 s against 0.52 s for trixie's main
+# amd64 index here) for a third more bytes on the wire; xz first for a slow link.
+COMPRESSIONS = {"gz": (".gz", ".xz", ""), "xz": (".xz", ".gz", "")}
 # snapshot.debian.org redirects a timestamp to the run before it, on the same host; a
 # redirect anywhere else would have another server answer for this mirror.
 _REDIRECTS = RedirectPolicy(max_hops=5, same_origin_only=True)
@@ -230,10 +233,13 @@ class Archive:
     def __init__(
         self, client: httpx.Client, *, now: Callable[[], dt.datetime] | None = None,
         cache_dir: str | None = None, cache_key_file: str | None = None,
+        compression: str = "gz",
     ) -> None:
         """``cache_key_file``: the key scanned indexes are authenticated with; None: the
-        user's (``default_key_file``)."""
+        user's (``default_key_file``). ``compression``: the index form preferred (a key of
+        COMPRESSIONS), when InRelease lists it."""
         self.client = client
+        self.order = COMPRESSIONS[compression]
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.cache_dir = cache_dir
         self.cache_key_file = cache_key_file
@@ -352,7 +358,7 @@ class Archive:
     # ------------------------------------------------------------ Packages
 
     def index_entry(self, signed: SignedRelease, component: str, arch: str) -> IndexFile:
-        for ext in _COMPRESSIONS:
+        for ext in self.order:
             path = f"{component}/binary-{arch}/Packages{ext}"
             if path in signed.release.files:
                 return signed.release.files[path]

@@ -50,6 +50,7 @@ from pinlock.kinds.apt.releases import (
 from pinlock.model import Finding, Lock, platform_arch
 from pinlock.parallel import pipeline, run_all
 from pinlock.sources.debian.archive import (
+    COMPRESSIONS,
     DEFAULT_DEBIAN,
     DEFAULT_SECURITY,
     SNAPSHOT_FORMAT,
@@ -84,6 +85,7 @@ class AptSourceConfig:
     security_keyring: str | None = None  # None: the same keyring
     cache_dir: str | None = None  # verified indexes by sha256; None: no disk cache
     granularity: int = 86400  # seconds a new snapshot timestamp is rounded down to
+    compression: str = "gz"  # the Packages index form fetched first (archive.COMPRESSIONS)
 
     @classmethod
     def from_env(
@@ -94,11 +96,19 @@ class AptSourceConfig:
         """Flags win over ``PINLOCK_DEBIAN_MIRROR`` / ``PINLOCK_DEBIAN_SECURITY_MIRROR`` /
         ``PINLOCK_DEBIAN_KEYRING`` (``PINLOCK_DEBIAN_SECURITY_KEYRING`` for the security
         archive, default the same); without either, snapshot.debian.org.
+        ``PINLOCK_DEBIAN_INDEX_COMPRESSION``: ``gz`` (default) or ``xz``, the index form
+        fetched when InRelease lists both.
 
         A mirror given without a security mirror implies its ``debian-security``
         sibling (``…/debian`` -> ``…/debian-security``).
         """
         env = os.environ if env is None else env
+        compression = env.get("PINLOCK_DEBIAN_INDEX_COMPRESSION") or "gz"
+        if compression not in COMPRESSIONS:
+            raise InputError(
+                f"PINLOCK_DEBIAN_INDEX_COMPRESSION={compression!r}: not an index compression",
+                hint=f"expected one of: {', '.join(COMPRESSIONS)}",
+            )
         m = mirror or env.get("PINLOCK_DEBIAN_MIRROR") or None
         s = security_mirror or env.get("PINLOCK_DEBIAN_SECURITY_MIRROR") or None
         if m and not s:
@@ -112,7 +122,7 @@ class AptSourceConfig:
             mirror=m or DEFAULT_DEBIAN, security_mirror=s or DEFAULT_SECURITY,
             keyring=keyring or env.get("PINLOCK_DEBIAN_KEYRING") or DEFAULT_KEYRING,
             security_keyring=env.get("PINLOCK_DEBIAN_SECURITY_KEYRING") or None,
-            cache_dir=cache_dir,
+            cache_dir=cache_dir, compression=compression,
         )
 
 
@@ -240,7 +250,8 @@ class AptSource:
         self.base_status = base_status
         self.base_pin = base_pin
         self.client = client
-        self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir)
+        self.archive = Archive(client, now=self.now, cache_dir=self.config.cache_dir,
+                               compression=self.config.compression)
 
     # ------------------------------------------------------------ locations
 
