@@ -172,7 +172,7 @@ def _check_online(lock: Lock, names: list[str] | None, options: Options) -> list
     ctx = Context(lock)
     out: list[Finding] = []
     # What upstream says now, never what a cache says it said: the cache is not read.
-    with Sources(replace(options, index_cache=False)) as sources:
+    with Sources(replace(options, index_cache=False, full_check=True)) as sources:
         for inp in lock.select(names):
             try:
                 out.extend(sources.upstream(inp).check(inp, ctx))

@@ -21,6 +21,9 @@ class Options:
     sample_seed: int | None = None  # ... with this seed (None: a fresh one, reported)
     accept_alarm: bool = False  # update/pr: move an input although upstream raised an alarm
     index_cache: bool = True  # False: Debian indexes fetched and verified afresh, no disk cache
+    # True (verify --online): every locked value is checked against upstream, also where an
+    # unchanged signed summary vouches for it (apt packages under the locked InRelease files).
+    full_check: bool = False
 
 
 def cache_dir(env: Mapping[str, str]) -> str:

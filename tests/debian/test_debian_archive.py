@@ -13,6 +13,7 @@ from support.debian_archive import SNAP1, SNAP2, ArchiveServer
 
 from pinlock.errors import InputError, IntegrityError
 from pinlock.http import make_client
+from pinlock.sources.debian import archive as archive_mod
 from pinlock.sources.debian.archive import Archive, Location, check_index, security_template
 from pinlock.sources.debian.deb822 import INDEX_CACHE_FORMAT, IndexFile
 from pinlock.sources.debian.errors import ArchiveError, SignatureError
@@ -69,6 +70,30 @@ def test_debian_index_form_follows_the_compression_order(
     again = other.packages(_loc(archive_server), rel, "main", "arm64", SNAP1)
     assert [(r.package, r.version, r.sha256) for r in recs] == [
         (r.package, r.version, r.sha256) for r in again]
+
+
+def test_debian_inrelease_verified_once_per_bytes(
+    archive_server: ArchiveServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Read twice in one run, the same bytes are verified once; other bytes (a bad signature
+    # served now) are verified on their own and refused.
+    calls: list[str] = []
+    real = archive_mod.verify_clearsigned
+
+    def counting(data: bytes, keyring: str, *, what: str) -> object:
+        calls.append(what)
+        return real(data, keyring, what=what)
+
+    monkeypatch.setattr(archive_mod, "verify_clearsigned", counting)
+    a = _archive()
+    first = a.release(_loc(archive_server), "trixie", SNAP1)
+    again = a.release(_loc(archive_server), "trixie", SNAP1)
+    assert again.sha256 == first.sha256 and len(calls) == 1
+    assert len(archive_server.requests) == 2  # fetched both times: only the check is saved
+    archive_server.faults.add("bad-signature")
+    with pytest.raises(SignatureError):
+        a.release(_loc(archive_server), "trixie", SNAP1)
+    assert len(calls) == 2
 
 
 def test_debian_index_compression_from_the_environment() -> None:

@@ -95,6 +95,27 @@ def test_debian_check_finds_a_package_missing_from_one_arch(
     ]
 
 
+def test_debian_check_not_full_trusts_the_locked_inrelease_files(
+    archive_server: ArchiveServer,
+) -> None:
+    # outdated and update ask whether upstream moved: under the very InRelease files the lock
+    # read, no index is fetched and a closure entry edited in the lock is not their finding
+    # (verify --online, full, reports it above); a moved InRelease still is.
+    inp = locked(archive_server)
+    libfoo = next(p for p in inp.locked.archs["amd64"].closure if p.name == "libfoo")
+    bad = with_package(inp, "amd64", "libfoo", replace(libfoo, sha256="0" * 64))
+    src = source(archive_server)
+    quick = AptSource(src.client, src.config, now=src.now, full=False)
+    archive_server.requests.clear()
+    assert quick.check(bad, CTX) == []
+    assert archive_server.requests and all(
+        p.endswith("/InRelease") for p in archive_server.requests), archive_server.requests
+    suites = dict(bad.locked.suites)
+    suites["trixie"] = replace(suites["trixie"], sha256="f" * 64)
+    moved = replace(bad, locked=replace(bad.locked, suites=suites))
+    assert [f.code for f in quick.check(moved, CTX)] == ["index-changed", "package-changed"]
+
+
 def test_debian_check_suite_state_changed(archive_server: ArchiveServer) -> None:
     inp = locked(archive_server)
     suites = dict(inp.locked.suites)

@@ -174,7 +174,8 @@ class AptKind(TypedKind[AptInput]):
             return data.decode("utf-8", "replace") if data is not None else None
 
         return self.bind(AptSource(env.http, cfg, now=None, base_status=base_status,
-                                   deep=options.deep, sample=options.sample,
+                                   deep=options.deep, full=options.full_check,
+                                   sample=options.sample,
                                    seed=options.sample_seed,
                                    base_pin=lambda inp, read: base_pin_in(env.lock or read, inp)))
 

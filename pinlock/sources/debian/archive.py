@@ -244,6 +244,7 @@ class Archive:
         self.cache_dir = cache_dir
         self.cache_key_file = cache_key_file
         self._parsed: dict[str, PackagesIndex] = {}
+        self._verified: dict[tuple[str, str], Release] = {}  # (keyring, InRelease sha256)
         self._pruned = False  # the cache folder is pruned once per Archive, on first write
         # Indexes are fetched and scanned on several threads: the first use of the cache
         # (checking the folder, loading the key, pruning) happens once, under this lock.
@@ -339,11 +340,18 @@ class Archive:
         url = urljoin(loc.base(snapshot), f"dists/{suite}/InRelease")
         data = self.get(url, limit=MAX_INRELEASE)
         assert data is not None
-        verified = verify_clearsigned(data, loc.keyring, what=url)
-        try:
-            rel = parse_release(verified.text)
-        except ControlError as exc:
-            raise SignatureError(f"{url}: signed text is not a Release file ({exc})") from None
+        sha256 = hashlib.sha256(data).hexdigest()
+        # The same bytes under the same keyring verify the same way: read twice in one run
+        # (newest, then check), an InRelease is verified once. Its dates are checked each time.
+        rel = self._verified.get((loc.keyring, sha256))
+        if rel is None:
+            verified = verify_clearsigned(data, loc.keyring, what=url)
+            try:
+                rel = parse_release(verified.text)
+            except ControlError as exc:
+                raise SignatureError(
+                    f"{url}: signed text is not a Release file ({exc})") from None
+            self._verified[(loc.keyring, sha256)] = rel
         if not loc.is_snapshot:
             check_valid_until(rel.valid_until, now=self.now(), what=url)
         names = {rel.suite, rel.codename}
@@ -353,7 +361,7 @@ class Archive:
                 f"{url}: Release is for another suite", expected=suite,
                 observed=" / ".join(sorted(n for n in names if n)),
             )
-        return SignedRelease(suite, url, rel, hashlib.sha256(data).hexdigest())
+        return SignedRelease(suite, url, rel, sha256)
 
     # ------------------------------------------------------------ Packages
 
