@@ -88,19 +88,20 @@ def run(cmd: list[str], *, cwd: Path, env: Mapping[str, str], scratch: Path) -> 
                out_path.read_text(errors="replace"), err_path.read_text(errors="replace"))
 
 
-def floor(debian: str) -> float:
+def floor(debian: str, form: str = "xz") -> float:
     """curl | xz -d of trixie main Packages.xz, amd64 then arm64: the least a cold apt lock
-    must do (it reads these and more)."""
+    must do (it reads these and more). ``form="gz"``: the same with Packages.gz and gzip -d,
+    the index pinlock fetches first (for information: issue 15's floor is the xz one)."""
     start = time.perf_counter()
     for arch in ARCHS:
-        url = f"{debian}/dists/trixie/main/binary-{arch}/Packages.xz"
+        url = f"{debian}/dists/trixie/main/binary-{arch}/Packages.{form}"
         curl = subprocess.Popen(["curl", "-fsS", url], stdout=subprocess.PIPE)
         assert curl.stdout is not None
-        xz = subprocess.run(["xz", "-d"], stdin=curl.stdout, stdout=subprocess.DEVNULL,
-                            check=False)
+        unpack = subprocess.run([{"xz": "xz", "gz": "gzip"}[form], "-d"], stdin=curl.stdout,
+                                stdout=subprocess.DEVNULL, check=False)
         curl.stdout.close()
-        if curl.wait() != 0 or xz.returncode != 0:
-            raise Failure(f"the floor's download of Packages.xz ({arch}) failed")
+        if curl.wait() != 0 or unpack.returncode != 0:
+            raise Failure(f"the floor's download of Packages.{form} ({arch}) failed")
     return time.perf_counter() - start
 
 
@@ -225,6 +226,8 @@ class Bench:
             "bare": Column("python -c pass", f"`{sys.executable} -c pass`"),
             "floor": Column("floor", "curl | xz -d of trixie main Packages.xz, amd64 then arm64, "
                             "from the machine's mirror"),
+            "floor_gz": Column("floor, gz", "curl | gzip -d of trixie main Packages.gz, amd64 "
+                               "then arm64 (the form pinlock fetches first; for information)"),
             "lock_cold": Column("lock, cold", f"`{pin} lock` on a fresh copy of the seed (intent "
                                 f"only), empty PINLOCK_CACHE_DIR; {where}"),
             "lock_warm": Column("lock, warm", f"`{pin} lock` on another fresh copy, the cache the "
@@ -235,7 +238,12 @@ class Bench:
             "outdated_cold": Column("outdated, cold", f"`{pin} outdated --json` on the locked "
                                     "copy, empty PINLOCK_CACHE_DIR"),
             "outdated_warm": Column("outdated, warm", f"`{pin} outdated --json` again, the cache "
-                                    "the cold outdated left"),
+                                    "the cold outdated left: the answers it got, younger than "
+                                    "--max-age (10m), are shown and no upstream is asked, as "
+                                    "Renovate's warm run reads its package cache"),
+            "outdated_asked": Column("outdated, asking", f"`{pin} outdated --json --max-age 0` "
+                                     "with that cache: every upstream asked again (for "
+                                     "information)"),
         }
         if renovate is not None:
             self.cols["renovate_cold"] = Column(
@@ -269,6 +277,7 @@ class Bench:
         bare = run([sys.executable, "-c", "pass"], cwd=w.tmp, env=os.environ, scratch=w.tmp)
         cols["bare"].add(bare.wall, bare.rss_mb)
         cols["floor"].add(floor(w.debian))
+        cols["floor_gz"].add(floor(w.debian, "gz"))
 
         locked = shutil.copytree(w.template, self.fresh("project") / "seed")
         cache = self.fresh("cache")
@@ -284,7 +293,11 @@ class Bench:
 
         outdated_cache = self.fresh("cache-outdated")
         r = self.pinlock("outdated_cold", locked, outdated_cache, "outdated", "--json")
-        self.pinlock("outdated_warm", locked, outdated_cache, "outdated", "--json")
+        warm = self.pinlock("outdated_warm", locked, outdated_cache, "outdated", "--json")
+        if not all(row["cached"] for row in json.loads(warm.out)["inputs"]):
+            raise Failure("the warm outdated asked upstream again")
+        self.pinlock("outdated_asked", locked, outdated_cache, "outdated", "--json",
+                     "--max-age", "0")
         self.pinlock_updates = pinlock_updates(json.loads(r.out))
 
         if self.renovate is not None:
@@ -370,6 +383,11 @@ RATIOS = (
     Ratio("no-op lock vs offline verify", "lock_noop", "verify", 2.0),
     Ratio("offline verify vs python -c pass", "verify", "bare", 7.0),
 )
+# Beside the goals, for information: no verdict.
+INFO_RATIOS = (
+    Ratio("lock cold vs the gz floor", "lock_cold", "floor_gz", 0),
+    Ratio("outdated asking vs Renovate warm", "outdated_asked", "renovate_warm", 0),
+)
 
 
 def _ms(seconds: float) -> str:
@@ -401,6 +419,12 @@ def report(bench: Bench, rounds: int, header: list[str], renovate_skip: str | No
         ok = ok and verdict == "PASS"
         print(f"  {ratio.work:<36}{value:6.2f}  goal <= {ratio.goal:<5}  {verdict}"
               f"   ({_ms(num.median).strip()} / {_ms(den.median).strip()})")
+
+    for ratio in INFO_RATIOS:
+        num, den = bench.cols.get(ratio.numerator), bench.cols.get(ratio.denominator)
+        if num is not None and den is not None:
+            print(f"  {ratio.work:<36}{num.median / den.median:6.2f}  (information)"
+                  f"   ({_ms(num.median).strip()} / {_ms(den.median).strip()})")
 
     print("\nupdates found (pinlock outdated --json; Renovate's report file):")
     pin = bench.pinlock_updates

@@ -57,6 +57,7 @@ def _verbose_flag(value: bool) -> bool:
     return value
 
 
+DEFAULT_MAX_AGE = "10m"  # outdated: answers.py
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print data as JSON.",
                                        callback=_json_flag)]
 VerboseOpt = Annotated[bool, typer.Option(
@@ -383,6 +384,10 @@ def outdated(
         "--prerelease", help="Count pre-releases.")] = False,
     exit_code: Annotated[bool, typer.Option(
         "--exit-code", help="Exit 1 when any input can move or raised an alarm.")] = False,
+    max_age: Annotated[str, typer.Option(
+        "--max-age", help="Show what upstream answered an earlier run for this very lock, "
+        "options and settings when it is younger than this (30s, 10m, 2h); 0 asks every "
+        "upstream now.")] = DEFAULT_MAX_AGE,
     registry_mirror: MirrorOpt = None,
     debian_mirror: DebianMirrorOpt = None,
     as_json: JsonOpt = False,
@@ -390,14 +395,20 @@ def outdated(
 ) -> int:
     """Show, per input, the locked version, the newest allowed one, and upstream changes.
 
-    Example: pinlock outdated;  pinlock outdated --json --exit-code
+    Example: pinlock outdated;  pinlock outdated --json --exit-code --max-age 0
     """
+    from pinlock.answers import parse_max_age
     from pinlock.outdated import outdated as run
     from pinlock.outdated import report_json, report_text
 
+    try:
+        age = parse_max_age(max_age)
+    except ValueError:
+        raise UsageError(f"--max-age {max_age!r}: expected 0 or a whole number and a unit "
+                         "s, m or h (e.g. 10m)") from None
     report = run(dockerfile, lockfile, names,
                  _options(registry_mirror, False, debian_mirror, allow_major,
-                          prerelease))
+                          prerelease), max_age=age)
     typer.echo(report_json(report) if as_json else report_text(report))
     if report.errors:
         # Bad input (a misconfigured mirror, a lock an upstream cannot serve as written) says

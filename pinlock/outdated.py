@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pinlock import output
+from pinlock import clock, output
+from pinlock.answers import Answer, Answers
 from pinlock.app import (
     NOT_DRIFT,
     Move,
@@ -55,6 +58,8 @@ class Row:
     locked_digest: str | None = None  # images: the locked index digest
     newest_digest: str | None = None  # images: the index the newest tag points at now
     waiting: str | None = None  # a newer candidate younger than min-age: how long it has left
+    asked: dt.datetime | None = None  # when upstream gave the answer shown
+    cached: bool = False  # the answer of an earlier run (answers.py), not asked now
 
     @property
     def newer(self) -> bool:
@@ -109,12 +114,15 @@ class Row:
             "alarm": self.alarm,
             "alarms": [f.code for f in self.alarms],
             "error": self.error,
+            "asked": self.asked.isoformat() if self.asked is not None else None,
+            "cached": self.cached,
         }
 
 
 @dataclass
 class Report:
     rows: list[Row] = field(default_factory=list)
+    answers: dict[str, Answer] = field(default_factory=dict)  # asked in this run
 
     @property
     def movable(self) -> list[Row]:
@@ -130,16 +138,31 @@ class Report:
 
 
 def outdated_lock(lock: Lock, names: list[str] | None, options: Options,
-                  sources: Sources) -> Report:
-    """The report for an already loaded lock: asks each input's source (newest, check)."""
+                  sources: Sources | None, *,
+                  known: Mapping[str, Answer] | None = None) -> Report:
+    """The report for an already loaded lock: asks each input's source (newest, check),
+    unless ``known`` holds its answer (then ``sources`` may be None: nothing to ask)."""
     from pinlock.sources.interface import Context
 
     ctx = Context(lock)
     report = Report()
     selected = lock.select(names)
+    known = known or {}
+    ask = [inp for inp in selected if inp.name not in known]
+    assert sources is not None or not ask
     # Each input's upstream is asked on its own thread: the rows are independent reads.
-    rows = run_all([partial(_row, inp, ctx, options, sources) for inp in selected])
-    for inp, row in zip(selected, rows, strict=True):
+    asked = dict(zip([inp.name for inp in ask],
+                     run_all([partial(_ask, inp, ctx, options, sources) for inp in ask]),
+                     strict=True)) if sources is not None else {}
+    for inp in selected:
+        got = asked.get(inp.name)
+        if isinstance(got, Row):
+            row = got
+        else:
+            answer = known[inp.name] if got is None else got
+            if got is not None:
+                report.answers[inp.name] = got
+            row = _row(inp, ctx, answer, cached=got is None)
         report.rows.append(row)
         output.decided(inp.name, _decision(row))
     return report
@@ -150,29 +173,37 @@ def _decision(row: Row) -> str:
     if row.error is not None:
         return f"could not look: {row.error.splitlines()[0]}"
     return (f"locked {row.locked}, newest allowed {row.newest or 'none found'}: "
-            f"{row.status}")
+            f"{row.status}" + (" (answer kept from an earlier run)" if row.cached else ""))
 
 
-def _row(inp: Input, ctx: Context, options: Options, sources: Sources) -> Row:
-    locked = current_version(inp)
+def _ask(inp: Input, ctx: Context, options: Options, sources: Sources) -> Answer | Row:
+    """What the input's upstream says now; a Row with the error when it cannot be asked."""
     try:
         source = sources.upstream(inp)
+        when = clock.now()
         cand = source.newest(inp, ctx, allow_major=options.allow_major,
                              prerelease=options.prerelease)
         drift = tuple(source.check(inp, ctx))
     except PinlockError as exc:
-        return Row(inp.name, inp.kind, locked, error=exc.diagnostics(),
+        return Row(inp.name, inp.kind, current_version(inp), error=exc.diagnostics(),
                    error_exit=exc.exit_code)
+    return Answer(when, cand, drift)
+
+
+def _row(inp: Input, ctx: Context, answer: Answer, *, cached: bool) -> Row:
+    """The row of an answer, judged now (min-age waits run on while an answer is kept)."""
+    cand = answer.candidate
     move = plan_move(inp, cand, ctx.lock)
     wait = waiting(inp, cand, ctx.lock)
     young = wait is not None and plan_move(inp, cand, ctx.lock, min_age=False) != move
-    return Row(inp.name, inp.kind, locked,
+    return Row(inp.name, inp.kind, current_version(inp),
                newest=offered(inp, cand) if cand is not None else None,
                notes_url=cand.notes_url if cand is not None else None,
-               drift=drift, move=move,
+               drift=answer.drift, move=move,
                locked_digest=index_digest(inp),
                newest_digest=cand.digest if cand is not None else None,
-               waiting=_wait_text(wait, cand) if young and wait is not None else None)
+               waiting=_wait_text(wait, cand) if young and wait is not None else None,
+               asked=answer.asked, cached=cached)
 
 
 def _wait_text(wait: dt.timedelta, cand: Candidate | None) -> str:
@@ -182,16 +213,28 @@ def _wait_text(wait: dt.timedelta, cand: Candidate | None) -> str:
 
 
 def outdated(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
-             options: Options, *, sources: Sources | None = None) -> Report:
-    """``pinlock outdated``: read the lock, ask every input's upstream, change nothing."""
+             options: Options, *, sources: Sources | None = None,
+             max_age: dt.timedelta = dt.timedelta(0),
+             environ: Mapping[str, str] | None = None) -> Report:
+    """``pinlock outdated``: read the lock, ask every input's upstream, change nothing.
+
+    ``max_age``: answers an earlier run got for this very lock (``answers``) are shown
+    instead of asking again while they are younger than this; 0: every upstream is asked.
+    """
     project = open_project(dockerfile, lock_path, keep_document=False)
     lock = project.lock
-    assert lock is not None
-    lock.select(names)  # unknown names are refused before any upstream is asked
+    assert lock is not None and project.lock_text is not None
+    selected = lock.select(names)  # unknown names are refused before any upstream is asked
     if sources is not None:
         return outdated_lock(lock, names, options, sources)
+    kept = Answers.open(project.lock_text, options, os.environ if environ is None else environ)
+    known = kept.fresh([inp.name for inp in selected], max_age, clock.now()) if max_age else {}
+    if len(known) == len(selected):
+        return outdated_lock(lock, names, options, None, known=known)
     with Sources(options) as own:
-        return outdated_lock(lock, names, options, own)
+        report = outdated_lock(lock, names, options, own, known=known)
+    kept.keep(report.answers)  # errors are not kept: the next run asks again
+    return report
 
 
 # ------------------------------------------------------------------ rendering
@@ -229,8 +272,18 @@ def report_text(report: Report) -> str:
     if e:
         # An input that could not be asked is not up to date: nobody knows.
         summary.append(f"{e} of {len(report.rows)} input(s) could not be checked")
+    kept = [r.asked for r in report.rows if r.cached and r.asked is not None]
+    if kept:
+        age = max(clock.now() - min(kept), dt.timedelta(0))
+        lines.append(f"{len(kept)} of {len(report.rows)} answer(s) kept from a run "
+                     f"{_ago(age)} ago (--max-age 0 asks upstream now)")
     lines.append("; ".join(summary) if summary else "everything is up to date")
     return "\n".join(lines)
+
+
+def _ago(age: dt.timedelta) -> str:
+    seconds = int(age.total_seconds())
+    return f"{seconds} s" if seconds < 120 else f"{seconds // 60} min"
 
 
 def report_json(report: Report) -> str:

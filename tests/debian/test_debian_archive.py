@@ -13,7 +13,7 @@ from support.debian_archive import SNAP1, SNAP2, ArchiveServer
 
 from pinlock.errors import InputError, IntegrityError
 from pinlock.http import make_client
-from pinlock.sources.debian import archive as archive_mod
+from pinlock.sources.debian import signature
 from pinlock.sources.debian.archive import Archive, Location, check_index, security_template
 from pinlock.sources.debian.deb822 import INDEX_CACHE_FORMAT, IndexFile
 from pinlock.sources.debian.errors import ArchiveError, SignatureError
@@ -78,13 +78,13 @@ def test_debian_inrelease_verified_once_per_bytes(
     # Read twice in one run, the same bytes are verified once; other bytes (a bad signature
     # served now) are verified on their own and refused.
     calls: list[str] = []
-    real = archive_mod.verify_clearsigned
+    real = signature.verify_clearsigned
 
     def counting(data: bytes, keyring: str, *, what: str) -> object:
         calls.append(what)
         return real(data, keyring, what=what)
 
-    monkeypatch.setattr(archive_mod, "verify_clearsigned", counting)
+    monkeypatch.setattr("pinlock.sources.debian.archive.verify_clearsigned", counting)
     a = _archive()
     first = a.release(_loc(archive_server), "trixie", SNAP1)
     again = a.release(_loc(archive_server), "trixie", SNAP1)

@@ -81,7 +81,8 @@ def test_outdated_marks_a_moved_tag_movable_and_a_replaced_asset_an_alarm(
     assert run.code == 0, run.out + run.err  # pinned and current: nothing to do
     old, new = debian.pushed[0], debian.push("rebuilt")
     world.fake.replace_asset(S6_REPOSITORY, "v3.2.3.0", "s6-overlay-noarch.tar.xz", b"swapped")
-    run = run_cli(capsys, "outdated", "--json", "--exit-code")
+    # the first run's answers are kept for ten minutes: this one asks upstream again
+    run = run_cli(capsys, "outdated", "--json", "--exit-code", "--max-age", "0")
     assert run.code == 1, run.err
     data = json.loads(run.out)
     assert (data["movable"], data["alarms"]) == (["debian"], ["s6-overlay"])
@@ -187,7 +188,7 @@ def test_a_suffixed_tag_is_up_to_date_until_it_is_pushed_again(
     assert world.fake.writes() == [] and world.fake.pulls == []
     # Pushed again: a new digest under the same tag, not a newer version.
     new = debian.push("rebuilt", tag="13.4-slim")
-    run = run_cli(capsys, "outdated", "--json", "--exit-code")
+    run = run_cli(capsys, "outdated", "--json", "--exit-code", "--max-age", "0")
     assert run.code == 1, run.err
     row = json.loads(run.out)["inputs"][0]
     assert (row["move"], row["newest_digest"]) == ("digest", new.index_digest)
