@@ -9,9 +9,11 @@ overlap their transfer, their decompression and each other's scanning.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -51,3 +53,57 @@ def pipeline(fetches: Sequence[Callable[[], object]], then: Sequence[Callable[[]
                 raise failed
             out.append(step())
         return out
+
+
+_DONE = object()
+
+
+def read_ahead(produce: Iterator[T], *, depth: int = 2) -> Generator[T, None, None]:
+    """The items of ``produce``, made on another thread up to ``depth`` items ahead of the
+    caller: decompressing and hashing the next chunk of an index (zlib and hashlib release
+    the GIL) overlaps scanning this one. Memory stays bounded by ``depth`` items.
+
+    An exception in ``produce`` is raised here, at its place in the sequence; stopping early
+    (the caller breaks, or raises) stops the producer at its next item.
+    """
+    items: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: object) -> bool:
+        """Put ``item`` once there is room; False when the consumer has stopped."""
+        while not stop.is_set():
+            try:
+                items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in produce:
+                if not offer(item):
+                    return
+            offer(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            offer(_Failed(exc))
+
+    worker = threading.Thread(target=contextvars.copy_context().run, args=(run,),
+                              name="pinlock-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = items.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield cast(T, item)
+    finally:
+        stop.set()  # a producer waiting for room sees it within 0.1 s
+        worker.join()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc

@@ -28,6 +28,7 @@ from pinlock.http import (
     read_body,
     send_with_retries,
 )
+from pinlock.parallel import read_ahead
 from pinlock.secrets import may_carry_secret, plain_http_host, scrub
 from pinlock.sources.debian.deb822 import (
     INDEX_CACHE_FORMAT,
@@ -182,10 +183,16 @@ def scan_index(data: bytes, path: str, *, expanded: IndexFile | None = None,
     builder = PackagesIndexBuilder()
     digest = hashlib.sha256()
     size = 0
-    try:
-        for chunk in decompress_chunks(data, path, limit=limit):
-            size += len(chunk)
+
+    def hashed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
             digest.update(chunk)
+            yield chunk
+
+    try:
+        # Decompressed and hashed on another thread, a chunk or two ahead of the scan.
+        for chunk in read_ahead(hashed(decompress_chunks(data, path, limit=limit))):
+            size += len(chunk)
             builder.feed(chunk)
             if advance is not None:
                 advance(len(chunk))
