@@ -150,7 +150,7 @@ class Answers:
         body = _body(self.ident, self.held)
         data = json.dumps({"format": FORMAT, "mac": seal(self._key, body),
                            "body": json.loads(body)}, sort_keys=True).encode()
-        write_atomic(self.path, data)
+        write_atomic(self.path, [data])
 
 
 def identity(lock_text: str, options: Options, environ: Mapping[str, str]) -> str:

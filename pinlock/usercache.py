@@ -15,7 +15,7 @@ import os
 import secrets
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 
 def check_cache_folder(folder: str) -> str | None:
@@ -107,19 +107,25 @@ def _create_key(path: str) -> None:
             os.unlink(tmp)
 
 
-def write_atomic(path: str, data: bytes) -> bool:
+def write_atomic(path: str, chunks: Iterable[bytes | bytearray | memoryview], *,
+                 before_rename: Callable[[str], object] | None = None) -> bool:
     """Write ``path`` whole or not at all (a reader sees the old file or the new one); its
-    folder made 0700. False when it could not be written: a cache that cannot be written
-    only costs time."""
+    folder made 0700. ``before_rename`` is called with the written temporary file's path
+    (to open it: an open file stays the one written, whatever replaces it later). False
+    when it could not be written: a cache that cannot be written only costs time."""
     folder = os.path.dirname(path)
     try:
+        # Only this user may write what later runs read back (mode 0700).
         os.makedirs(folder, mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     except OSError:
         return False
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
+        if before_rename is not None:
+            before_rename(tmp)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import lzma
 import os
-import tempfile
 import threading
 import weakref
 import zlib
@@ -47,7 +46,12 @@ from pinlock.sources.debian.signature import (
     verify_clearsigned,
 )
 from pinlock.transport import Hop, RedirectPolicy, Refusal, follow_redirects
-from pinlock.usercache import check_cache_folder, default_key_file, load_cache_key
+from pinlock.usercache import (
+    check_cache_folder,
+    default_key_file,
+    load_cache_key,
+    write_atomic,
+)
 
 SNAPSHOT_FORMAT = "%Y%m%dT%H%M%SZ"
 DEFAULT_DEBIAN = "https://snapshot.debian.org/archive/debian/{snapshot}/"
@@ -581,23 +585,11 @@ class Archive:
             if not self._pruned:
                 self._pruned = True
                 prune_cache(folder, dt.datetime.now(dt.UTC))  # file times are wall time
-        try:
-            # Only this user may write what later runs read back (mode 0700).
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-        except OSError:
-            return None  # a cache that cannot be written only costs time
-        try:
-            with os.fdopen(fd, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-            written = FileBytes(tmp) if keep else None
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        opened: list[FileBytes] = []
+        hold = (lambda tmp: opened.append(FileBytes(tmp))) if keep else None
+        if not write_atomic(path, chunks, before_rename=hold):
             return None
-        return written
+        return opened[0] if opened else None
 
 
 CACHE_KEEP = dt.timedelta(days=30)
