@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -42,6 +43,7 @@ from pinlock.kinds.base import Scope, Upstream
 from pinlock.limits import MAX_DOCKERFILE_BYTES, MAX_LOCK_BYTES
 from pinlock.model import DEFAULT_PLATFORMS, Finding, Input, Lock, Skipped, platform_arch
 from pinlock.options import Options, cache_dir
+from pinlock.parallel import run_all
 from pinlock.pins import PinSite, pin_sites
 from pinlock.values import first_bad, input_values, lock_values, require
 from pinlock.verify import edits_for, verify_offline
@@ -457,6 +459,18 @@ class ChangeResult:
 Planner = Callable[["Upstream", Input, "Context"], Input | None]
 
 
+def _attempt(plan: Planner, srcs: Sources, inp: Input, ctx: Context,
+             original: Lock) -> tuple[Input | None, PinlockError | None]:
+    """``plan`` for one input: its new value (None: nothing to change), or its failure."""
+    try:
+        new = plan(_OnFirstUse(srcs, inp), inp, ctx)
+    except PinlockError as exc:
+        return None, exc
+    if new is None and inp != original.inputs[inp.name] and not needs_lock(inp, ctx.lock):
+        new = inp  # only the intent followed the Dockerfile: nothing to resolve
+    return new, None
+
+
 def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
            planner: Planner, options: Options, *, dry_run: bool = False,
            sources: Sources | None = None) -> ChangeResult:
@@ -494,11 +508,20 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
         # Kinds that follow a base (apt) last: they move with the images planned before them.
         followers = [i for i in lock.inputs.values() if kind_of(i).follows_base
                      and i not in selected]
+        # Inputs that follow no base are independent: each asks its own upstream, all on
+        # their own threads (images and releases in flight together).
+        free = [i for i in selected if not kind_of(i).follows_base]
         try:
-            for inp in sorted(selected, key=lambda i: kind_of(i).follows_base) + followers:
+            planned: dict[str, tuple[Input | None, PinlockError | None]] = dict(zip(
+                [i.name for i in free],
+                run_all([partial(_attempt, planner, srcs, inp, ctx, original) for inp in free]),
+                strict=True))
+            for inp in free + [i for i in selected if kind_of(i).follows_base] + followers:
                 name = inp.name
                 kind = kind_of(inp)
-                try:
+                if name in planned:
+                    new, failed = planned[name]
+                else:
                     plan: Planner = planner
                     if kind.follows_base:
                         srcs.lock = new_lock
@@ -511,17 +534,12 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                             # named: it moves too, at its locked snapshot.
                             plan = _resolve_again
                         inp = moved
-                    src = _OnFirstUse(srcs, inp)
-                    new = plan(src, inp, ctx)
-                    if new is None and inp != original.inputs[name] and not needs_lock(
-                            inp, ctx.lock):
-                        new = inp  # only the intent followed the Dockerfile: nothing to resolve
-                except PinlockError as exc:
-                    output.decided(name, f"not moved: {exc.message}")
-                    result.failures.append((name, exc))
+                    new, failed = _attempt(plan, srcs, inp, ctx, original)
+                result.notes.extend(srcs.notes(inp))
+                if failed is not None:
+                    output.decided(name, f"not moved: {failed.message}")
+                    result.failures.append((name, failed))
                     continue
-                finally:
-                    result.notes.extend(srcs.notes(inp))
                 output.decided(name, "nothing to change" if new in (None, original.inputs[name])
                                else f"planned: {current_version(original.inputs[name])} -> "
                                f"{current_version(new)}")
