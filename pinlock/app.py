@@ -523,18 +523,23 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
                     new, failed = planned[name]
                 else:
                     plan: Planner = planner
+                    new, failed = None, None
                     if kind.follows_base:
                         srcs.lock = new_lock
-                        moved = kind.follow_base(
-                            inp, Scope(new_lock, project.sites, project.label))
-                        if inp in followers:
+                        try:
+                            moved = kind.follow_base(
+                                inp, Scope(new_lock, project.sites, project.label))
+                        except PinlockError as exc:
+                            moved, failed = inp, exc
+                        if inp in followers and failed is None:
                             if moved is inp:
                                 continue
                             # The base moved to another Debian release under an input not
                             # named: it moves too, at its locked snapshot.
                             plan = _resolve_again
                         inp = moved
-                    new, failed = _attempt(plan, srcs, inp, ctx, original)
+                    if failed is None:
+                        new, failed = _attempt(plan, srcs, inp, ctx, original)
                 result.notes.extend(srcs.notes(inp))
                 if failed is not None:
                     output.decided(name, f"not moved: {failed.message}")
