@@ -26,6 +26,7 @@ from pinlock.usercache import (
     check_cache_folder,
     default_key_file,
     load_cache_key,
+    prune_cache,
     seal,
     sealed,
     write_atomic,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pinlock.sources.interface import Candidate
 
 FORMAT = 1
+KEEP = dt.timedelta(days=7)  # answer files untouched this long are removed when one is written
 _AGE_RE = re.compile(r"^(?:0|([0-9]{1,6})([smh]))$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
 # What else picks the upstream an input is asked: endpoints, mirrors, keys, credentials,
@@ -150,6 +152,8 @@ class Answers:
         body = _body(self.ident, self.held)
         data = json.dumps({"format": FORMAT, "mac": seal(self._key, body),
                            "body": json.loads(body)}, sort_keys=True).encode()
+        # one file per lock text asked about: those of locks long changed go
+        prune_cache(os.path.dirname(self.path), dt.datetime.now(dt.UTC), KEEP)
         write_atomic(self.path, [data])
 
 

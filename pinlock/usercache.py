@@ -9,6 +9,7 @@ cannot forge it); a folder another user owns or can write is not used at all.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import os
@@ -141,3 +142,24 @@ def seal(key: bytes, body: bytes) -> str:
 
 def sealed(key: bytes, body: bytes, mac: str) -> bool:
     return hmac.compare_digest(seal(key, body), mac)
+
+
+def prune_cache(folder: str, now: dt.datetime, keep: dt.timedelta) -> list[str]:
+    """Remove what the cache holds that no run used for ``keep`` (an index state long gone,
+    a file of an older format); return the names removed. Only pinlock's own names."""
+    removed: list[str] = []
+    cutoff = (now - keep).timestamp()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        stem = name.split(".", 1)[0]
+        if len(stem) != 64 or not all(c in "0123456789abcdef" for c in stem):
+            continue  # not a file pinlock named (content-addressed)
+        path = os.path.join(folder, name)
+        with contextlib.suppress(OSError):
+            if os.stat(path).st_mtime < cutoff:
+                os.unlink(path)
+                removed.append(name)
+    return removed

@@ -334,7 +334,8 @@ def test_debian_cache_prune_removes_only_long_unused_pinlock_files(tmp_path: Pat
     import datetime as dt
     import os
 
-    from pinlock.sources.debian.archive import CACHE_KEEP, prune_cache
+    from pinlock.sources.debian.archive import CACHE_KEEP
+    from pinlock.usercache import prune_cache
 
     now = dt.datetime.now(dt.UTC)
     old = (now - CACHE_KEEP - dt.timedelta(days=1)).timestamp()
@@ -344,5 +345,6 @@ def test_debian_cache_prune_removes_only_long_unused_pinlock_files(tmp_path: Pat
         (tmp_path / name).write_bytes(b"x")
         if mtime is not None:
             os.utime(tmp_path / name, (mtime, mtime))
-    assert sorted(prune_cache(str(tmp_path), now)) == ["a" * 64 + ".xz", "b" * 64 + ".index-v1"]
+    assert sorted(prune_cache(str(tmp_path), now, CACHE_KEEP)) == [
+        "a" * 64 + ".xz", "b" * 64 + ".index-v1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c" * 64 + ".xz", "notes.txt"]

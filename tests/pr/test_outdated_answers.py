@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,24 @@ def test_a_planted_or_edited_answer_is_not_shown(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "other-user"))
     world.fake.clear_requests()
     assert _row(_outdated(capsys))["cached"] is False and world.fake.requests
+
+
+def test_answers_of_locks_long_changed_are_removed(
+    world: World, capsys: pytest.CaptureFixture[str], own_cache: Path,
+) -> None:
+    own_cache.mkdir(parents=True)
+    old = own_cache / f"{'a' * 64}.json"
+    recent = own_cache / f"{'b' * 64}.json"
+    other = own_cache / "notes.txt"  # not a name pinlock gives: left alone
+    for path in (old, recent, other):
+        path.write_text("{}")
+    week = (dt.datetime.now(dt.UTC) - dt.timedelta(days=8)).timestamp()
+    os.utime(old, (week, week))
+    os.utime(other, (week, week))
+    _outdated(capsys)
+    names = sorted(p.name for p in own_cache.iterdir())
+    assert old.name not in names and recent.name in names and other.name in names
+    assert len(names) == 3  # and the file this run wrote
 
 
 def test_a_bad_max_age_is_a_usage_error(world: World,

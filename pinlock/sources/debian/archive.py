@@ -50,6 +50,7 @@ from pinlock.usercache import (
     check_cache_folder,
     default_key_file,
     load_cache_key,
+    prune_cache,
     write_atomic,
 )
 
@@ -584,7 +585,7 @@ class Archive:
         with self._once:
             if not self._pruned:
                 self._pruned = True
-                prune_cache(folder, dt.datetime.now(dt.UTC))  # file times are wall time
+                prune_cache(folder, dt.datetime.now(dt.UTC), CACHE_KEEP)  # file times are wall time
         opened: list[FileBytes] = []
         hold = (lambda tmp: opened.append(FileBytes(tmp))) if keep else None
         if not write_atomic(path, chunks, before_rename=hold):
@@ -592,7 +593,7 @@ class Archive:
         return opened[0] if opened else None
 
 
-CACHE_KEEP = dt.timedelta(days=30)
+CACHE_KEEP = dt.timedelta(days=30)  # an index state no run used for this long is removed
 
 
 def _touch(path: str | None) -> None:
@@ -600,27 +601,6 @@ def _touch(path: str | None) -> None:
     if path:
         with contextlib.suppress(OSError):
             os.utime(path)
-
-
-def prune_cache(folder: str, now: dt.datetime, keep: dt.timedelta = CACHE_KEEP) -> list[str]:
-    """Remove what the cache holds that no run used for ``keep`` (an index state long gone,
-    a file of an older format); return the names removed. Only pinlock's own names."""
-    removed: list[str] = []
-    cutoff = (now - keep).timestamp()
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        stem = name.split(".", 1)[0]
-        if len(stem) != 64 or not all(c in "0123456789abcdef" for c in stem):
-            continue  # not a file pinlock named (content-addressed)
-        path = os.path.join(folder, name)
-        with contextlib.suppress(OSError):
-            if os.stat(path).st_mtime < cutoff:
-                os.unlink(path)
-                removed.append(name)
-    return removed
 
 
 class FileBytes:
