@@ -2,7 +2,8 @@
 
 Goals (apt performance issue): parse + resolve both architectures in <= 3 s cold (empty index
 cache) and <= 0.5 s warm (parsed indexes cached by their verified sha256), peak RSS <= 200 MB.
-The floor it names is lzma-decompressing the same Packages indexes, measured in the same run.
+The floor it names is decompressing the same Packages indexes the lock reads (gzip when the
+archive lists it, else xz: archive.COMPRESSIONS), measured in the same run.
 
 Reads the Debian mirror from this machine's apt sources at run time and exits 0 with a message
 when there is none. Every measurement runs in a fresh process; its peak RSS is that process's
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -91,24 +93,26 @@ def child_lock(cache_dir: str) -> dict[str, Any]:
 
 
 def child_floor(cache_dir: str) -> dict[str, Any]:
-    """lzma-decompress the compressed indexes the lock reads, per architecture (bytes cached)."""
+    """Decompress the compressed indexes the lock reads, per architecture (bytes cached)."""
     from pinlock.http import make_client
     from pinlock.sources.debian.archive import Archive, Location
 
     mirrors = machine_mirrors()
     assert mirrors is not None
     archive = Archive(make_client(timeout=120), cache_dir=cache_dir)
-    blobs: dict[str, list[bytes]] = {a: [] for a in ARCHS}
+    blobs: dict[str, list[tuple[str, bytes]]] = {a: [] for a in ARCHS}
     for suite in SUITES:
         loc = Location(mirrors[1] if suite.endswith("-security") else mirrors[0])
         signed = archive.release(loc, suite, None)
         for arch in ARCHS:
             entry = archive.index_entry(signed, "main", arch)
-            blobs[arch].append(archive.compressed(loc, signed, entry, None))
+            blobs[arch].append((entry.path, archive.compressed(loc, signed, entry, None)))
     out: dict[str, Any] = {}
     for arch, datas in blobs.items():
         t = time.perf_counter()
-        size = sum(len(lzma.decompress(d)) for d in datas)
+        size = sum(len(lzma.decompress(d) if path.endswith(".xz") else
+                       zlib.decompress(d, 47) if path.endswith(".gz") else d)
+                   for path, d in datas)
         out[arch] = time.perf_counter() - t
         out[f"{arch}_mb"] = size / 1e6
     return out
@@ -179,7 +183,7 @@ def main() -> int:
     warm_cpu, warm_rss = report("warm", warm)
     both = sum(floor[a] for a in ARCHS)
     per_arch = ", ".join(f"{a} {floor[a]:.2f} s ({floor[a + '_mb']:.0f} MB)" for a in ARCHS)
-    print(f"{'lzma floor':<26} {per_arch}, both {both:.2f} s")
+    print(f"{'decompression floor':<26} {per_arch}, both {both:.2f} s")
     rss = max(cold_rss, disk_rss, warm_rss)
     # (name, measured, goal, unit): times are the lock's, HTTP excluded
     goals = [
@@ -190,7 +194,7 @@ def main() -> int:
     for name, value, goal, unit in goals:
         print(f"goal {name:<22} {'met' if value <= goal else 'MISSED'}: "
               f"{value:.2f} {unit} (<= {goal:g} {unit})")
-    print(f"cold parse + resolve is {disk_cpu / both:.1f}x the lzma floor")
+    print(f"cold parse + resolve is {disk_cpu / both:.1f}x the decompression floor")
     return 0 if all(value <= goal for _, value, goal, _ in goals) else 1
 
 if __name__ == "__main__":
