@@ -40,7 +40,8 @@ def _one_heap() -> None:
     _heap_shared = True
     import ctypes
 
-    with contextlib.suppress(OSError, AttributeError):
+    # no C library to open by None (Windows), or no mallopt in it (macOS, musl): nothing to do
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
 
 
