@@ -229,9 +229,7 @@ def test_github_tags_and_sidecars_update_and_deep_cross_check(
         gh.add_route("GET", r"/repos/acme/tool/tags", lambda req, p: gh.paginated(req, tags))
         monkeypatch.setenv("GITHUB_API_URL", gh.api_url)
         for v in ("1.2.0", "1.3.0"):
-            data = f"tool {v}".encode()
-            host.put(f"/tool/tool-{v}.tar.gz", data)
-            host.put(f"/tool/tool-{v}.tar.gz.sha256", f"{sha256_hex(data)}  tool-{v}.tar.gz\n")
+            host.publish(f"/tool/tool-{v}.tar.gz", f"tool {v}".encode())
         _write(project, f"""\
 FROM scratch
 ARG TOOL_VERSION=1.2.0
@@ -331,9 +329,7 @@ def test_a_sums_file_without_the_file_is_refused(
 
 def _listing_project(project: Path, host: DownloadHost) -> None:
     for v in ("3.1.0", "3.2.0"):
-        data = f"lib {v}".encode()
-        host.put(f"/pub/lib/lib-{v}.tar.gz", data)
-        host.put(f"/pub/lib/lib-{v}.tar.gz.sha256", sha256_hex(data) + "\n")
+        host.publish(f"/pub/lib/lib-{v}.tar.gz", f"lib {v}".encode(), bare=True)
     _write(project, f"""\
 FROM scratch
 ARG LIB_VERSION=3.1.0

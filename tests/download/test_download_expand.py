@@ -123,9 +123,7 @@ def test_python_s_removal_is_adopted_and_bump_fills_it_again(
     files = {"3.13.1": b"python 3.13.1", "3.14.0rc1": b"python 3.14.0rc1"}
     for v, data in files.items():
         folder = v.split("rc")[0]
-        host.put(f"/ftp/python/{folder}/Python-{v}.tar.xz", data)
-        host.put(f"/ftp/python/{folder}/Python-{v}.tar.xz.sha256",
-                 f"{sha256_hex(data)}  Python-{v}.tar.xz\n")
+        host.publish(f"/ftp/python/{folder}/Python-{v}.tar.xz", data)
     old, new = sha256_hex(files["3.13.1"]), sha256_hex(files["3.14.0rc1"])
     inputs = _init(project, _python(base, "3.13.1", old), capsys)
     py = inputs["python"]
@@ -169,8 +167,7 @@ def test_php_s_signature_url_moves_with_the_version(
     base = f"{host.url}/distributions"
     files = {v: f"php {v}".encode() for v in ("8.5.0", "8.5.1")}
     for v, data in files.items():
-        host.put(f"/distributions/php-{v}.tar.xz", data)
-        host.put(f"/distributions/php-{v}.tar.xz.sha256", f"{sha256_hex(data)}\n")
+        host.publish(f"/distributions/php-{v}.tar.xz", data, bare=True)
     old, new = sha256_hex(files["8.5.0"]), sha256_hex(files["8.5.1"])
     inputs = _init(project, _php(base, "8.5.0", old), capsys)
     php = inputs["php"]
@@ -207,8 +204,7 @@ def test_an_env_version_and_sha256sum_are_adopted_by_name(
     base = f"{host.url}/packer"
     files = {v: f"packer {v}".encode() for v in ("1.7.10", "1.8.0")}
     for v, data in files.items():
-        host.put(f"/packer/{v}/packer_{v}_linux_amd64.zip", data)
-        host.put(f"/packer/{v}/packer_{v}_linux_amd64.zip.sha256", f"{sha256_hex(data)}\n")
+        host.publish(f"/packer/{v}/packer_{v}_linux_amd64.zip", data, bare=True)
     old, new = sha256_hex(files["1.7.10"]), sha256_hex(files["1.8.0"])
     inputs = _init(project, _packer(base, "1.7.10", old), capsys)
     packer = inputs["packer"]
@@ -240,8 +236,7 @@ def test_quoted_arg_values_and_checksum_names(
     base = f"{host.url}/dl"
     files = {v: f"tool {v}".encode() for v in ("1.21.0", "1.22.0")}
     for v, data in files.items():
-        host.put(f"/dl/v{v}/tool-{v}", data)
-        host.put(f"/dl/v{v}/tool-{v}.sha256", f"{sha256_hex(data)}  tool-{v}\n")
+        host.publish(f"/dl/v{v}/tool-{v}", data)
     old, new = sha256_hex(files["1.21.0"]), sha256_hex(files["1.22.0"])
     inputs = _init(project, _quoted(base, "1.21.0", old, name), capsys)
     tool = inputs["tool"]

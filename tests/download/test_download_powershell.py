@@ -70,9 +70,7 @@ def _mismatch_lines(capsys: pytest.CaptureFixture[str]) -> list[int]:
 def test_env_version_and_sha256_with_a_format_url(
         project: Path, host: DownloadHost, capsys: pytest.CaptureFixture[str]) -> None:
     for v in ("1.0.0", "1.1.0"):
-        data = f"tool {v}".encode()
-        host.put(f"/pub/tool/tool-{v}-win64.zip", data)
-        host.put(f"/pub/tool/tool-{v}-win64.zip.sha256", sha256_hex(data) + "\n")
+        host.publish(f"/pub/tool/tool-{v}-win64.zip", f"tool {v}".encode(), bare=True)
     old, new = sha256_hex(b"tool 1.0.0"), sha256_hex(b"tool 1.1.0")
     df = project / "docker" / "Dockerfile"
     before = _env_form(host.url, "1.0.0", old)

@@ -81,6 +81,15 @@ class DownloadHost(LoopbackServer):
         with self.lock:
             self.files[path] = data
 
+    def publish(self, path: str, data: bytes, *, bare: bool = False) -> str:
+        """Serve ``data`` at ``path`` with its ``.sha256`` sidecar (``<hex>  <file name>``, or
+        the hex alone with ``bare``); return the hex."""
+        digest = sha256_hex(data)
+        self.put(path, data)
+        self.put(f"{path}.sha256", f"{digest}\n" if bare else
+                 f"{digest}  {path.rsplit('/', 1)[-1]}\n")
+        return digest
+
     def answer(self, path: str, query: Mapping[str, list[str]]
                ) -> tuple[int, bytes, dict[str, str]]:
         with self.lock:
