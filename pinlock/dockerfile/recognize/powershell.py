@@ -457,22 +457,10 @@ def _closing(t: str, i: int) -> int | None:
 def _statement_end(t: str, i: int) -> int:
     """Where the statement going on at ``i`` ends: ``;``, ``|``, a newline, or a bracket
     it did not open."""
-    n = len(t)
-    while i < n:
-        c = t[i]
-        if c in "'\"":
-            i = _skip_quoted(t, i)
-            continue
-        if c in "({[":
-            close = _closing(t, i)
-            if close is None:
-                return n
-            i = close + 1
-            continue
-        if c in ";|\n)}]":
-            return i
-        i += 1
-    return n
+    return next((j for j in _top_level(t, i, len(t)) if t[j] in ";|\n)}]"), len(t))
+
+
+_BARE_WORD = re.compile(r"[^\s;|)}]+")
 
 
 def _operand_end(t: str, i: int) -> int:
@@ -482,7 +470,7 @@ def _operand_end(t: str, i: int) -> int:
     if i < len(t) and t[i] in "({[":
         close = _closing(t, i)
         return len(t) if close is None else close + 1
-    m = re.compile(r"[^\s;|)}]+").match(t, i)
+    m = _BARE_WORD.match(t, i)
     return m.end() if m else i
 
 
