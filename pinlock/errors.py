@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 # Documented exit codes (README "Exit codes"); stable across releases.
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # verify found failing findings; upstream values disagree with each other
@@ -111,3 +114,16 @@ class UpstreamDataError(IntegrityError):
         super().__init__(f"{source}: {message}", hint=hint or (
             "pinlock writes no value it cannot prove harmless; nothing was written"))
         self.source = source
+
+
+@contextlib.contextmanager
+def upstream_as(own: type[UpstreamError]) -> Iterator[None]:
+    """Inside: an UpstreamError from the shared transport (a broken body, a deadline) comes
+    out as the source's ``own`` error, with its message and hint; one already ``own`` passes."""
+    try:
+        yield
+    except own:
+        raise
+    except UpstreamError as exc:
+        raise own(exc.message, hint=exc.hint) from None
+

@@ -18,7 +18,7 @@ import httpx
 
 from pinlock import output
 from pinlock.digest import sha256_stream
-from pinlock.errors import InputError, IntegrityError, UpstreamError
+from pinlock.errors import InputError, IntegrityError, upstream_as
 from pinlock.http import (
     MAX_DOCUMENT,
     MAX_INRELEASE,
@@ -309,15 +309,12 @@ class Archive:
                 yield chunk
 
         try:
-            with output.task(f"hash {_short(url)}",
-                             int(length) if length.isdigit() else None) as bar:
+            # broke off, or past the deadline, in iter_body: the archive's own error
+            with upstream_as(ArchiveError), output.task(
+                    f"hash {_short(url)}", int(length) if length.isdigit() else None) as bar:
                 return sha256_stream(capped())
         except httpx.TransportError as exc:  # the body broke off after the headers
             raise ArchiveError(f"GET {url}: {type(exc).__name__}: {exc}") from None
-        except ArchiveError:
-            raise
-        except UpstreamError as exc:  # broke off, or past the deadline, in iter_body
-            raise ArchiveError(exc.message, hint=exc.hint) from None
         finally:
             resp.close()
 

@@ -13,7 +13,7 @@ import httpx
 
 from pinlock import output
 from pinlock.digest import sha256_stream
-from pinlock.errors import InputError, UpstreamError
+from pinlock.errors import InputError, upstream_as
 from pinlock.http import (
     DEFAULT_RETRY,
     RetryPolicy,
@@ -57,12 +57,8 @@ class Fetcher:
                                      what=f"GET {scrub(hop.url)}")
 
         trail: list[str] = []
-        try:
+        with upstream_as(DownloadError):
             resp = follow_redirects(send, url, policy=_REDIRECTS, refuse=_refused, trail=trail)
-        except DownloadError:
-            raise
-        except UpstreamError as exc:
-            raise DownloadError(exc.message, hint=exc.hint) from None
         if resp.status_code == 200:
             return resp
         label = f"GET {scrub(trail[-1])}"
@@ -75,11 +71,8 @@ class Fetcher:
         """The whole (decoded) body and the headers; refused past ``limit`` bytes."""
         resp = self._open(url)
         try:
-            return read_body(resp, what=f"GET {scrub(url)}", limit=limit), resp.headers
-        except DownloadError:
-            raise
-        except UpstreamError as exc:
-            raise DownloadError(exc.message, hint=exc.hint) from None
+            with upstream_as(DownloadError):
+                return read_body(resp, what=f"GET {scrub(url)}", limit=limit), resp.headers
         finally:
             resp.close()
 
@@ -102,11 +95,8 @@ class Fetcher:
                     yield chunk
 
         try:
-            digest, size = sha256_stream(body())
-        except DownloadError:
-            raise
-        except UpstreamError as exc:
-            raise DownloadError(exc.message, hint=exc.hint) from None
+            with upstream_as(DownloadError):
+                digest, size = sha256_stream(body())
         finally:
             resp.close()
         if declared is not None and size != declared:

@@ -15,7 +15,7 @@ import httpx
 
 from pinlock import output
 from pinlock.digest import check_bytes, hash_as
-from pinlock.errors import UpstreamError
+from pinlock.errors import UpstreamError, upstream_as
 from pinlock.http import (
     DEFAULT_RETRY,
     MAX_DOCUMENT,
@@ -498,22 +498,14 @@ class RegistryClient:
 
 def _blob_chunks(r: httpx.Response, what: str) -> Iterator[bytes]:
     length = r.headers.get("content-length", "")
-    try:
-        with output.task(f"download {what.rsplit('/', 1)[-1][:19]}",
-                         int(length) if length.isdigit() else None) as bar:
-            for chunk in iter_body(r, what=what, limit=None):
-                bar.advance(len(chunk))
-                yield chunk
-    except RegistryError:
-        raise
-    except UpstreamError as exc:
-        raise RegistryError(exc.message, hint=exc.hint) from None
+    with upstream_as(RegistryError), output.task(
+            f"download {what.rsplit('/', 1)[-1][:19]}",
+            int(length) if length.isdigit() else None) as bar:
+        for chunk in iter_body(r, what=what, limit=None):
+            bar.advance(len(chunk))
+            yield chunk
 
 
 def _read_limited(r: httpx.Response, limit: int, what: str) -> bytes:
-    try:
+    with upstream_as(RegistryError):
         return read_body(r, what=what, limit=limit)
-    except RegistryError:
-        raise
-    except UpstreamError as exc:
-        raise RegistryError(exc.message, hint=exc.hint) from None
