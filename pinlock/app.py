@@ -43,7 +43,6 @@ from pinlock.kinds.base import Scope, Upstream
 from pinlock.limits import MAX_DOCKERFILE_BYTES, MAX_LOCK_BYTES
 from pinlock.model import DEFAULT_PLATFORMS, Finding, Input, Lock, Skipped, platform_arch
 from pinlock.options import Options, cache_dir
-from pinlock.parallel import run_all
 from pinlock.pins import PinSite, pin_sites
 from pinlock.values import first_bad, input_values, lock_values, require
 from pinlock.verify import edits_for, verify_offline
@@ -479,6 +478,7 @@ def change(dockerfile: Path | None, lock_path: Path, names: list[str] | None,
     Every input is tried, and every failure is collected; if any input failed,
     nothing is written and the failures are reported together.
     """
+    from pinlock.parallel import run_all
     from pinlock.sources.interface import Context
 
     with exclusive(lock_path, dry_run=dry_run):
