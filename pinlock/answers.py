@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from pinlock import grammar
 from pinlock.clock import parse_time
 from pinlock.model import Finding, Severity
 from pinlock.options import Options, cache_dir
@@ -39,6 +40,7 @@ FORMAT = 1
 KEEP = dt.timedelta(days=7)  # answer files untouched this long are removed when one is written
 _AGE_RE = re.compile(r"^(?:0|([0-9]{1,6})([smh]))$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
+_WORD = re.compile(r"[\x21-\x7e]{1,2048}")
 # What else picks the upstream an input is asked: endpoints, mirrors, keys, credentials,
 # proxies. Their values go into the key (hashed with the rest), never into the file.
 _ENV_PREFIXES = ("PINLOCK_", "GITHUB_", "GH_", "DOCKER_")
@@ -83,9 +85,12 @@ class Answer:
         cand = data["candidate"]
         candidate = None
         if cand is not None:
+            digest = _opt(cand["digest"])
+            if digest is not None:
+                grammar.digest(digest)
             candidate = Candidate(
-                version=_text(cand["version"]), ref=_text(cand["ref"]),
-                notes_url=_opt(cand["notes_url"]), digest=_opt(cand["digest"]),
+                version=_word(cand["version"]), ref=_word(cand["ref"]),
+                notes_url=_opt_word(cand["notes_url"]), digest=digest,
                 published=parse_time(cand["published"]))
         drift = tuple(Finding(
             input=_text(f["input"]), severity=_severity(f["severity"]), code=_text(f["code"]),
@@ -106,6 +111,18 @@ def _severity(value: object) -> Severity:
     if value == "warning":
         return "warning"
     raise ValueError(value)
+
+
+def _word(value: object) -> str:
+    """A version, ref or URL as the sources let them through: printable ASCII, no spaces. The
+    file is sealed, but what reaches the terminal is checked once more."""
+    if not isinstance(value, str) or not _WORD.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def _opt_word(value: object) -> str | None:
+    return None if value is None else _word(value)
 
 
 def _opt(value: object) -> str | None:
@@ -182,5 +199,5 @@ def _read(path: str, key: bytes, ident: str) -> dict[str, Answer]:
         if not sealed(key, canonical, doc["mac"]):
             return {}
         return {n: Answer.from_json(a) for n, a in body["answers"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # GrammarError too
         return {}  # missing, unreadable, of another format, or not ours: asked afresh

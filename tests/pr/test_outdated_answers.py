@@ -173,6 +173,10 @@ def test_answers_are_per_lock_options_and_environment(tmp_path: Path) -> None:
     Answers.open("lock", Options(), env).keep({"x": answer})
     assert Answers.open("lock", Options(), env).fresh(["x"], dt.timedelta(minutes=1),
                                                       now) == {"x": answer}
+    # a sealed answer whose values are not what a source lets through is not read either
+    bad = Answer(now, Candidate("1.1\x1b[2J", "v1.1"), ())
+    Answers.open("lock3", Options(), env).keep({"x": bad})
+    assert Answers.open("lock3", Options(), env).held == {}
     for other in (Answers.open("lock2", Options(), env),
                   Answers.open("lock", Options(allow_major=True), env),
                   Answers.open("lock", Options(), {**env, "GITHUB_API_URL": "http://x"})):
