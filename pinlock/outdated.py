@@ -155,14 +155,11 @@ def outdated_lock(lock: Lock, names: list[str] | None, options: Options,
                      run_all([partial(_ask, inp, ctx, options, sources) for inp in ask]),
                      strict=True)) if sources is not None else {}
     for inp in selected:
-        got = asked.get(inp.name)
-        if isinstance(got, Row):
-            row = got
-        else:
-            answer = known[inp.name] if got is None else got
-            if got is not None:
-                report.answers[inp.name] = got
-            row = _row(inp, ctx, answer, cached=got is None)
+        got = asked.get(inp.name) or known[inp.name]
+        if isinstance(got, Answer) and inp.name in asked:
+            report.answers[inp.name] = got
+        row = got if isinstance(got, Row) else _row(inp, ctx, got,
+                                                    cached=inp.name not in asked)
         report.rows.append(row)
         output.decided(inp.name, _decision(row))
     return report
